@@ -1,0 +1,211 @@
+"""Cursors: ordered traversal of a bucket, with bbolt's exact movement rules.
+
+A cursor keeps a stack of (node, index) from the bucket's root to a leaf.
+Nodes are decoded pages (or dirty nodes of a write transaction), so the same
+code serves both.  Movement follows bbolt's ``cursor.go``: empty leaves are
+skipped, ``next`` at the end stays on the last item, ``seek`` past the end of
+a leaf moves on to the next leaf.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from .errors import CorruptionError, IncompatibleValue
+from .layout import BUCKET_LEAF_FLAG
+from .node import Node
+
+if TYPE_CHECKING:
+    from .bucket import Bucket
+
+Item = tuple[bytes, bytes | None]
+
+
+class Cursor:
+    """Iterates the key/value pairs of a bucket in key order.
+
+    Every move returns ``(key, value)`` or ``None`` when there is no item;
+    ``value`` is ``None`` for a nested bucket.  Valid for the life of its
+    transaction; reposition it after changing the bucket.
+    """
+
+    __slots__ = ("_bucket", "_indexes", "_nodes", "_visits")
+
+    def __init__(self, bucket: Bucket) -> None:
+        self._bucket = bucket
+        self._nodes: list[Node] = []
+        self._indexes: list[int] = []
+        self._visits = 0
+
+    @property
+    def bucket(self) -> Bucket:
+        """The bucket this cursor walks."""
+        return self._bucket
+
+    # -- public moves ------------------------------------------------------
+
+    def first(self) -> Item | None:
+        """Move to the first item."""
+        self._bucket._check_open()
+        self._reset()
+        self._push(self._bucket._root_node(), 0)
+        self._go_first()
+        if not self._nodes[-1].keys:
+            self._next()
+        return self._item()
+
+    def last(self) -> Item | None:
+        """Move to the last item."""
+        self._bucket._check_open()
+        self._reset()
+        root = self._bucket._root_node()
+        self._push(root, len(root.keys) - 1)
+        self._go_last()
+        while self._nodes and not self._nodes[-1].keys:
+            self._prev()
+        if not self._nodes:
+            return None
+        return self._item()
+
+    def next(self) -> Item | None:
+        """Move to the next item; ``None`` (staying on the last) at the end."""
+        self._bucket._check_open()
+        if not self._nodes:
+            return None
+        return self._item() if self._next() else None
+
+    def prev(self) -> Item | None:
+        """Move to the previous item; ``None`` at the beginning."""
+        self._bucket._check_open()
+        if not self._nodes:
+            return None
+        self._prev()
+        return self._item() if self._nodes else None
+
+    def seek(self, key: bytes) -> Item | None:
+        """Move to ``key``, or to the first key after it; ``None`` if none follows."""
+        self._bucket._check_open()
+        self._reset()
+        self._search(key)
+        if self._indexes[-1] >= len(self._nodes[-1].keys):
+            return self._item() if self._next() else None
+        return self._item()
+
+    def delete(self) -> None:
+        """Delete the item under the cursor (not a nested bucket)."""
+        bucket = self._bucket
+        bucket._check_writable()
+        if not self._nodes:
+            return
+        node, index = self._nodes[-1], self._indexes[-1]
+        if index >= len(node.keys):
+            return
+        if node.flags[index] & BUCKET_LEAF_FLAG:
+            raise IncompatibleValue()
+        bucket._leaf_for_write(self).delete(node.keys[index])
+
+    def __iter__(self) -> Iterator[Item]:
+        """Iterate from the first item to the last."""
+        item = self.first()
+        while item is not None:
+            yield item
+            item = self.next()
+
+    # -- internals ---------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._nodes.clear()
+        self._indexes.clear()
+        self._visits = 0
+
+    def _push(self, node: Node, index: int) -> None:
+        if node.is_leaf:
+            self._count_leaf()
+        self._nodes.append(node)
+        self._indexes.append(index)
+
+    def _child(self) -> Node:
+        """The child of the top branch at its index, guarding against cycles."""
+        node, index = self._nodes[-1], self._indexes[-1]
+        if not 0 <= index < len(node.pgids):
+            raise CorruptionError(f"page {node.pgid}: branch page has no elements")
+        pgid = node.pgids[index]
+        if node.pgid and any(n.pgid == pgid for n in self._nodes):
+            stack = " ".join(str(n.pgid) for n in self._nodes)
+            raise CorruptionError(f"page {pgid}: cycle in the page tree (stack: [{stack}])")
+        return self._bucket._node(pgid)
+
+    def _count_leaf(self) -> None:
+        # A damaged file can make branches share children, so a walk could
+        # revisit the same leaves exponentially often: bound it by the file.
+        self._visits += 1
+        if self._visits > self._bucket._tx._max_leaf_visits():
+            raise CorruptionError(
+                "cursor met more leaves than the file has pages: pages are shared or cyclic"
+            )
+
+    def _go_first(self) -> None:
+        while not self._nodes[-1].is_leaf:
+            self._push(self._child(), 0)
+
+    def _go_last(self) -> None:
+        while not self._nodes[-1].is_leaf:
+            child = self._child()
+            self._push(child, len(child.keys) - 1)
+
+    def _next(self) -> bool:
+        nodes, indexes = self._nodes, self._indexes
+        while True:
+            i = len(nodes) - 1
+            while i >= 0:
+                if indexes[i] < len(nodes[i].keys) - 1:
+                    indexes[i] += 1
+                    break
+                i -= 1
+            if i < 0:
+                return False
+            del nodes[i + 1 :], indexes[i + 1 :]
+            self._go_first()
+            if nodes[-1].keys:
+                return True
+
+    def _prev(self) -> None:
+        nodes, indexes = self._nodes, self._indexes
+        while nodes:
+            if indexes[-1] > 0:
+                indexes[-1] -= 1
+                break
+            nodes.pop()
+            indexes.pop()
+        if nodes:
+            self._go_last()
+
+    def _search(self, key: bytes) -> None:
+        node = self._bucket._root_node()
+        while True:
+            keys = node.keys
+            if node.is_leaf:
+                self._push(node, bisect_left(keys, key))
+                return
+            index = bisect_left(keys, key)
+            if index == len(keys) or keys[index] != key:
+                index = max(index - 1, 0)
+            self._push(node, index)
+            node = self._child()
+
+    def _item(self) -> Item | None:
+        node, index = self._nodes[-1], self._indexes[-1]
+        if index >= len(node.keys) or index < 0:
+            return None
+        if node.flags[index] & BUCKET_LEAF_FLAG:
+            return node.keys[index], None
+        return node.keys[index], node.values[index]
+
+    def _raw(self) -> tuple[bytes, bytes, int] | None:
+        """Key, value and flags under the cursor (bucket values included)."""
+        node, index = self._nodes[-1], self._indexes[-1]
+        if index >= len(node.keys) or index < 0:
+            return None
+        return node.keys[index], node.values[index], node.flags[index]

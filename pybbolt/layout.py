@@ -1,0 +1,133 @@
+"""The on-disk structures of a bbolt file, declared once.
+
+The construct declarations are the readable source of truth (they mirror
+``internal/common`` of bbolt and FORMAT.md).  Hot paths cannot afford
+construct's per-field interpretation, so each structure also has a
+precompiled :class:`struct.Struct`; ``tests/test_layout.py`` proves the two
+agree on real pages.  All integers are little-endian: bbolt writes native
+byte order and every supported writer of interest is little-endian.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from construct import Int16ul, Int32ul, Int64ul, Struct
+
+# --- constants ----------------------------------------------------------------
+
+MAGIC = 0xED0CDAED
+VERSION = 2
+
+BRANCH_PAGE = 0x01
+LEAF_PAGE = 0x02
+META_PAGE = 0x04
+FREELIST_PAGE = 0x10
+
+BUCKET_LEAF_FLAG = 0x01
+
+PAGE_HEADER_SIZE = 16
+BRANCH_ELEMENT_SIZE = 16
+LEAF_ELEMENT_SIZE = 16
+META_SIZE = 64
+BUCKET_HEADER_SIZE = 16
+
+MAX_KEY_SIZE = 32768
+MAX_VALUE_SIZE = (1 << 31) - 2
+PGID_NO_FREELIST = 0xFFFFFFFFFFFFFFFF
+# Freelist pages store their count in the header only below this value.
+FREELIST_COUNT_OVERFLOW = 0xFFFF
+MIN_KEYS_PER_PAGE = 2
+DEFAULT_FILL_PERCENT = 0.5
+MIN_FILL_PERCENT = 0.1
+MAX_FILL_PERCENT = 1.0
+DEFAULT_PAGE_SIZE = 4096
+MAX_MMAP_STEP = 1 << 30
+MAX_MAP_SIZE = 0xFFFFFFFFFFFF
+MAX_ALLOC_SIZE = 0x7FFFFFFF
+DEFAULT_ALLOC_SIZE = 16 * 1024 * 1024
+
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+
+
+def page_type_name(flags: int) -> str:
+    """Name of a page type as bbolt's tools print it (exact flag equality)."""
+    return _TYPE_NAMES.get(flags) or f"unknown<{flags:02x}>"
+
+
+_TYPE_NAMES = {
+    BRANCH_PAGE: "branch",
+    LEAF_PAGE: "leaf",
+    META_PAGE: "meta",
+    FREELIST_PAGE: "freelist",
+}
+
+# --- construct declarations (source of truth) ---------------------------------
+
+PageHeader = Struct(
+    "id" / Int64ul,
+    "flags" / Int16ul,
+    "count" / Int16ul,
+    "overflow" / Int32ul,
+)
+
+Meta = Struct(
+    "magic" / Int32ul,
+    "version" / Int32ul,
+    "page_size" / Int32ul,
+    "flags" / Int32ul,
+    "root" / Int64ul,
+    "sequence" / Int64ul,
+    "freelist" / Int64ul,
+    "pgid" / Int64ul,
+    "txid" / Int64ul,
+    "checksum" / Int64ul,
+)
+
+BranchElement = Struct(
+    "pos" / Int32ul,
+    "ksize" / Int32ul,
+    "pgid" / Int64ul,
+)
+
+LeafElement = Struct(
+    "flags" / Int32ul,
+    "pos" / Int32ul,
+    "ksize" / Int32ul,
+    "vsize" / Int32ul,
+)
+
+BucketHeader = Struct(
+    "root" / Int64ul,
+    "sequence" / Int64ul,
+)
+
+# An inline bucket value: the header, then a whole leaf page (id 0).
+InlineBucketPrefix = Struct(
+    "bucket" / BucketHeader,
+    "page" / PageHeader,
+)
+
+MetaPage = Struct(
+    "header" / PageHeader,
+    "meta" / Meta,
+)
+
+# --- precompiled codecs for hot paths -----------------------------------------
+
+PAGE_HEADER = struct.Struct("<QHHI")
+META = struct.Struct("<IIIIQQQQQQ")
+BRANCH_ELEMENT = struct.Struct("<IIQ")
+LEAF_ELEMENT = struct.Struct("<IIII")
+BUCKET_HEADER = struct.Struct("<QQ")
+U64 = struct.Struct("<Q")
+
+# The value CreateBucket stores: an inline bucket holding an empty leaf page.
+EMPTY_INLINE_BUCKET = BUCKET_HEADER.pack(0, 0) + PAGE_HEADER.pack(0, LEAF_PAGE, 0, 0)
+
+assert PAGE_HEADER.size == PageHeader.sizeof() == PAGE_HEADER_SIZE
+assert META.size == Meta.sizeof() == META_SIZE
+assert BRANCH_ELEMENT.size == BranchElement.sizeof() == BRANCH_ELEMENT_SIZE
+assert LEAF_ELEMENT.size == LeafElement.sizeof() == LEAF_ELEMENT_SIZE
+assert BUCKET_HEADER.size == BucketHeader.sizeof() == BUCKET_HEADER_SIZE

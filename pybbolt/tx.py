@@ -1,0 +1,152 @@
+"""Transactions: a consistent snapshot of the file (read) or a change to it (write)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from .bucket import Bucket
+from .cursor import Cursor
+from .errors import CorruptionError, TxClosed
+from .meta import Meta
+from .node import Node
+from .page import Data, PageHeader, check_page, decode, read_header
+
+if TYPE_CHECKING:
+    from .db import DB
+
+# Decoded leaves kept per transaction; branches are few and always kept.
+_LEAF_CACHE_LIMIT = 256
+
+
+class Tx:
+    """A read-only or read-write transaction.
+
+    Use it as a context manager (``with db.view() as tx``); a read
+    transaction is closed on exit, a write transaction from
+    :meth:`DB.update` commits on success and rolls back on an exception.
+    """
+
+    def __init__(self, db: DB, writable: bool) -> None:
+        self._db = db
+        self.writable = writable
+        self.closed = False
+        meta = db._current_meta()
+        self.meta: Meta = meta
+        self._data: Data = db._data
+        self._page_size = meta.page_size
+        self._branches: dict[int, Node] = {}
+        self._leaves: dict[int, Node] = {}
+        self._root = Bucket(self, meta.root, meta.sequence, None, b"")
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def db(self) -> DB:
+        """The database this transaction belongs to."""
+        return self._db
+
+    @property
+    def id(self) -> int:
+        """The transaction id (for a read, that of the meta it started from)."""
+        return self.meta.txid
+
+    @property
+    def size(self) -> int:
+        """Size of the database as this transaction sees it: hwm * page size."""
+        return self.meta.pgid * self._page_size
+
+    @property
+    def page_size(self) -> int:
+        return self._page_size
+
+    @property
+    def root(self) -> Bucket:
+        """The root bucket, whose keys are the top-level bucket names."""
+        return self._root
+
+    # -- buckets -----------------------------------------------------------
+
+    def bucket(self, name: bytes) -> Bucket | None:
+        """The top-level bucket ``name``, or None."""
+        return self._root.bucket(name)
+
+    def buckets(self) -> Iterator[tuple[bytes, Bucket]]:
+        """The top-level buckets in key order, as ``(name, bucket)``."""
+        return self._root.buckets()
+
+    def cursor(self) -> Cursor:
+        """A cursor over the top-level bucket names (values are None)."""
+        return self._root.cursor()
+
+    # -- pages -------------------------------------------------------------
+
+    def page_header(self, pgid: int) -> PageHeader:
+        """The header of page ``pgid`` as stored in the file."""
+        offset = pgid * self._page_size
+        if offset + self._page_size > len(self._data):
+            raise CorruptionError(
+                f"page {pgid}: beyond the end of the file "
+                f"({len(self._data) // self._page_size} pages)"
+            )
+        return read_header(self._data, offset)
+
+    def _page_node(self, pgid: int) -> Node:
+        """The decoded branch or leaf page ``pgid`` (cached for this tx)."""
+        node = self._branches.get(pgid) or self._leaves.get(pgid)
+        if node is not None:
+            return node
+        header = self.page_header(pgid)
+        check_page(header, pgid)
+        node = decode(self._data, pgid * self._page_size, header, pgid)
+        if node.is_leaf:
+            if len(self._leaves) >= _LEAF_CACHE_LIMIT:
+                self._leaves.clear()
+            self._leaves[pgid] = node
+        else:
+            self._branches[pgid] = node
+        return node
+
+    def _max_leaf_visits(self) -> int:
+        return len(self._data) // self._page_size + 1
+
+    def page_bytes(self, pgid: int) -> bytes:
+        """The raw bytes of page ``pgid`` including its overflow pages."""
+        header = self.page_header(pgid)
+        offset = pgid * self._page_size
+        end = offset + (header.overflow + 1) * self._page_size
+        if end > len(self._data):
+            raise CorruptionError(f"page {pgid}: overflow runs past the end of the file")
+        return bytes(self._data[offset:end])
+
+    # -- ending ------------------------------------------------------------
+
+    def rollback(self) -> None:
+        """End the transaction, discarding any change."""
+        if self.closed:
+            raise TxClosed()
+        self._close()
+
+    def _close(self) -> None:
+        self.closed = True
+        self._branches.clear()
+        self._leaves.clear()
+        self._db._tx_closed(self)
+
+    def __enter__(self) -> Tx:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.closed:
+            self._close()
+
+    def __repr__(self) -> str:
+        kind = "write" if self.writable else "read"
+        return f"<pybbolt.Tx {kind} id={self.id}>"
+
