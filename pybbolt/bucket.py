@@ -18,6 +18,7 @@ from .node import Node
 from .page import decode, read_header
 
 if TYPE_CHECKING:
+    from .stats import BucketStats
     from .tx import Tx
 
 # Deeper than any real tree (fanout >= 2 on 2^64 pages): a deeper descent
@@ -150,6 +151,12 @@ class Bucket:
     def for_each(self) -> Iterator[tuple[bytes, bytes | None]]:
         """Alias of :meth:`items` (bbolt's ForEach)."""
         return self.items()
+
+    def stats(self) -> BucketStats:
+        """Page and key statistics of this bucket and its nested buckets (bbolt's Stats)."""
+        from .stats import bucket_stats
+
+        return bucket_stats(self)
 
     def __iter__(self) -> Iterator[bytes]:
         return self.keys()

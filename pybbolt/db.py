@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 import errno
 import fcntl
 import mmap
@@ -24,6 +25,13 @@ _LOCK_RETRY = 0.05
 def os_page_size() -> int:
     """The default page size of a new file: the OS page size, as bbolt uses."""
     return mmap.PAGESIZE or DEFAULT_PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class Info:
+    """What ``bbolt info`` prints."""
+
+    page_size: int
 
 
 class DB:
@@ -136,6 +144,10 @@ class DB:
     def _tx_closed(self, tx: Tx) -> None:
         with self._lock:
             self._open_txs -= 1
+
+    def info(self) -> Info:
+        """Basic facts about the file (bbolt's ``DB.Info``)."""
+        return Info(page_size=self.page_size)
 
     @property
     def has_freelist(self) -> bool:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed
+from .freelist import read_ids, rebuild
+from .layout import PGID_NO_FREELIST
 from .meta import Meta
 from .node import Node
 from .page import Data, PageHeader, check_page, decode, read_header
 
 if TYPE_CHECKING:
+    from .check import CheckError
     from .db import DB
+    from .inspect import BucketStructure
+    from .stats import BucketStats
+
+KVStringer = Callable[[bytes], str]
 
 # Decoded leaves kept per transaction; branches are few and always kept.
 _LEAF_CACHE_LIMIT = 256
@@ -79,6 +86,36 @@ class Tx:
     def cursor(self) -> Cursor:
         """A cursor over the top-level bucket names (values are None)."""
         return self._root.cursor()
+
+    # -- engines -----------------------------------------------------------
+
+    def check(self, page_id: int = 0, kv_stringer: KVStringer | None = None) -> Iterator[CheckError]:
+        """bbolt's consistency check: yields each problem found, in bbolt's order.
+
+        ``page_id`` checks only the subtree of that page; ``kv_stringer``
+        formats keys in messages (default: lowercase hex, as bbolt's library).
+        """
+        from .check import check
+
+        return check(self, page_id=page_id, kv_stringer=kv_stringer)
+
+    def stats(self) -> BucketStats:
+        """Statistics of all top-level buckets added together (bbolt's ``stats`` command)."""
+        from .stats import tx_stats
+
+        return tx_stats(self)
+
+    def inspect(self) -> BucketStructure:
+        """The tree of buckets with their key counts (bbolt's ``Tx.Inspect``)."""
+        from .inspect import inspect_tree
+
+        return inspect_tree(self)
+
+    def free_ids(self) -> list[int]:
+        """Free page ids: the freelist page's, or rebuilt by a reachability scan."""
+        if self.meta.freelist == PGID_NO_FREELIST:
+            return rebuild(self)
+        return read_ids(self._data, self.meta.freelist, self._page_size)
 
     # -- pages -------------------------------------------------------------
 
