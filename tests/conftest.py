@@ -1,0 +1,54 @@
+"""Shared test plumbing: where the fixtures, the golden set and the Go tools are."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED = ROOT.parent / "shared"
+GOLDEN = SHARED / "golden"
+BIN = ROOT / ".bin"
+IN_CI = os.environ.get("CI") == "true"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when something optional is missing; in CI a missing piece is a failure."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def golden() -> Path:
+    need(GOLDEN.is_dir(), "../shared/golden is not present next to the repository")
+    return GOLDEN
+
+
+@pytest.fixture(scope="session")
+def boltgo() -> Path:
+    """Our Go cross-test program (tests/go), built by `make gotools`."""
+    path = BIN / "boltgo"
+    need(path.exists(), "Go tools not built (.bin/boltgo): run `make gotools` (needs Go)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bbolt_cli() -> Path:
+    """The real bbolt v1.5.0 CLI, installed by `make gotools`."""
+    path = BIN / "bbolt"
+    need(path.exists(), "the bbolt CLI is not installed (.bin/bbolt): run `make gotools`")
+    return path
+
+
+def copy_db(src: Path, dst_dir: Path) -> Path:
+    """A writable copy of a reference database."""
+    dst = dst_dir / src.name
+    shutil.copyfile(src, dst)
+    return dst
