@@ -44,10 +44,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DB",
+    "Bucket",
     "BucketExists",
     "BucketNameRequired",
     "BucketNotFound",
-    "Bucket",
     "ChecksumError",
     "CorruptionError",
     "Cursor",

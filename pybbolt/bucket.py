@@ -7,12 +7,29 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .cursor import Cursor, Item
-from .errors import CorruptionError, TxClosed, TxNotWritable
+from .errors import (
+    BucketExists,
+    BucketNameRequired,
+    BucketNotFound,
+    CorruptionError,
+    DifferentDB,
+    IncompatibleValue,
+    KeyRequired,
+    KeyTooLarge,
+    SameBuckets,
+    TxClosed,
+    TxNotWritable,
+    ValueTooLarge,
+)
 from .layout import (
     BUCKET_HEADER,
     BUCKET_HEADER_SIZE,
     BUCKET_LEAF_FLAG,
     DEFAULT_FILL_PERCENT,
+    EMPTY_INLINE_BUCKET,
+    MAX_KEY_SIZE,
+    MAX_VALUE_SIZE,
+    PAGE_HEADER_SIZE,
 )
 from .node import Node
 from .page import decode, read_header
@@ -222,3 +239,328 @@ class Bucket:
             node = self._node(node.pgids[index])
         return node, bisect_left(node.keys, key)
 
+
+    # -- writing -------------------------------------------------------------
+
+    def put(self, key: bytes, value: bytes) -> None:
+        """Set ``key`` to ``value``, replacing any previous value."""
+        self._check_writable()
+        if not key:
+            raise KeyRequired()
+        if len(key) > MAX_KEY_SIZE:
+            raise KeyTooLarge()
+        if len(value) > MAX_VALUE_SIZE:
+            raise ValueTooLarge()
+        key, value = bytes(key), bytes(value)
+        c = Cursor(self)
+        found = c._seek_raw(key)
+        if found is not None and found[0] == key and found[2] & BUCKET_LEAF_FLAG:
+            raise IncompatibleValue()
+        self._leaf_for_write(c).put(key, key, value, 0, 0)
+
+    def delete(self, key: bytes) -> None:
+        """Remove ``key``; nothing happens if it is absent."""
+        self._check_writable()
+        c = Cursor(self)
+        found = c._seek_raw(key)
+        if found is None or found[0] != key:
+            return
+        if found[2] & BUCKET_LEAF_FLAG:
+            raise IncompatibleValue()
+        self._leaf_for_write(c).delete(key)
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.put(key, value)
+
+    def __delitem__(self, key: bytes) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self.delete(key)
+
+    def create_bucket(self, name: bytes) -> Bucket:
+        """Create the nested bucket ``name``; raises BucketExists if it exists."""
+        return self._create_bucket(name, exist_ok=False)
+
+    def create_bucket_if_not_exists(self, name: bytes) -> Bucket:
+        """The nested bucket ``name``, created if missing."""
+        return self._create_bucket(name, exist_ok=True)
+
+    def _create_bucket(self, name: bytes, exist_ok: bool) -> Bucket:
+        self._check_writable()
+        if not name:
+            raise BucketNameRequired()
+        name = bytes(name)
+        if exist_ok and name in self._buckets:
+            return self._buckets[name]
+        c = Cursor(self)
+        found = c._seek_raw(name)
+        if found is not None and found[0] == name:
+            if not found[2] & BUCKET_LEAF_FLAG:
+                raise IncompatibleValue()
+            if not exist_ok:
+                raise BucketExists()
+            child = Bucket.from_value(self._tx, name, found[1])
+            self._buckets[name] = child
+            return child
+        self._leaf_for_write(c).put(name, name, EMPTY_INLINE_BUCKET, 0, BUCKET_LEAF_FLAG)
+        # A bucket holding buckets is never inline: forget the inline page.
+        self._inline = None
+        child = self.bucket(name)
+        assert child is not None
+        return child
+
+    def delete_bucket(self, name: bytes) -> None:
+        """Delete the nested bucket ``name`` and everything in it."""
+        self._check_writable()
+        c = Cursor(self)
+        found = c._seek_raw(name)
+        if found is None or found[0] != name:
+            raise BucketNotFound()
+        if not found[2] & BUCKET_LEAF_FLAG:
+            raise IncompatibleValue()
+        child = self.bucket(name)
+        assert child is not None
+        for sub, _ in list(child.buckets()):
+            child.delete_bucket(sub)
+        self._buckets.pop(name, None)
+        child._nodes = {}
+        child._root_materialised = None
+        child._free()
+        self._leaf_for_write(c).delete(name)
+
+    def move_bucket(self, name: bytes, destination: Bucket) -> None:
+        """Move the nested bucket ``name`` into ``destination`` (same transaction)."""
+        self._check_writable()
+        destination._check_writable()
+        if destination._tx is not self._tx:
+            raise DifferentDB()
+        name = bytes(name)
+        c = Cursor(self)
+        found = c._seek_raw(name)
+        if found is None or found[0] != name:
+            raise BucketNotFound()
+        if not found[2] & BUCKET_LEAF_FLAG:
+            raise IncompatibleValue()
+        if destination is self or (self._root == destination._root and self._root != 0):
+            raise SameBuckets()
+        dc = Cursor(destination)
+        existing = dc._seek_raw(name)
+        if existing is not None and existing[0] == name:
+            if existing[2] & BUCKET_LEAF_FLAG:
+                raise BucketExists()
+            raise IncompatibleValue()
+        self._buckets.pop(name, None)
+        self._leaf_for_write(c).delete(name)
+        destination._leaf_for_write(dc).put(name, name, found[1], 0, BUCKET_LEAF_FLAG)
+
+    def set_sequence(self, value: int) -> None:
+        """Set the bucket's sequence counter."""
+        self._check_writable()
+        if not 0 <= value < 1 << 64:
+            raise ValueError("sequence must fit in an unsigned 64-bit integer")
+        self._materialise_root()
+        self.sequence_value = value
+
+    def next_sequence(self) -> int:
+        """Increment the sequence counter and return the new value."""
+        self._check_writable()
+        self._materialise_root()
+        self.sequence_value = (self.sequence_value + 1) & 0xFFFFFFFFFFFFFFFF
+        return self.sequence_value
+
+    # -- the node tree of a write transaction ------------------------------
+
+    def _materialise_root(self) -> None:
+        if self._root_materialised is None:
+            self._materialise(self._root, None)
+
+    def _materialise(self, pgid: int, parent: Node | None) -> Node:
+        """bbolt's ``Bucket.node``: the mutable node of page ``pgid``."""
+        node = self._nodes.get(pgid)
+        if node is not None:
+            return node
+        if self._root == 0 and self._inline is not None:
+            source = self._inline
+        else:
+            source = self._tx._page_node(pgid)
+        node = source.copy()
+        node.pgid = pgid
+        node.materialised = True
+        node.parent = parent
+        if parent is None:
+            self._root_materialised = node
+        else:
+            parent.children.append(node)
+        self._nodes[pgid] = node
+        return node
+
+    def _child_at(self, node: Node, index: int) -> Node:
+        return self._materialise(node.pgids[index], node)
+
+    def _leaf_for_write(self, cursor: Cursor) -> Node:
+        """bbolt's ``Cursor.node``: materialise the path to the cursor's leaf."""
+        stack, indexes = cursor._nodes, cursor._indexes
+        top = stack[-1]
+        if top.materialised and top.is_leaf:
+            return top
+        node = stack[0] if stack[0].materialised else self._materialise(stack[0].pgid, None)
+        for index in indexes[:-1]:
+            if node.is_leaf:
+                raise CorruptionError(f"page {node.pgid}: expected a branch node")
+            node = self._child_at(node, index)
+        if not node.is_leaf:
+            raise CorruptionError(f"page {node.pgid}: expected a leaf node")
+        return node
+
+    def _free(self) -> None:
+        """Free every page of the bucket (nothing for an inline bucket)."""
+        if self._root == 0:
+            return
+        tx = self._tx
+        todo = [self._root]
+        while todo:
+            pgid = todo.pop()
+            node = self._nodes.get(pgid)
+            if node is not None:
+                self._free_node(node)
+                children = node.pgids if not node.is_leaf else []
+            else:
+                tx._free_page(pgid)
+                page = tx._page_node(pgid)
+                children = page.pgids if not page.is_leaf else []
+            todo.extend(reversed(children))
+        self._root = 0
+
+    def _free_node(self, node: Node) -> None:
+        if node.pgid != 0:
+            self._tx._free_page(node.pgid)
+            node.pgid = 0
+
+    def _inlineable(self) -> bool:
+        n = self._root_materialised
+        if n is None or not n.is_leaf:
+            return False
+        limit = self._tx._page_size // 4
+        size = PAGE_HEADER_SIZE
+        for key, value, flags in zip(n.keys, n.values, n.flags):
+            size += 16 + len(key) + len(value)
+            if flags & BUCKET_LEAF_FLAG or size > limit:
+                return False
+        return True
+
+    def _inline_value(self) -> bytes:
+        n = self._root_materialised
+        assert n is not None
+        return BUCKET_HEADER.pack(self._root, self.sequence_value) + n.encode(0, n.size())
+
+    def _rebalance(self) -> None:
+        # bbolt visits nodes in Go map order (random); ascending page id is
+        # the deterministic order FORMAT.md 10.4 prescribes.
+        for pgid in sorted(self._nodes):
+            node = self._nodes.get(pgid)
+            if node is not None:
+                self._rebalance_node(node)
+        for name in sorted(self._buckets):
+            self._buckets[name]._rebalance()
+
+    def _rebalance_node(self, n: Node) -> None:
+        if not n.unbalanced:
+            return
+        n.unbalanced = False
+        threshold = int(self._tx._page_size * self.fill_percent) // 2
+        if n.size() > threshold and len(n.keys) > (1 if n.is_leaf else 2):
+            return
+        parent = n.parent
+        if parent is None:
+            # A root branch with a single child is replaced by that child.
+            if not n.is_leaf and len(n.keys) == 1:
+                child = self._materialise(n.pgids[0], n)
+                n.take_items(child)
+                n.children = child.children
+                for pgid in n.pgids:
+                    moved = self._nodes.get(pgid)
+                    if moved is not None:
+                        moved.parent = n
+                child.parent = None
+                self._nodes.pop(child.pgid, None)
+                self._free_node(child)
+            return
+        if not n.keys:
+            parent.delete(n.key or b"")
+            parent.remove_child(n)
+            self._nodes.pop(n.pgid, None)
+            self._free_node(n)
+            self._rebalance_node(parent)
+            return
+        if len(parent.keys) <= 1:
+            raise CorruptionError("parent must have at least 2 children")
+        index = parent.child_index(n)
+        if index == 0:
+            left, right = n, self._child_at(parent, index + 1)
+        else:
+            left, right = self._child_at(parent, index - 1), n
+        for pgid in right.pgids:
+            moved = self._nodes.get(pgid)
+            if moved is not None and moved.parent is not None:
+                moved.parent.remove_child(moved)
+                moved.parent = left
+                left.children.append(moved)
+        left.append_items(right)
+        parent.delete(right.key or b"")
+        parent.remove_child(right)
+        self._nodes.pop(right.pgid, None)
+        self._free_node(right)
+        self._rebalance_node(parent)
+
+    def _spill(self) -> None:
+        """Write every dirty node of this bucket and its children to new pages."""
+        for name in sorted(self._buckets):
+            child = self._buckets[name]
+            if child._inlineable():
+                child._free()
+                value = child._inline_value()
+            else:
+                child._spill()
+                value = BUCKET_HEADER.pack(child._root, child.sequence_value)
+            if child._root_materialised is None:
+                continue
+            c = Cursor(self)
+            found = c._seek_raw(name)
+            if found is None or found[0] != name or not found[2] & BUCKET_LEAF_FLAG:
+                raise CorruptionError(f"misplaced bucket header: {name.hex()}")
+            self._leaf_for_write(c).put(name, name, value, 0, BUCKET_LEAF_FLAG)
+        root = self._root_materialised
+        if root is None:
+            return
+        self._spill_node(root)
+        root = root.root()
+        self._root_materialised = root
+        self._root = root.pgid
+
+    def _spill_node(self, n: Node) -> None:
+        if n.spilled:
+            return
+        tx = self._tx
+        n.children.sort(key=lambda child: child.keys[0])
+        i = 0
+        while i < len(n.children):  # spilling can add siblings
+            self._spill_node(n.children[i])
+            i += 1
+        n.children = []
+        page_size = tx._page_size
+        for node in n.split(page_size, self.fill_percent):
+            if node.pgid > 0:
+                tx._free_page(node.pgid)
+                node.pgid = 0
+            size = node.size()
+            count = (size + page_size - 1) // page_size
+            node.pgid = tx._allocate(count)
+            tx._dirty[node.pgid] = node.encode(node.pgid, count * page_size, count - 1)
+            node.spilled = True
+            if node.parent is not None:
+                key = node.key if node.key is not None else node.keys[0]
+                node.parent.put(key, node.keys[0], b"", node.pgid, 0)
+                node.key = node.keys[0]
+        if n.parent is not None and n.parent.pgid == 0:
+            n.children = []
+            self._spill_node(n.parent)

@@ -203,6 +203,12 @@ class Cursor:
             return node.keys[index], None
         return node.keys[index], node.values[index]
 
+    def _seek_raw(self, key: bytes) -> tuple[bytes, bytes, int] | None:
+        """bbolt's internal ``seek``: position at ``key``'s slot, no skipping."""
+        self._reset()
+        self._search(key)
+        return self._raw()
+
     def _raw(self) -> tuple[bytes, bytes, int] | None:
         """Key, value and flags under the cursor (bucket values included)."""
         node, index = self._nodes[-1], self._indexes[-1]

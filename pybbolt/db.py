@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 import errno
 import fcntl
 import mmap
 import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 
-from .errors import DatabaseNotOpen, Error, FileTooSmall, InvalidDatabase, Timeout
-from .layout import DEFAULT_PAGE_SIZE, FREELIST_PAGE, LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
+from .errors import (
+    DatabaseNotOpen,
+    DatabaseReadOnly,
+    Error,
+    FileTooSmall,
+    InvalidDatabase,
+    MaxSizeReached,
+    Timeout,
+)
+from .freelist import Freelist, HashmapFreelist
+from .layout import (
+    DEFAULT_ALLOC_SIZE,
+    DEFAULT_PAGE_SIZE,
+    FREELIST_PAGE,
+    LEAF_PAGE,
+    MAX_MAP_SIZE,
+    MAX_MMAP_STEP,
+    PAGE_HEADER,
+    PGID_NO_FREELIST,
+)
 from .meta import Meta, choose, new_meta
 from .page import Data
 from .tx import Tx
@@ -35,7 +54,12 @@ class Info:
 
 
 class DB:
-    """An open bbolt database file.  Create one with :func:`pybbolt.open`."""
+    """An open bbolt database file.  Create one with :func:`pybbolt.open`.
+
+    One process may hold it for writing (an exclusive ``flock``, as Go bbolt
+    takes), any number for reading (a shared one).  In the process, one write
+    transaction at a time and any number of read transactions, from any thread.
+    """
 
     def __init__(
         self,
@@ -45,11 +69,28 @@ class DB:
         timeout: float | None = None,
         page_size: int | None = None,
         mode: int = 0o600,
+        no_sync: bool = False,
+        no_grow_sync: bool = False,
+        no_freelist_sync: bool = False,
+        freelist_type: str = "array",
+        initial_mmap_size: int = 0,
+        max_size: int = 0,
+        alloc_size: int = DEFAULT_ALLOC_SIZE,
     ) -> None:
+        if freelist_type not in ("array", "hashmap"):
+            raise ValueError(f"unknown freelist type {freelist_type!r}")
         self.path = os.fspath(path)
         self.readonly = readonly
-        self._lock = threading.RLock()
-        self._open_txs = 0
+        self.no_sync = no_sync
+        self.no_grow_sync = no_grow_sync
+        self.no_freelist_sync = no_freelist_sync
+        self.freelist_type = freelist_type
+        self.max_size = max_size
+        self.alloc_size = alloc_size
+        self._lock = threading.RLock()  # guards the meta, the mapping, the readers
+        self._writer = threading.Lock()  # held for the life of a write transaction
+        self._readers: list[int] = []  # txids of open read transactions
+        self._freelist: Freelist = Freelist()
         self._fd = -1
         self._data: Data = b""
         self._mmap: mmap.mmap | None = None
@@ -68,6 +109,13 @@ class DB:
                 self._initialise(page_size or os_page_size())
             self.page_size = self._discover_page_size(page_size or os_page_size())
             self._map()
+            size = os.fstat(self._fd).st_size
+            self._datasz = mmap_size(max(size, initial_mmap_size), self.page_size)
+            if not readonly:
+                self._load_freelist()
+                if not no_freelist_sync and not self.has_freelist:
+                    # bbolt persists a freelist right away (FORMAT.md 7.3).
+                    self.begin(True).commit()
         except BaseException:
             self._release()
             raise
@@ -121,6 +169,22 @@ class DB:
         self.meta1 = Meta.decode(self._data, self.page_size + 16)
         self._meta, self.active_meta_page = choose(self.meta0, self.meta1)
 
+    def _remap(self) -> None:
+        """Map the file again after a commit changed its size."""
+        size = os.fstat(self._fd).st_size
+        if self._mmap is None or len(self._mmap) != size:
+            # Open read transactions keep the old mapping object alive.
+            self._mmap = mmap.mmap(self._fd, size, access=mmap.ACCESS_READ)
+            self._data = self._mmap
+
+    def _load_freelist(self) -> None:
+        self._freelist = HashmapFreelist() if self.freelist_type == "hashmap" else Freelist()
+        self._freelist.load(self._read_free_ids())
+
+    def _read_free_ids(self) -> list[int]:
+        tx = Tx(self, False)
+        return tx.free_ids()
+
     def _current_meta(self) -> Meta:
         if self._fd < 0:
             raise DatabaseNotOpen()
@@ -129,21 +193,121 @@ class DB:
     # -- transactions ------------------------------------------------------
 
     def begin(self, writable: bool = False) -> Tx:
-        """Start a transaction; close it with ``rollback()`` (or ``commit()``)."""
-        with self._lock:
-            if self._fd < 0:
-                raise DatabaseNotOpen()
-            tx = Tx(self, writable)
-            self._open_txs += 1
-            return tx
+        """Start a transaction; end it with ``commit()`` or ``rollback()``.
+
+        A second write transaction waits until the first one ends.
+        """
+        if not writable:
+            with self._lock:
+                tx = Tx(self, False)
+                self._readers.append(tx.id)
+                return tx
+        if self.readonly:
+            raise DatabaseReadOnly()
+        self._writer.acquire()
+        try:
+            with self._lock:
+                tx = Tx(self, True)
+                self._release_pending()
+                return tx
+        except BaseException:
+            self._writer.release()
+            raise
 
     def view(self) -> Tx:
         """A read-only transaction, to be used with ``with``."""
         return self.begin(False)
 
-    def _tx_closed(self, tx: Tx) -> None:
+    def update(self) -> Tx:
+        """A write transaction, to be used with ``with``: commits on success,
+        rolls back if the block raises."""
+        return self.begin(True)
+
+    def batch(self, fn: Callable[[Tx], None]) -> None:
+        """Run ``fn`` in a write transaction and commit it (bbolt's Batch/Update)."""
+        with self.update() as tx:
+            fn(tx)
+
+    def _release_pending(self) -> None:
+        """Free pages no open reader can see any more (FORMAT.md 9)."""
+        readers = sorted(self._readers)
+        top = 0xFFFFFFFFFFFFFFFF
+        minid = readers[0] if readers else top
+        if minid > 0:
+            self._freelist.release(minid - 1)
+        for txid in readers:
+            self._freelist.release_range(minid, txid - 1)
+            minid = txid + 1
+        self._freelist.release_range(minid, top)
+
+    def _tx_closed(self, tx: Tx, reload_freelist: bool = False) -> None:
+        if not tx.writable:
+            with self._lock:
+                self._readers.remove(tx.id)
+            return
+        try:
+            if reload_freelist or tx.meta.txid != self._meta.txid:
+                # Not committed: undo its frees; a failed commit reloads from disk.
+                self._freelist.rollback(tx.meta.txid)
+                if reload_freelist:
+                    self._freelist.reload(self._read_free_ids())
+        finally:
+            self._writer.release()
+
+    # -- the write path (FORMAT.md 10) --------------------------------------
+
+    def _allocate(self, tx: Tx, count: int) -> int:
+        """``count`` contiguous pages: from the freelist, else from the hwm."""
+        pgid = self._freelist.allocate(tx.meta.txid, count)
+        if pgid:
+            return pgid
+        pgid = tx._hwm
+        minsz = (pgid + count + 1) * self.page_size
+        if self.max_size > 0:
+            predicted = mmap_size(minsz, self.page_size)
+            if predicted > self.alloc_size:
+                predicted = minsz + self.alloc_size
+            if predicted > self.max_size:
+                raise MaxSizeReached()
+        if minsz >= self._datasz:
+            size = os.fstat(self._fd).st_size
+            self._datasz = mmap_size(max(size, minsz), self.page_size)
+        tx._hwm += count
+        return pgid
+
+    def _grow(self, size: int) -> None:
+        """Extend the file as bbolt does before writing past its end."""
+        current = os.fstat(self._fd).st_size
+        if size <= current:
+            return
+        size = self._datasz if self._datasz <= self.alloc_size else size + self.alloc_size
+        if not self.no_grow_sync:
+            os.ftruncate(self._fd, size)
+            os.fsync(self._fd)
+
+    def _write_pages(self, pages: dict[int, bytearray]) -> None:
+        for pgid in sorted(pages):
+            _pwrite_all(self._fd, pages[pgid], pgid * self.page_size)
+        if not self.no_sync:
+            os.fdatasync(self._fd)
+
+    def _write_meta(self, meta: Meta) -> None:
+        page = meta.txid % 2
+        _pwrite_all(self._fd, meta.encode_page(self.page_size, page), page * self.page_size)
+        if not self.no_sync:
+            os.fdatasync(self._fd)
         with self._lock:
-            self._open_txs -= 1
+            self._meta = meta
+            if page == 0:
+                self.meta0 = meta
+            else:
+                self.meta1 = meta
+            self.active_meta_page = page
+            self._remap()
+
+    def sync(self) -> None:
+        """fdatasync the file (useful with ``no_sync``)."""
+        os.fdatasync(self._fd)
 
     def info(self) -> Info:
         """Basic facts about the file (bbolt's ``DB.Info``)."""
@@ -157,8 +321,9 @@ class DB:
     # -- closing -----------------------------------------------------------
 
     def close(self) -> None:
-        """Release the file lock and the mapping."""
-        self._release()
+        """Release the file lock and the mapping (waits for a running write)."""
+        with self._writer:
+            self._release()
 
     def _release(self) -> None:
         self._data = b""
@@ -189,6 +354,26 @@ class DB:
         return f"<pybbolt.DB {self.path!r}{' readonly' if self.readonly else ''}>"
 
 
+def mmap_size(size: int, page_size: int) -> int:
+    """bbolt's mapping size for a file of ``size`` bytes (FORMAT.md 10.7)."""
+    for i in range(15, 31):
+        if size <= 1 << i:
+            return 1 << i
+    if size > MAX_MAP_SIZE:
+        raise Error("mmap too large")
+    size = -(-size // MAX_MMAP_STEP) * MAX_MMAP_STEP
+    size = -(-size // page_size) * page_size
+    return min(size, MAX_MAP_SIZE)
+
+
+def _pwrite_all(fd: int, data: bytes | bytearray, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
 def _flock(fd: int, exclusive: bool, timeout: float | None) -> None:
     """Take bbolt's flock: shared for readers, exclusive for writers."""
     op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
@@ -205,13 +390,27 @@ def _flock(fd: int, exclusive: bool, timeout: float | None) -> None:
         time.sleep(_LOCK_RETRY)
 
 
-def open(  # noqa: A001 - the natural name, as bbolt.Open
+def open(
     path: str | os.PathLike[str],
     readonly: bool = False,
     timeout: float | None = None,
     page_size: int | None = None,
     mode: int = 0o600,
+    no_sync: bool = False,
+    no_grow_sync: bool = False,
+    no_freelist_sync: bool = False,
+    freelist_type: str = "array",
+    initial_mmap_size: int = 0,
+    max_size: int = 0,
 ) -> DB:
-    """Open (creating it if missing and not read-only) the bbolt file at ``path``."""
-    return DB(path, readonly=readonly, timeout=timeout, page_size=page_size, mode=mode)
+    """Open the bbolt file at ``path``; unless read-only, create it if missing.
+
+    ``timeout`` (seconds; None or 0 waits forever) bounds the wait for the
+    file lock.  The other options are bbolt's ``Options`` of the same names.
+    """
+    return DB(
+        path, readonly=readonly, timeout=timeout, page_size=page_size, mode=mode,
+        no_sync=no_sync, no_grow_sync=no_grow_sync, no_freelist_sync=no_freelist_sync,
+        freelist_type=freelist_type, initial_mmap_size=initial_mmap_size, max_size=max_size,
+    )
 

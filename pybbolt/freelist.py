@@ -15,6 +15,7 @@ from .errors import CorruptionError
 from .layout import (
     FREELIST_COUNT_OVERFLOW,
     FREELIST_PAGE,
+    PAGE_HEADER,
     PAGE_HEADER_SIZE,
     U64,
     page_type_name,
@@ -62,3 +63,168 @@ def rebuild(tx: Tx) -> list[int]:
     if problem is not None:
         raise CorruptionError(f"freepages: failed to get all reachable pages ({problem})")
     return [i for i in range(2, tx.meta.pgid) if i not in seen]
+
+
+class Freelist:
+    """The in-memory freelist of a writable database (FORMAT.md 9).
+
+    ``free`` ids can be allocated; ``pending[txid]`` holds the ids freed by
+    write transaction ``txid`` (with the txid that had allocated each one)
+    until no open reader can still see them.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.pending: dict[int, list[tuple[int, int]]] = {}
+        self.allocs: dict[int, int] = {}
+        self.cache: set[int] = set()
+
+    def load(self, ids: list[int]) -> None:
+        """Replace the free ids (nothing is pending after a load)."""
+        self.ids = sorted(ids)
+        self.pending = {}
+        self.allocs = {}
+        self.cache = set(self.ids)
+
+    def reload(self, ids: list[int]) -> None:
+        """Reload from disk, keeping what is still pending out of the free ids."""
+        pending = {pgid for entries in self.pending.values() for pgid, _ in entries}
+        self.ids = sorted(i for i in ids if i not in pending)
+        self.cache = set(self.ids) | pending
+
+    def count(self) -> int:
+        """Free plus pending ids: what a commit writes."""
+        return len(self.ids) + sum(map(len, self.pending.values()))
+
+    def all_ids(self) -> list[int]:
+        """Free and pending ids merged, sorted: the content of the freelist page."""
+        out = list(self.ids)
+        for entries in self.pending.values():
+            out.extend(pgid for pgid, _ in entries)
+        out.sort()
+        return out
+
+    def free(self, txid: int, pgid: int, overflow: int) -> None:
+        """Make ``pgid`` and its overflow pages pending in ``txid``."""
+        if pgid <= 1:
+            raise CorruptionError(f"cannot free page 0 or 1: {pgid}")
+        entries = self.pending.setdefault(txid, [])
+        alloc_txid = self.allocs.pop(pgid, 0)
+        for i in range(pgid, pgid + overflow + 1):
+            if i in self.cache:
+                raise CorruptionError(f"page {i} already freed")
+            entries.append((i, alloc_txid))
+            self.cache.add(i)
+
+    def allocate(self, txid: int, n: int) -> int:
+        """First fit: the lowest id starting ``n`` contiguous free ids, or 0."""
+        ids = self.ids
+        initial = previd = 0
+        for i, pgid in enumerate(ids):
+            if pgid <= 1:
+                raise CorruptionError(f"invalid page allocation: {pgid}")
+            if previd == 0 or pgid - previd != 1:
+                initial = pgid
+            if pgid - initial + 1 == n:
+                del ids[i - n + 1 : i + 1]
+                self.cache.difference_update(range(initial, initial + n))
+                self.allocs[initial] = txid
+                return initial
+            previd = pgid
+        return 0
+
+    def release(self, txid: int) -> None:
+        """Free every id pending in a transaction up to ``txid``."""
+        released: list[int] = []
+        for tid in [t for t in self.pending if t <= txid]:
+            released.extend(pgid for pgid, _ in self.pending.pop(tid))
+        self._merge(released)
+
+    def release_range(self, begin: int, end: int) -> None:
+        """Free ids pending in [begin, end] that were also allocated in that range."""
+        if begin > end:
+            return
+        released: list[int] = []
+        for tid in [t for t in self.pending if begin <= t <= end]:
+            keep: list[tuple[int, int]] = []
+            for pgid, alloc in self.pending[tid]:
+                if begin <= alloc <= end:
+                    released.append(pgid)
+                else:
+                    keep.append((pgid, alloc))
+            if keep:
+                self.pending[tid] = keep
+            else:
+                del self.pending[tid]
+        self._merge(released)
+
+    def _merge(self, released: list[int]) -> None:
+        if released:
+            self.ids = sorted(self.ids + released)
+
+    def rollback(self, txid: int) -> None:
+        """Undo the frees of ``txid`` and forget its allocations."""
+        for pgid, alloc in self.pending.pop(txid, []):
+            self.cache.discard(pgid)
+            if alloc and alloc != txid:
+                self.allocs[pgid] = alloc
+        for pgid in [p for p, t in self.allocs.items() if t == txid]:
+            del self.allocs[pgid]
+
+    def estimated_page_bytes(self) -> int:
+        """Bytes the freelist page needs (bbolt's EstimatedWritePageSize)."""
+        n = self.count()
+        if n >= FREELIST_COUNT_OVERFLOW:
+            n += 1
+        return PAGE_HEADER_SIZE + 8 * n
+
+    def encode(self, pgid: int, length: int, overflow: int) -> bytearray:
+        """The freelist page: all free and pending ids, sorted."""
+        ids = self.all_ids()
+        buf = bytearray(length)
+        n = len(ids)
+        count = n if n < FREELIST_COUNT_OVERFLOW else FREELIST_COUNT_OVERFLOW
+        PAGE_HEADER.pack_into(buf, 0, pgid, FREELIST_PAGE, count, overflow)
+        start = PAGE_HEADER_SIZE
+        if n >= FREELIST_COUNT_OVERFLOW:
+            U64.pack_into(buf, start, n)
+            start += 8
+        if n:
+            struct.pack_into(f"<{n}Q", buf, start, *ids)
+        return buf
+
+
+class HashmapFreelist(Freelist):
+    """bbolt's "hashmap" freelist type: allocation from spans of free ids.
+
+    A span of exactly ``n`` pages is preferred, else the first ``n`` pages of
+    a longer one.  bbolt picks among candidates in Go map order (random);
+    here the lowest candidate wins, so runs are reproducible.
+    """
+
+    def allocate(self, txid: int, n: int) -> int:
+        best = 0
+        start = prev = 0
+        spans: list[tuple[int, int]] = []
+        for pgid in self.ids:
+            if prev and pgid == prev + 1:
+                prev = pgid
+                continue
+            if prev:
+                spans.append((start, prev - start + 1))
+            start = prev = pgid
+        if prev:
+            spans.append((start, prev - start + 1))
+        exact = [s for s, size in spans if size == n]
+        larger = [s for s, size in spans if size > n]
+        if exact:
+            best = exact[0]
+        elif larger:
+            best = larger[0]
+        if not best:
+            return 0
+        taken = set(range(best, best + n))
+        self.ids = [i for i in self.ids if i not in taken]
+        self.cache.difference_update(taken)
+        self.allocs[best] = txid
+        return best

@@ -8,7 +8,21 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 
 from __future__ import annotations
 
-from .layout import BUCKET_LEAF_FLAG, PAGE_HEADER_SIZE
+from bisect import bisect_left
+
+from .errors import Error
+from .layout import (
+    BRANCH_ELEMENT,
+    BRANCH_PAGE,
+    BUCKET_LEAF_FLAG,
+    LEAF_ELEMENT,
+    LEAF_PAGE,
+    MAX_FILL_PERCENT,
+    MIN_FILL_PERCENT,
+    MIN_KEYS_PER_PAGE,
+    PAGE_HEADER,
+    PAGE_HEADER_SIZE,
+)
 
 
 class Node:
@@ -24,6 +38,7 @@ class Node:
         "is_leaf",
         "key",
         "keys",
+        "materialised",
         "parent",
         "pgid",
         "pgids",
@@ -47,9 +62,10 @@ class Node:
         self.flags = flags
         self.pgids = pgids
         self.pgid = pgid
-        # Write-path state (FORMAT.md 10.1): the first key when loaded, the
-        # parent and the materialised children.
-        self.key: bytes = keys[0] if keys else b""
+        # Write-path state (FORMAT.md 10.1): the first key when loaded (None
+        # for a node made by a split), the parent and the materialised children.
+        self.key: bytes | None = keys[0] if keys else None
+        self.materialised = False
         self.parent: Node | None = None
         self.children: list[Node] = []
         self.unbalanced = False
@@ -78,3 +94,141 @@ class Node:
         )
         n.key = self.key
         return n
+
+    # -- edits (bbolt's node.put / node.del) -------------------------------
+
+    def put(self, old_key: bytes, new_key: bytes, value: bytes, pgid: int, flags: int) -> None:
+        """Replace the item at ``old_key`` (or insert one) with the new item."""
+        keys = self.keys
+        i = bisect_left(keys, old_key)
+        if i < len(keys) and keys[i] == old_key:
+            keys[i] = new_key
+            if self.is_leaf:
+                self.values[i] = value
+                self.flags[i] = flags
+            else:
+                self.pgids[i] = pgid
+            return
+        keys.insert(i, new_key)
+        if self.is_leaf:
+            self.values.insert(i, value)
+            self.flags.insert(i, flags)
+        else:
+            self.pgids.insert(i, pgid)
+
+    def delete(self, key: bytes) -> None:
+        """Remove ``key`` if present and mark the node for rebalancing."""
+        keys = self.keys
+        i = bisect_left(keys, key)
+        if i >= len(keys) or keys[i] != key:
+            return
+        del keys[i]
+        if self.is_leaf:
+            del self.values[i], self.flags[i]
+        else:
+            del self.pgids[i]
+        self.unbalanced = True
+
+    def child_index(self, child: Node) -> int:
+        """Index of the item that points at ``child`` (by its load-time key)."""
+        return bisect_left(self.keys, child.key or b"")
+
+    def remove_child(self, target: Node) -> None:
+        for i, child in enumerate(self.children):
+            if child is target:
+                del self.children[i]
+                return
+
+    def take_items(self, other: Node) -> None:
+        """Become a node of ``other``'s type holding ``other``'s items."""
+        self.is_leaf = other.is_leaf
+        self.keys = other.keys
+        self.values = other.values
+        self.flags = other.flags
+        self.pgids = other.pgids
+
+    def append_items(self, other: Node) -> None:
+        self.keys += other.keys
+        self.values += other.values
+        self.flags += other.flags
+        self.pgids += other.pgids
+
+    def root(self) -> Node:
+        n = self
+        while n.parent is not None:
+            n = n.parent
+        return n
+
+    # -- splitting (FORMAT.md 10.5) ----------------------------------------
+
+    def split(self, page_size: int, fill_percent: float) -> list[Node]:
+        """Break the node into page-sized nodes; the first is the node itself."""
+        nodes = [self]
+        node = self
+        while True:
+            nxt = node._split_two(page_size, fill_percent)
+            if nxt is None:
+                return nodes
+            nodes.append(nxt)
+            node = nxt
+
+    def _split_two(self, page_size: int, fill_percent: float) -> Node | None:
+        if len(self.keys) <= MIN_KEYS_PER_PAGE * 2 or self.size() < page_size:
+            return None
+        fill = min(max(fill_percent, MIN_FILL_PERCENT), MAX_FILL_PERCENT)
+        index = self._split_index(int(page_size * fill))
+        if self.parent is None:
+            parent = Node(False, [], [], [], [])
+            parent.materialised = True
+            parent.children = [self]
+            self.parent = parent
+        nxt = Node(self.is_leaf, self.keys[index:], self.values[index:],
+                   self.flags[index:], self.pgids[index:])
+        nxt.materialised = True
+        nxt.parent = self.parent
+        self.parent.children.append(nxt)
+        del self.keys[index:], self.values[index:], self.flags[index:], self.pgids[index:]
+        return nxt
+
+    def _split_index(self, threshold: int) -> int:
+        size = PAGE_HEADER_SIZE
+        index = 0
+        keys, values, leaf = self.keys, self.values, self.is_leaf
+        for i in range(len(keys) - MIN_KEYS_PER_PAGE):
+            index = i
+            elsize = 16 + len(keys[i]) + (len(values[i]) if leaf else 0)
+            if i >= MIN_KEYS_PER_PAGE and size + elsize > threshold:
+                break
+            size += elsize
+        return index
+
+    # -- serialising (FORMAT.md 5.3) ---------------------------------------
+
+    def encode(self, pgid: int, length: int, overflow: int = 0) -> bytearray:
+        """The node as a page of ``length`` bytes (zero-padded)."""
+        n = len(self.keys)
+        if n >= 0xFFFF:
+            raise Error(f"inode overflow: {n} (pgid={pgid})")
+        buf = bytearray(length)
+        PAGE_HEADER.pack_into(buf, 0, pgid, LEAF_PAGE if self.is_leaf else BRANCH_PAGE, n, overflow)
+        off = PAGE_HEADER_SIZE + 16 * n
+        elem = PAGE_HEADER_SIZE
+        if self.is_leaf:
+            pack = LEAF_ELEMENT.pack_into
+            for key, value, flags in zip(self.keys, self.values, self.flags):
+                klen, vlen = len(key), len(value)
+                pack(buf, elem, flags, off - elem, klen, vlen)
+                buf[off : off + klen] = key
+                off += klen
+                buf[off : off + vlen] = value
+                off += vlen
+                elem += 16
+        else:
+            pack = BRANCH_ELEMENT.pack_into
+            for key, child in zip(self.keys, self.pgids):
+                klen = len(key)
+                pack(buf, elem, off - elem, klen, child)
+                buf[off : off + klen] = key
+                off += klen
+                elem += 16
+        return buf

@@ -10,7 +10,7 @@ bbolt's recovered panics.
 from __future__ import annotations
 
 import mmap
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from .errors import CorruptionError
 from .layout import (
@@ -26,7 +26,7 @@ from .layout import (
 from .node import Node
 
 # Anything pages are read from: the file mapping, or an inline bucket value.
-Data = Union[bytes, bytearray, memoryview, mmap.mmap]
+Data = bytes | bytearray | memoryview | mmap.mmap
 
 VALID_TYPES = frozenset((BRANCH_PAGE, LEAF_PAGE, META_PAGE, FREELIST_PAGE))
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from .bucket import Bucket
 from .cursor import Cursor
-from .errors import CorruptionError, TxClosed
+from .errors import CorruptionError, TxClosed, TxNotWritable
 from .freelist import read_ids, rebuild
 from .layout import PGID_NO_FREELIST
 from .meta import Meta
@@ -40,12 +42,17 @@ class Tx:
         self.writable = writable
         self.closed = False
         meta = db._current_meta()
+        if writable:
+            meta = replace(meta, txid=meta.txid + 1)
         self.meta: Meta = meta
         self._data: Data = db._data
-        self._page_size = meta.page_size
+        self._page_size = db.page_size
         self._branches: dict[int, Node] = {}
         self._leaves: dict[int, Node] = {}
         self._root = Bucket(self, meta.root, meta.sequence, None, b"")
+        # Write state: pages written by the commit, and the high-water mark.
+        self._dirty: dict[int, bytearray] = {}
+        self._hwm = meta.pgid
 
     # -- properties --------------------------------------------------------
 
@@ -87,6 +94,22 @@ class Tx:
         """A cursor over the top-level bucket names (values are None)."""
         return self._root.cursor()
 
+    def create_bucket(self, name: bytes) -> Bucket:
+        """Create the top-level bucket ``name``."""
+        return self._root.create_bucket(name)
+
+    def create_bucket_if_not_exists(self, name: bytes) -> Bucket:
+        """The top-level bucket ``name``, created if missing."""
+        return self._root.create_bucket_if_not_exists(name)
+
+    def delete_bucket(self, name: bytes) -> None:
+        """Delete the top-level bucket ``name`` and everything in it."""
+        self._root.delete_bucket(name)
+
+    def move_bucket(self, name: bytes, source: Bucket | None, destination: Bucket | None) -> None:
+        """Move bucket ``name`` from ``source`` to ``destination`` (None = top level)."""
+        (source or self._root).move_bucket(name, destination or self._root)
+
     # -- engines -----------------------------------------------------------
 
     def check(self, page_id: int = 0, kv_stringer: KVStringer | None = None) -> Iterator[CheckError]:
@@ -121,6 +144,9 @@ class Tx:
 
     def page_header(self, pgid: int) -> PageHeader:
         """The header of page ``pgid`` as stored in the file."""
+        dirty = self._dirty.get(pgid)
+        if dirty is not None:
+            return read_header(dirty, 0)
         offset = pgid * self._page_size
         if offset + self._page_size > len(self._data):
             raise CorruptionError(
@@ -157,7 +183,50 @@ class Tx:
             raise CorruptionError(f"page {pgid}: overflow runs past the end of the file")
         return bytes(self._data[offset:end])
 
-    # -- ending ------------------------------------------------------------
+    # -- writing -----------------------------------------------------------
+
+    def _allocate(self, count: int) -> int:
+        return self._db._allocate(self, count)
+
+    def _free_page(self, pgid: int) -> None:
+        """Make page ``pgid`` (with its overflow) pending in this transaction."""
+        header = self.page_header(pgid)
+        self._db._freelist.free(self.meta.txid, pgid, header.overflow)
+
+    def commit(self) -> None:
+        """Write the changes to the file (FORMAT.md 10.2); durable on return."""
+        if self.closed:
+            raise TxClosed()
+        if not self.writable:
+            raise TxNotWritable()
+        db = self._db
+        try:
+            self._root._rebalance()
+            opgid = self._hwm
+            self._root._spill()
+            freelist_pgid = self.meta.freelist
+            if freelist_pgid != PGID_NO_FREELIST:
+                self._free_page(freelist_pgid)
+            if db.no_freelist_sync:
+                freelist_pgid = PGID_NO_FREELIST
+            else:
+                freelist = db._freelist
+                count = freelist.estimated_page_bytes() // self._page_size + 1
+                freelist_pgid = self._allocate(count)
+                self._dirty[freelist_pgid] = freelist.encode(
+                    freelist_pgid, count * self._page_size, count - 1
+                )
+            self.meta = self.meta.with_changes(
+                root=self._root.root, freelist=freelist_pgid, pgid=self._hwm
+            )
+            if self._hwm > opgid:
+                db._grow((self._hwm + 1) * self._page_size)
+            db._write_pages(self._dirty)
+            db._write_meta(self.meta)
+        except BaseException:
+            self._close(reload_freelist=True)
+            raise
+        self._close()
 
     def rollback(self) -> None:
         """End the transaction, discarding any change."""
@@ -165,11 +234,42 @@ class Tx:
             raise TxClosed()
         self._close()
 
-    def _close(self) -> None:
+    def _close(self, reload_freelist: bool = False) -> None:
         self.closed = True
         self._branches.clear()
         self._leaves.clear()
-        self._db._tx_closed(self)
+        self._dirty = {}
+        self._db._tx_closed(self, reload_freelist)
+
+    # -- backup --------------------------------------------------------------
+
+    def write_to(self, out: BinaryIO) -> int:
+        """Write a consistent copy of the database as of this transaction.
+
+        Returns the number of bytes written (``tx.size``): two meta pages made
+        from this transaction's meta, then pages 2 .. hwm-1 (FORMAT.md 16).
+        """
+        if self.closed:
+            raise TxClosed()
+        ps = self._page_size
+        meta = self.meta
+        written = out.write(meta.with_changes().encode_page(ps, 0))
+        older = meta.with_changes(txid=max(meta.txid - 1, 0))
+        written += out.write(older.encode_page(ps, 1))
+        step = 256
+        for first in range(2, meta.pgid, step):
+            last = min(first + step, meta.pgid)
+            chunk = self._data[first * ps : last * ps]
+            if len(chunk) != (last - first) * ps:
+                raise CorruptionError(f"page {first}: beyond the end of the file")
+            written += out.write(chunk)
+        return written
+
+    def copy_file(self, path: str | os.PathLike[str], mode: int = 0o600) -> None:
+        """Write a consistent copy of the database to ``path`` (bbolt's CopyFile)."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as out:
+            self.write_to(out)
 
     def __enter__(self) -> Tx:
         return self
@@ -180,7 +280,12 @@ class Tx:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self.closed:
+        """Close a read transaction; commit a write one, or roll it back on error."""
+        if self.closed:
+            return
+        if self.writable and exc_type is None:
+            self.commit()
+        else:
             self._close()
 
     def __repr__(self) -> str:
