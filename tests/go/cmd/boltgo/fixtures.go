@@ -41,14 +41,14 @@ func fixtureList() []fixture {
 		},
 		{
 			Name:        "overflow.db",
-			Description: "values of 10 KB, 100 KB and 1 MB on overflow pages, values of exactly 1024 and 1025 bytes, a 100 KB value overwritten, two 1 MB values deleted (freelist on more than one page)",
+			Description: "values of 10 KB, 100 KB and 1 MB on overflow pages (the 1 MB one alone in its bucket), values of exactly 1024 and 1025 bytes, a 100 KB value overwritten, a nested bucket with a 20 KB value, two 1 MB values deleted (freelist on more than one page)",
 			Features:    []string{"overflow", "freelist", "freelist-overflow", "nested-buckets"},
 			Seed:        5,
 			Build:       buildOverflow,
 		},
 		{
 			Name:        "many_keys.db",
-			Description: "55,000 keys in one bucket (entries not listed) written over several transactions: three levels of branch pages",
+			Description: "55,000 keys in one bucket (more than 20000: entries not listed) written over five transactions: a 3-level B+tree, root branch page over branch pages over ~760 leaves",
 			Features:    []string{"many-keys", "branch-page", "multi-level-branch", "unlisted-entries"},
 			Seed:        6,
 			Build:       buildManyKeys,
@@ -83,7 +83,7 @@ func fixtureList() []fixture {
 		},
 		fixture{
 			Name:        "range_deletes.db",
-			Description: "8000 sequential keys, then ranges deleted: with a cursor, key by key, every other key, the tail; a second bucket emptied completely",
+			Description: "5000 sequential keys, then ranges deleted: with a cursor, key by key, every other key, the tail; a second bucket emptied completely",
 			Features:    []string{"range-deletes", "freelist", "cursor-delete", "empty-buckets"},
 			Seed:        7,
 			Build:       buildRangeDeletes,
@@ -100,7 +100,7 @@ func fixtureList() []fixture {
 	for _, ps := range []int{4096, 8192, 16384, 32768, 65536} {
 		list = append(list, fixture{
 			Name:        fmt.Sprintf("pagesize_%d.db", ps),
-			Description: fmt.Sprintf("Options.PageSize = %d: keyed bucket with deletes, nested buckets 3 levels deep, values on overflow pages", ps),
+			Description: fmt.Sprintf("Options.PageSize = %d: keyed bucket with deletes and overwrites, nested buckets 3 levels deep with a value larger than a page, values on overflow pages (200 KB at 65536, 4 pages otherwise)", ps),
 			Features:    []string{"page-size", "nested-buckets", "overflow", "freelist"},
 			Seed:        int64(ps),
 			PageSize:    ps,
