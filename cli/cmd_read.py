@@ -1,0 +1,90 @@
+"""Commands that read through a transaction: info, buckets, keys, get, inspect."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from .common import check_source_path, open_readonly, preload_freelist
+from .runtime import CommandError, Invocation
+from .textfmt import FormatError, format_bytes, go_quote, parse_bytes
+
+if TYPE_CHECKING:
+    import pybbolt
+
+
+def run_info(inv: Invocation) -> None:
+    path = inv.args[0]
+    check_source_path(path)
+    with open_readonly(path) as db:
+        inv.out.text(f"Page Size: {db.info().page_size}\n")
+
+
+def run_buckets(inv: Invocation) -> None:
+    path = inv.args[0]
+    check_source_path(path)
+    with open_readonly(path) as db:
+        preload_freelist(db)
+        with db.view() as tx:
+            for name, _value in tx.cursor():
+                inv.out.write(name + b"\n")
+
+
+def _last_bucket(tx: pybbolt.Tx, names: list[str]) -> pybbolt.Bucket:
+    """bbolt's ``findLastBucket``: descend the bucket path from the root."""
+    bucket = tx.bucket(os.fsencode(names[0]))
+    for name in names[1:]:
+        if bucket is None:
+            break
+        bucket = bucket.bucket(os.fsencode(name))
+    if bucket is None:
+        raise CommandError("bucket not found")
+    return bucket
+
+
+def run_keys(inv: Invocation) -> None:
+    path = inv.args[0]
+    mode = inv.opts.get_str("format")
+    check_source_path(path)
+    with open_readonly(path) as db, db.view() as tx:
+        bucket = _last_bucket(tx, inv.args[1:])
+        write = inv.out.write
+        for key in bucket:
+            try:
+                write(format_bytes(key, mode) + b"\n")
+            except FormatError as e:
+                raise CommandError(str(e)) from None
+
+
+def run_get(inv: Invocation) -> None:
+    args = inv.args
+    path = args[0]
+    if path == "":
+        raise CommandError("path required")
+    try:
+        key = parse_bytes(os.fsencode(args[-1]), inv.opts.get_str("parse-format"))
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    if not key:
+        raise CommandError("key is required: key required")
+    check_source_path(path)
+    with open_readonly(path) as db, db.view() as tx:
+        bucket = _last_bucket(tx, args[1:-1])
+        value = bucket.get(key)
+        if value is None:
+            raise CommandError(
+                f'Error key not found for key: {go_quote(key)} hex: "{key.hex()}"'
+            )
+        try:
+            inv.out.write(format_bytes(value, inv.opts.get_str("format")) + b"\n")
+        except FormatError as e:
+            raise CommandError(str(e)) from None
+
+
+def run_inspect(inv: Invocation) -> None:
+    from .render import render_structure
+
+    path = inv.args[0]
+    check_source_path(path)
+    with open_readonly(path) as db, db.view() as tx:
+        inv.out.text(render_structure(tx.inspect()) + "\n")

@@ -1,0 +1,67 @@
+"""What a command runner gets and how it reports: buffered output, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from .flags import Parsed
+from .spec import Command
+
+_FLUSH_AT = 1 << 16
+
+
+class CommandError(Exception):
+    """An error the command returns: ``Error: MSG`` + usage on stderr, exit 1."""
+
+
+class Crash(Exception):
+    """What bbolt meets with a panic or a fatal runtime error: exit status 2."""
+
+
+class Exit(Exception):
+    """Stop at once with a status; ``message`` (if any) goes to stderr as is."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+
+
+class Output:
+    """Buffered binary standard output (some outputs are not UTF-8)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._parts: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= _FLUSH_AT:
+            self.flush()
+
+    def text(self, text: str) -> None:
+        """Write text (paths and names keep their raw bytes)."""
+        self.write(text.encode("utf-8", "surrogateescape"))
+
+    def flush(self) -> None:
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts.clear()
+            self._size = 0
+            self._stream.write(data)
+        self._stream.flush()
+
+
+@dataclass
+class Invocation:
+    """A parsed command line handed to a runner."""
+
+    command: Command
+    path: list[str]
+    opts: Parsed
+    out: Output
+    err: BinaryIO
+    args: list[str] = field(default_factory=list)

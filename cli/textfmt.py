@@ -1,0 +1,208 @@
+"""How bbolt's tool turns bytes into text: ``%q``, ``%x``, "printable", JSON.
+
+These mirror Go's ``strconv.Quote``, ``unicode.IsPrint``, ``encoding/hex``
+and ``encoding/json`` exactly (within the Unicode version Python ships), so
+the outputs built from them match the reference byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
+
+_SIMPLE_ESCAPES = {
+    0x07: "\\a",
+    0x08: "\\b",
+    0x0C: "\\f",
+    0x0A: "\\n",
+    0x0D: "\\r",
+    0x09: "\\t",
+    0x0B: "\\v",
+}
+
+
+def _rune_length(lead: int) -> int:
+    """Expected UTF-8 sequence length for a lead byte (1 for invalid leads)."""
+    if lead < 0xC2:
+        return 1
+    if lead < 0xE0:
+        return 2
+    if lead < 0xF0:
+        return 3
+    if lead < 0xF5:
+        return 4
+    return 1
+
+
+def decode_runes(data: bytes) -> list[tuple[str | None, int]]:
+    """Go's rune-by-rune UTF-8 decoding: ``(char, byte)`` pairs.
+
+    ``char`` is None for a byte that does not start a complete, valid
+    sequence (Go's ``RuneError`` of width 1); ``byte`` is then that byte.
+    """
+    out: list[tuple[str | None, int]] = []
+    i = 0
+    n = len(data)
+    while i < n:
+        b = data[i]
+        if b < 0x80:
+            out.append((chr(b), b))
+            i += 1
+            continue
+        size = _rune_length(b)
+        if size > 1 and i + size <= n:
+            try:
+                ch = data[i : i + size].decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                out.append((ch, b))
+                i += size
+                continue
+        out.append((None, b))
+        i += 1
+    return out
+
+
+def is_printable(data: bytes) -> bool:
+    """bbolt's ``isPrintable``: valid UTF-8 and every rune ``unicode.IsPrint``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return text.isprintable()
+
+
+def go_quote(data: bytes) -> str:
+    """``strconv.Quote`` of ``data`` (``fmt``'s ``%q``), double quotes included."""
+    if data.isascii():
+        text = data.decode("ascii")
+        if text.isprintable() and '"' not in text and "\\" not in text:
+            return f'"{text}"'
+    parts = ['"']
+    for ch, byte in decode_runes(data):
+        if ch is None:
+            parts.append(f"\\x{byte:02x}")
+        elif ch == '"':
+            parts.append('\\"')
+        elif ch == "\\":
+            parts.append("\\\\")
+        elif ch.isprintable():
+            parts.append(ch)
+        else:
+            code = ord(ch)
+            simple = _SIMPLE_ESCAPES.get(code)
+            if simple is not None:
+                parts.append(simple)
+            elif code < 0x20 or code == 0x7F:
+                parts.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                parts.append(f"\\u{code:04x}")
+            else:
+                parts.append(f"\\U{code:08x}")
+    parts.append('"')
+    return "".join(parts)
+
+
+def auto(data: bytes) -> bytes:
+    """bbolt's ``bytesToAsciiOrHex``: the bytes if printable, else their hex."""
+    if is_printable(data):
+        return data
+    return data.hex().encode("ascii")
+
+
+class FormatError(Exception):
+    """An unsupported ``--format`` mode (bbolt's ``formatBytes`` error)."""
+
+
+def format_bytes(data: bytes, mode: str) -> bytes:
+    """bbolt's ``formatBytes``: render ``data`` in one of :data:`FORMAT_MODES`."""
+    if mode == "auto":
+        return auto(data)
+    if mode == "ascii-encoded":
+        return go_quote(data).encode("utf-8")
+    if mode == "hex":
+        return data.hex().encode("ascii")
+    if mode == "bytes":
+        return data
+    if mode == "redacted":
+        digest = hashlib.sha256(data).hexdigest()
+        return f"<redacted len:{len(data)} sha256:{digest}>".encode("ascii")
+    raise FormatError(f"formatBytes: unsupported format: {mode}")
+
+
+def _hex_invalid_byte(byte: int) -> str:
+    """Go's ``hex.InvalidByteError`` text for one byte."""
+    ch = chr(byte)
+    if ch.isprintable():
+        return f"encoding/hex: invalid byte: U+{byte:04X} '{ch}'"
+    return f"encoding/hex: invalid byte: U+{byte:04X}"
+
+
+def _is_hex(byte: int) -> bool:
+    return 0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x46 or 0x61 <= byte <= 0x66
+
+
+def hex_decode(text: bytes) -> bytes:
+    """``hex.DecodeString`` with Go's error messages (raised as ValueError)."""
+    n = len(text) // 2
+    for i in range(n):
+        a, b = text[2 * i], text[2 * i + 1]
+        if not _is_hex(a):
+            raise ValueError(_hex_invalid_byte(a))
+        if not _is_hex(b):
+            raise ValueError(_hex_invalid_byte(b))
+    if len(text) % 2:
+        last = text[-1]
+        if not _is_hex(last):
+            raise ValueError(_hex_invalid_byte(last))
+        raise ValueError("encoding/hex: odd length hex string")
+    return bytes.fromhex(text.decode("ascii"))
+
+
+def parse_bytes(text: bytes, mode: str) -> bytes:
+    """bbolt's ``parseBytes`` (``get --parse-format``)."""
+    if mode == "ascii-encoded":
+        return text
+    if mode == "hex":
+        return hex_decode(text)
+    raise ValueError(f"parseBytes: unsupported format: {mode}")
+
+
+_JSON_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def json_string(data: bytes) -> str:
+    """A Go ``encoding/json`` string literal of ``data`` (HTML-safe escaping).
+
+    Bytes that are not valid UTF-8 become the raw character U+FFFD, one per
+    byte, as the reference binary writes them.
+    """
+    parts = ['"']
+    for ch, _byte in decode_runes(data):
+        if ch is None:
+            parts.append("\ufffd")
+            continue
+        esc = _JSON_ESCAPES.get(ch)
+        if esc is not None:
+            parts.append(esc)
+        elif ord(ch) < 0x20:
+            parts.append(f"\\u{ord(ch):04x}")
+        else:
+            parts.append(ch)
+    parts.append('"')
+    return "".join(parts)

@@ -1,0 +1,127 @@
+"""Dispatch, help, errors and exit statuses of the CLI (no database needed)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pybbolt.cli.main import execute, suggestions
+from pybbolt.cli.spec import ROOT
+from pybbolt.cli.usage import help_text
+
+
+def run(*argv: str) -> tuple[int, bytes, bytes]:
+    out, err = io.BytesIO(), io.BytesIO()
+    status = execute(list(argv), out, err)
+    return status, out.getvalue(), err.getvalue()
+
+
+ROOT_HELP_HEAD = b"A simple command line tool for inspecting bbolt databases\n\nUsage:\n"
+
+
+def test_root_help_and_version() -> None:
+    for argv in ([], ["help"], ["-h"], ["--help"], [""], ["--"]):
+        status, out, err = run(*argv)
+        assert (status, err) == (0, b""), argv
+        assert out.startswith(ROOT_HELP_HEAD)
+        assert out.endswith(b'Use "bbolt [command] --help" for more information about a command.\n')
+    assert run("--version") == (0, b"bbolt version dev\n", b"")
+    assert run("-v") == (0, b"bbolt version dev\n", b"")
+
+
+def test_root_flag_errors() -> None:
+    status, out, err = run("-x")
+    assert (status, out) == (1, b"")
+    assert err.startswith(b"Error: unknown shorthand flag: 'x' in -x\nUsage:\n")
+    status, out, err = run("--bogus")
+    assert err.startswith(b"Error: unknown flag: --bogus\n")
+
+
+def test_unknown_commands() -> None:
+    status, out, err = run("chek")
+    assert (status, out) == (1, b"")
+    assert err == (
+        b'Error: unknown command "chek" for "bbolt"\n\nDid you mean this?\n\tcheck\n\n'
+        b"Run 'bbolt --help' for usage.\n"
+    )
+    assert run("xyzzy")[2] == (
+        b'Error: unknown command "xyzzy" for "bbolt"\nRun \'bbolt --help\' for usage.\n'
+    )
+    assert b'"ver"' in run("ver", "sion")[2]
+
+
+def test_suggestions() -> None:
+    assert suggestions("pagez") == ["pages", "page"]
+    assert suggestions("p") == ["pages", "page-item", "page"]
+    assert suggestions("c") == ["check", "compact", "completion"]
+    assert suggestions("ver") == ["version", "get"]
+    assert suggestions("vers") == ["version", "keys"]
+    assert suggestions("Keys") == ["keys"]
+
+
+def test_command_help_on_stdout() -> None:
+    status, out, err = run("info", "-h", "a", "b", "c")
+    assert (status, err) == (0, b"")
+    assert out == (
+        b"prints basic information about the bbolt database.\n\nUsage:\n"
+        b"  bbolt info <bbolt-file> [flags]\n\nFlags:\n  -h, --help   help for info\n"
+    )
+    assert run("help", "info")[1] == out
+
+
+def test_compact_help_text() -> None:
+    compact = ROOT.find("compact")
+    assert compact is not None
+    assert help_text(compact, ["bbolt", "compact"]) == (
+        "compact opens a database at source path and walks it recursively, copying keys\n"
+        "as they are found from all buckets, to a newly created database at the destination "
+        "path.\nThe original database is left untouched.\n\nUsage:\n"
+        "  bbolt compact [options] -o <dst-bbolt-file> <src-bbolt-file> [flags]\n\nFlags:\n"
+        "  -h, --help              help for compact\n"
+        "      --no-sync           \n"
+        "  -o, --output string     \n"
+        "      --tx-max-size int    (default 65536)\n"
+    )
+
+
+def test_groups_print_help() -> None:
+    for argv in (["surgery"], ["surgery", "bogus"], ["surgery", "meta"], ["completion"]):
+        status, out, err = run(*argv)
+        assert (status, err) == (0, b""), argv
+        assert b"Available Commands:" in out
+    status, out, err = run("surgery", "--bogus")
+    assert status == 1 and err.startswith(b"Error: unknown flag: --bogus\n")
+
+
+def test_argument_count_errors() -> None:
+    cases = {
+        ("info",): b"Error: accepts 1 arg(s), received 0\n",
+        ("keys", "db"): b"Error: requires at least 2 arg(s), only received 1\n",
+        ("stats", "a", "b", "c"): b"Error: accepts between 1 and 2 arg(s), received 3\n",
+        ("compact", "src"): b'Error: required flag(s) "output" not set\n',
+        ("surgery", "copy-page", "db"): (
+            b'Error: required flag(s) "from-page", "output", "to-page" not set\n'
+        ),
+    }
+    for argv, first in cases.items():
+        status, out, err = run(*argv)
+        assert (status, out) == (1, b""), argv
+        assert err.startswith(first), (argv, err)
+        assert err.endswith(b"\n\n")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.db")
+    for command in ("info", "buckets", "inspect"):
+        status, out, err = run(command, missing)
+        assert (status, out) == (1, b"")
+        assert err.startswith(f'Error: source database file "{missing}" doesn\'t exist\n'.encode())
+
+
+def test_empty_file_and_directory(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    status, _, err = run("info", str(empty))
+    assert status == 1 and err.startswith(f"Error: write {empty}: bad file descriptor".encode())
+    status, _, err = run("info", str(tmp_path))
+    assert status == 1 and err.startswith(b"Error: invalid database\n")
