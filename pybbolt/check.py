@@ -1,0 +1,1050 @@
+"""bbolt's consistency check (``Tx.Check`` of bbolt v1.5.0, FORMAT.md 13).
+
+The check walks the raw pages of the mapping with precompiled structs; it
+never decodes whole pages into nodes, and it keeps one byte per page of the
+file (which pages are reachable) plus the free ids.
+
+Errors come out in bbolt's order and with bbolt's messages.  Where bbolt
+panics on a damaged file (FORMAT.md 13.4) the check reports one last error
+with bbolt's panic text and stops, as v1.5.0 does.  Where bbolt would not
+survive at all (a read outside the file, a page tree that loops back on
+itself, a walk that never ends) the last error has ``fatal = True``: the bbolt
+tool dies there with exit status 2.  Every walk is iterative and bounded, so
+no input makes the check raise, recurse without limit or hang.
+
+To mirror what bbolt does on damaged pages, the walks below follow bbolt's
+own reading rules: ``tx.page`` asserts the page id and type, page types are
+tested by exact flag equality in the check walks but by flag bits in the
+cursor, and keys, values and child ids are read wherever the element headers
+point, with Go's bounds on those reads.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from collections.abc import Callable, Generator, Iterator
+from operator import add, and_, lt
+from typing import TYPE_CHECKING, cast
+
+from .errors import CorruptionError, Error, TxClosed
+from .layout import (
+    BRANCH_ELEMENT,
+    BRANCH_PAGE,
+    BUCKET_LEAF_FLAG,
+    FREELIST_COUNT_OVERFLOW,
+    FREELIST_PAGE,
+    LEAF_ELEMENT,
+    LEAF_PAGE,
+    MAX_MAP_SIZE,
+    META_PAGE,
+    PAGE_HEADER,
+    PAGE_HEADER_SIZE,
+    PGID_NO_FREELIST,
+    U64,
+    page_type_name,
+)
+
+if TYPE_CHECKING:
+    from .page import Data
+    from .tx import Tx
+
+__all__ = [
+    "ALREADY_FREED",
+    "FATAL",
+    "INVALID_TYPE",
+    "KEY_ORDER",
+    "MULTIPLE_REFERENCES",
+    "OUT_OF_BOUNDS",
+    "PAGE_ID_OUT_OF_RANGE",
+    "PANIC",
+    "REACHABLE_FREED",
+    "UNEXPECTED_PAGE_TYPE",
+    "UNREACHABLE_UNFREED",
+    "BboltPanic",
+    "CheckError",
+    "check",
+    "reachable_pages",
+]
+
+KVStringer = Callable[[bytes], str]
+
+# --- kinds of CheckError ------------------------------------------------------
+
+ALREADY_FREED = "already_freed"
+OUT_OF_BOUNDS = "out_of_bounds"
+MULTIPLE_REFERENCES = "multiple_references"
+REACHABLE_FREED = "reachable_freed"
+INVALID_TYPE = "invalid_type"
+KEY_ORDER = "key_order"
+UNEXPECTED_PAGE_TYPE = "unexpected_page_type"
+UNREACHABLE_UNFREED = "unreachable_unfreed"
+PAGE_ID_OUT_OF_RANGE = "page_id_out_of_range"
+PANIC = "panic"  # bbolt panicked and v1.5.0 recovered: the check's last error
+FATAL = "fatal"  # bbolt's process would die here (exit status 2): the check's last error
+
+# --- Go's limits on the reads bbolt makes -------------------------------------
+
+_MASK64 = (1 << 64) - 1
+# Keys and values are sliced out of a `*[0xFFFFFFF]byte` (internal/common/unsafe.go).
+_PAGE_MAX_ALLOC = 0xFFFFFFF
+_VALID_TYPES = frozenset((BRANCH_PAGE, LEAF_PAGE, META_PAGE, FREELIST_PAGE))
+# Page ids beyond the file that may be marked reachable (overflow runs of
+# damaged headers) before the check gives up like bbolt's map would (OOM).
+_MAX_EXTRA_IDS = 1 << 22
+# Reachability bitmap: at most this many ids past the end of the file.
+_MAX_BITMAP_SLACK = 1 << 24
+
+
+def _go_int(v: int) -> int:
+    """A uint64 printed through Go's ``int(...)`` conversion."""
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _fmt_stack(ids: list[int]) -> str:
+    return "[" + " ".join(map(str, ids)) + "]"
+
+
+def _hex(key: bytes) -> str:
+    return key.hex()
+
+
+# --- errors -------------------------------------------------------------------
+
+
+class CheckError(Error):
+    """One problem found by :func:`check`; ``str(err)`` is bbolt's message.
+
+    ``kind`` is one of the module's kind constants (``ALREADY_FREED``,
+    ``KEY_ORDER``, ``PANIC``, ...), ``pgid`` the page the message is about
+    (None when it names none), ``stack`` the page ids from the bucket root to
+    that page when bbolt prints one, ``key`` the offending key of a key-order
+    error.  ``fatal`` is set on the last error of a check that bbolt itself
+    would not have survived (its process dies with exit status 2).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        kind: str,
+        pgid: int | None = None,
+        stack: tuple[int, ...] = (),
+        key: bytes | None = None,
+        fatal: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.pgid = pgid
+        self.stack = stack
+        self.key = key
+        self.fatal = fatal
+
+    @property
+    def message(self) -> str:  # type: ignore[override]
+        return str(self.args[0])
+
+    def __repr__(self) -> str:
+        extra = ", fatal=True" if self.fatal else ""
+        return f"CheckError({self.message!r}, kind={self.kind!r}, pgid={self.pgid}{extra})"
+
+
+class BboltPanic(CorruptionError):
+    """Damage on which bbolt panics (or dies); the message is bbolt's.
+
+    ``raw`` messages are Go runtime errors and fault reports, printed as they
+    are; the others are panic values, which bbolt's check reports prefixed
+    with ``panic: `` (:attr:`report`).  ``fatal`` means bbolt cannot recover
+    from it at all (a fault, a stack overflow, running out of memory).
+    """
+
+    def __init__(
+        self, message: str, *, raw: bool = False, fatal: bool = False, pgid: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.fatal = fatal
+        self.pgid = pgid
+
+    @property
+    def report(self) -> str:
+        """The line bbolt's check prints for this panic."""
+        text = str(self.args[0])
+        return text if self.raw else "panic: " + text
+
+    def as_check_error(self) -> CheckError:
+        return CheckError(
+            self.report, FATAL if self.fatal else PANIC, pgid=self.pgid, fatal=self.fatal
+        )
+
+
+def _runtime(message: str) -> BboltPanic:
+    return BboltPanic("runtime error: " + message, raw=True)
+
+
+def _fault(offset: int, size: int, pgid: int | None = None) -> BboltPanic:
+    what = f"page {pgid} at offset {offset}" if pgid is not None else f"offset {offset}"
+    return BboltPanic(
+        f"fatal error: fault: read of {what} is beyond the end of the file ({size} bytes)",
+        raw=True,
+        fatal=True,
+        pgid=pgid,
+    )
+
+
+# --- reading pages the way bbolt does ----------------------------------------
+
+
+class PageReader:
+    """Raw page access with bbolt's semantics, shared by check and stats.
+
+    Every page, element, key or value read is bounds-checked against the file
+    and raises :class:`BboltPanic` where bbolt would panic or fault.  The
+    reader also counts page visits: a walk that exceeds ``budget`` visits
+    (only possible when pages reference each other in loops or many times
+    over) stops with a fatal error instead of running for ever.
+    """
+
+    __slots__ = ("budget", "data", "npages", "ps", "size", "visits")
+
+    def __init__(self, data: Data, page_size: int) -> None:
+        if isinstance(data, memoryview):
+            data = data.tobytes()  # slices must be bytes, to compare keys
+        self.data = data
+        self.size = len(data)
+        self.ps = page_size
+        self.npages = self.size // page_size
+        self.visits = 0
+        self.budget = 8 * (self.npages + 1) + 1_000_000
+
+    def tick(self, n: int = 1) -> None:
+        self.visits += n
+        if self.visits > self.budget:
+            raise BboltPanic(
+                f"fatal error: gave up after {self.budget} page visits: the pages reference "
+                "each other in loops or many times over (bbolt would not finish)",
+                raw=True,
+                fatal=True,
+            )
+
+    def offset(self, pgid: int) -> int:
+        """bbolt's ``db.page``: the offset of page ``pgid`` (no assertions)."""
+        pos = (pgid * self.ps) & _MASK64
+        if pos >= MAX_MAP_SIZE:
+            raise _runtime(f"index out of range [{pos}] with length {MAX_MAP_SIZE}")
+        if pos + PAGE_HEADER_SIZE > self.size:
+            raise _fault(pos, self.size, pgid)
+        return pos
+
+    def page(self, pgid: int) -> tuple[int, int, int, int]:
+        """bbolt's ``tx.page``: (offset, flags, count, overflow), asserting id and type."""
+        pos = self.offset(pgid)
+        pid, flags, count, overflow = PAGE_HEADER.unpack_from(self.data, pos)
+        if pid != pgid:
+            raise BboltPanic(
+                f"assertion failed: Page expected to be: {pgid}, but self identifies as {pid}",
+                pgid=pgid,
+            )
+        if flags not in _VALID_TYPES:
+            raise BboltPanic(
+                f"assertion failed: page {pid}: has unexpected type/flags: {flags:x}", pgid=pgid
+            )
+        return pos, flags, count, overflow
+
+    def header_at(self, off: int) -> tuple[int, int, int, int]:
+        """The raw header at ``off`` (an inline page): (id, flags, count, overflow)."""
+        if off + PAGE_HEADER_SIZE > self.size:
+            raise _fault(off, self.size)
+        return PAGE_HEADER.unpack_from(self.data, off)
+
+    def element(self, off: int) -> int:
+        """Check that the 16-byte element at ``off`` lies inside the file."""
+        if off + 16 > self.size:
+            raise _fault(off, self.size)
+        return off
+
+    def branch_element(self, page_off: int, i: int) -> tuple[int, int, int]:
+        """(pos, ksize, child pgid) of branch element ``i``; read even past ``count``."""
+        e = self.element(page_off + PAGE_HEADER_SIZE + 16 * i)
+        return BRANCH_ELEMENT.unpack_from(self.data, e)
+
+    def leaf_element(self, page_off: int, i: int) -> tuple[int, int, int, int]:
+        """(flags, pos, ksize, vsize) of leaf element ``i``."""
+        e = self.element(page_off + PAGE_HEADER_SIZE + 16 * i)
+        return LEAF_ELEMENT.unpack_from(self.data, e)
+
+    def key(self, elem_off: int, pos: int, ksize: int) -> bytes:
+        """An element's key, sliced as bbolt slices it (``[pos:pos+ksize]``)."""
+        j = pos + ksize
+        if j > _PAGE_MAX_ALLOC:
+            raise _runtime(f"slice bounds out of range [::{j}] with length {_PAGE_MAX_ALLOC}")
+        a = elem_off + pos
+        if ksize and a + ksize > self.size:
+            raise _fault(a, self.size)
+        return self.data[a : a + ksize]  # type: ignore[return-value]
+
+    def value(self, elem_off: int, pos: int, ksize: int, vsize: int) -> tuple[int, int]:
+        """(offset, length) of a leaf element's value, checked as bbolt reads it."""
+        i = pos + ksize
+        j = i + vsize
+        if j > _PAGE_MAX_ALLOC:
+            raise _runtime(f"slice bounds out of range [::{j}] with length {_PAGE_MAX_ALLOC}")
+        a = elem_off + i
+        if vsize and a + vsize > self.size:
+            raise _fault(a, self.size)
+        return a, vsize
+
+    def open_bucket(self, voff: int, vlen: int) -> tuple[int, int | None]:
+        """bbolt's ``openBucket``: (root, offset of the inline page or None)."""
+        if vlen == 0:
+            raise _runtime("index out of range [0] with length 0")
+        if voff + 8 > self.size:
+            raise _fault(voff, self.size)
+        (root,) = U64.unpack_from(self.data, voff)
+        if root != 0:
+            return root, None
+        if vlen <= 16:
+            raise _runtime(f"index out of range [16] with length {vlen}")
+        return 0, voff + 16
+
+    # -- walks ---------------------------------------------------------------
+
+    def iter_pages(self, root: int) -> Iterator[tuple[int, int, int, int, int, list[int]]]:
+        """bbolt's ``tx.forEachPage``: pre-order, children of exact branch pages.
+
+        Yields ``(pgid, offset, flags, count, overflow, stack)``; ``stack`` is
+        the live list of page ids from ``root`` (read it before resuming).  A
+        page that is its own descendant is yielded once more (bbolt reports
+        it again) and then the walk stops with a fatal error.
+        """
+        data = self.data
+        page = self.page
+        ids = [root]
+        off, flags, count, overflow = page(root)
+        self.tick()
+        yield root, off, flags, count, overflow, ids
+        if flags != BRANCH_PAGE or count == 0:
+            return
+        on_stack = {root}
+        frames = [[off, count, 0]]
+        size = self.size
+        visits = 0
+        while frames:
+            fr = frames[-1]
+            i = fr[2]
+            if i >= fr[1]:
+                frames.pop()
+                on_stack.discard(ids.pop())
+                continue
+            fr[2] = i + 1
+            e = fr[0] + PAGE_HEADER_SIZE + 16 * i
+            if e + 16 > size:
+                raise _fault(e, size)
+            (child,) = U64.unpack_from(data, e + 8)
+            ids.append(child)
+            off, flags, count, overflow = page(child)
+            visits += 1
+            if visits >= 4096:
+                self.tick(visits)
+                visits = 0
+            yield child, off, flags, count, overflow, ids
+            if child in on_stack:
+                raise _cycle(child, ids)
+            if flags == BRANCH_PAGE and count:
+                frames.append([off, count, 0])
+                on_stack.add(child)
+            else:
+                ids.pop()
+        self.tick(visits)
+
+    def cursor_items(self, root: int) -> Iterator[tuple[bytes, int, int, int]]:
+        """Every item of the bucket rooted at page ``root``, as bbolt's cursor sees them.
+
+        Yields ``(key, flags, value offset, value length)`` with the moves of
+        ``Cursor.first``/``next`` (flag bits decide leaf or branch, empty
+        pages are skipped, a branch is entered at its element 0 even when it
+        has none), until the cursor returns no key.
+        """
+        stack: list[list[int]] = []  # [pgid, offset, flags, count, index]
+        self._push(stack, root)
+        self._go_first(stack)
+        if stack[-1][3] == 0:
+            item = self._next(stack)
+        item = self._item(stack)
+        while item is not None:
+            yield item
+            item = self._next(stack)
+
+    def _push(self, stack: list[list[int]], pgid: int) -> None:
+        off, flags, count, _ = self.page(pgid)
+        self.tick()
+        stack.append([pgid, off, flags, count, 0])
+
+    def _go_first(self, stack: list[list[int]]) -> None:
+        pushed: set[int] | None = None
+        while not stack[-1][2] & LEAF_PAGE:
+            ref = stack[-1]
+            _, _, child = self.branch_element(ref[1], ref[4])
+            if pushed is None:
+                pushed = {ref[0]}
+            if child in pushed:
+                raise _cycle(child, [r[0] for r in stack] + [child])
+            pushed.add(child)
+            self._push(stack, child)
+
+    def _next(self, stack: list[list[int]]) -> tuple[bytes, int, int, int] | None:
+        while True:
+            i = len(stack) - 1
+            while i >= 0:
+                ref = stack[i]
+                if ref[4] < ref[3] - 1:
+                    ref[4] += 1
+                    break
+                i -= 1
+            if i == -1:
+                return None
+            del stack[i + 1 :]
+            self._go_first(stack)
+            if stack[-1][3] == 0:
+                continue
+            return self._item(stack)
+
+    def _item(self, stack: list[list[int]]) -> tuple[bytes, int, int, int] | None:
+        """bbolt's ``keyValue``: the item under the cursor, or None past the end."""
+        ref = stack[-1]
+        if ref[3] == 0 or ref[4] >= ref[3]:
+            return None
+        e = ref[1] + PAGE_HEADER_SIZE + 16 * ref[4]
+        flags, pos, ksize, vsize = self.leaf_element(ref[1], ref[4])
+        key = self.key(e, pos, ksize)
+        voff, vlen = self.value(e, pos, ksize, vsize)
+        return key, flags, voff, vlen
+
+    def seek(self, root: int, key: bytes) -> tuple[bytes, int, int, int] | None:
+        """bbolt's ``Cursor.seek`` from page ``root``: the item found, or None."""
+        stack: list[list[int]] = []
+        seen: set[int] = set()
+        pgid = root
+        while True:
+            if pgid in seen:
+                raise _cycle(pgid, [r[0] for r in stack] + [pgid])
+            seen.add(pgid)
+            off, flags, count, _ = self.page(pgid)
+            self.tick()
+            if not flags & (BRANCH_PAGE | LEAF_PAGE):
+                raise BboltPanic(f"invalid page type: {pgid}: {flags:x}", pgid=pgid)
+            ref = [pgid, off, flags, count, 0]
+            stack.append(ref)
+            if flags & LEAF_PAGE:
+                ref[4] = self._search(off, count, key, leaf=True)[0]
+                return self._item(stack)
+            index, exact = self._search(off, count, key, leaf=False)
+            if not exact and index > 0:
+                index -= 1
+            ref[4] = index
+            if count == 0:
+                raise _runtime("index out of range [0] with length 0")
+            _, _, pgid = self.branch_element(off, index)
+
+    def _search(self, off: int, count: int, key: bytes, leaf: bool) -> tuple[int, bool]:
+        """Go's ``sort.Search`` over the keys of a page (same probes), and whether
+        a probed key was equal to ``key``."""
+        lo, hi = 0, count
+        exact = False
+        base = off + PAGE_HEADER_SIZE
+        while lo < hi:
+            h = (lo + hi) >> 1
+            e = base + 16 * h
+            if leaf:
+                _, pos, ksize, _ = self.leaf_element(off, h)
+            else:
+                pos, ksize, _ = self.branch_element(off, h)
+            k = self.key(e, pos, ksize)
+            if k == key:
+                exact = True
+            if k < key:
+                lo = h + 1
+            else:
+                hi = h
+        return lo, exact
+
+
+def _cycle(pgid: int, ids: list[int]) -> BboltPanic:
+    return BboltPanic(
+        f"fatal error: stack overflow: page {pgid} is its own descendant "
+        f"(stack: {_fmt_stack(ids)})",
+        raw=True,
+        fatal=True,
+        pgid=pgid,
+    )
+
+
+# --- the check ----------------------------------------------------------------
+
+
+class _BucketInfo:
+    """What the key-order walk learnt about a bucket's tree.
+
+    ``clean`` means the tree is an intact B+tree as far as bbolt's cursor is
+    concerned (keys strictly ordered within their ancestors' bounds, no empty
+    page below the root, every item readable); then the bucket items bbolt's
+    ``ForEachBucket`` + ``Bucket(k)`` visit are exactly ``entries``.
+    """
+
+    __slots__ = ("clean", "entries")
+
+    def __init__(self) -> None:
+        self.clean = True
+        self.entries: list[tuple[int, int]] = []  # (value offset, value length)
+
+
+class _Frame:
+    """A branch page whose children the key-order walk is visiting."""
+
+    __slots__ = ("count", "index", "max", "off", "running")
+
+    def __init__(self, off: int, count: int, mx: bytes | None, mn: bytes | None) -> None:
+        self.off = off
+        self.count = count
+        self.index = 0
+        self.max = mx
+        self.running = mn
+
+
+class _Checker:
+    def __init__(self, tx: Tx, kv: KVStringer) -> None:
+        self.tx = tx
+        self.kv = kv
+        self.r = PageReader(tx._data, tx.page_size)
+        self.hwm = tx.meta.pgid
+        npages = self.r.npages
+        self.nbits = min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK)
+        self.seen = bytearray(self.nbits)
+        self.seen_extra: set[int] = set()
+        self.freed: set[int] = set()
+
+    # -- reachability ------------------------------------------------------
+
+    def _mark(self, pid: int) -> bool:
+        """Mark ``pid`` reachable; whether it already was."""
+        if pid < self.nbits:
+            was = self.seen[pid]
+            self.seen[pid] = 1
+            return bool(was)
+        if pid in self.seen_extra:
+            return True
+        if len(self.seen_extra) >= _MAX_EXTRA_IDS:
+            raise BboltPanic(
+                "fatal error: runtime: out of memory (page overflow counts mark billions of "
+                "pages reachable)",
+                raw=True,
+                fatal=True,
+                pgid=pid,
+            )
+        self.seen_extra.add(pid)
+        return False
+
+    def reachable_set(self) -> set[int]:
+        out = set(itertools.compress(range(self.nbits), self.seen))
+        out |= self.seen_extra
+        return out
+
+    # -- bbolt's check -----------------------------------------------------
+
+    def run(self, page_id: int) -> Iterator[CheckError]:
+        try:
+            yield from self._run(page_id)
+        except BboltPanic as p:
+            yield p.as_check_error()
+
+    def _run(self, page_id: int) -> Iterator[CheckError]:
+        meta = self.tx.meta
+        ids = self._load_freelist()
+        freed = self.freed
+        for pid in ids:
+            if pid in freed:
+                yield CheckError(f"page {pid}: already freed", ALREADY_FREED, pgid=pid)
+            else:
+                freed.add(pid)
+
+        r = self.r
+        r.page(0)
+        self._mark(0)
+        r.page(1)
+        self._mark(1)
+        if meta.freelist != PGID_NO_FREELIST:
+            _, _, _, overflow = r.page(meta.freelist)
+            self._mark_run(meta.freelist, overflow)
+
+        if page_id == 0:
+            yield from self._check_bucket_tree(meta.root)
+            yield from self._leaks()
+            return
+        if page_id < 2 or page_id >= self.hwm:
+            yield CheckError(
+                f"page ID ({page_id}) out of range [2, {self.hwm})",
+                PAGE_ID_OUT_OF_RANGE,
+                pgid=page_id,
+            )
+            return
+        yield from self._invariants(page_id, None)
+        yield from self._buckets_in_page(page_id)
+
+    def _mark_run(self, start: int, overflow: int) -> None:
+        if overflow > _MAX_EXTRA_IDS + self.nbits:
+            raise BboltPanic(
+                f"fatal error: runtime: out of memory (page {start} claims {overflow} "
+                "overflow pages)",
+                raw=True,
+                fatal=True,
+                pgid=start,
+            )
+        for pid in range(start, start + overflow + 1):
+            self._mark(pid)
+
+    def _load_freelist(self) -> list[int]:
+        """The free ids, loaded as ``db.loadFreelist`` does (may panic like bbolt)."""
+        tx = self.tx
+        fl = tx.meta.freelist
+        if fl == PGID_NO_FREELIST:
+            try:
+                return tx.free_ids()
+            except BboltPanic as p:
+                # The walk panicked in bbolt's helper goroutine: not recovered.
+                raise BboltPanic(str(p), raw=p.raw, fatal=True, pgid=p.pgid) from None
+            except CorruptionError as e:
+                raise BboltPanic(str(e)) from None
+        r = self.r
+        off = r.offset(fl)
+        pid, flags, _, _ = PAGE_HEADER.unpack_from(r.data, off)
+        if flags != FREELIST_PAGE:
+            raise BboltPanic(
+                f"invalid freelist page: {pid}, page type is {page_type_name(flags)}", pgid=fl
+            )
+        _, _, count, _ = PAGE_HEADER.unpack_from(r.data, off)
+        if count == FREELIST_COUNT_OVERFLOW and off + 24 <= r.size:
+            (n,) = U64.unpack_from(r.data, off + PAGE_HEADER_SIZE)
+            if n >= 1 << 63:
+                raise BboltPanic(f"leading element count {n} overflows int", pgid=fl)
+        from .freelist import read_ids
+
+        try:
+            return read_ids(r.data, fl, r.ps)
+        except CorruptionError:
+            raise _fault(off, r.size, fl) from None
+
+    def _check_bucket_tree(self, root: int) -> Iterator[CheckError]:
+        """``recursivelyCheckBucket``: a bucket's pages, key order, then its sub-buckets."""
+        if root == 0:
+            return
+        info = _BucketInfo()
+        yield from self._invariants(root, info)
+        stack = [(root, self._sub_buckets(root, info))]
+        active = {root}
+        while stack:
+            parent, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                active.discard(parent)
+                continue
+            if child in active:
+                yield from self._invariants(child, None)
+                raise _cycle(child, [s[0] for s in stack] + [child])
+            info = _BucketInfo()
+            yield from self._invariants(child, info)
+            stack.append((child, self._sub_buckets(child, info)))
+            active.add(child)
+
+    def _sub_buckets(self, root: int, info: _BucketInfo) -> Iterator[int]:
+        """Root page ids of the non-inline sub-buckets, as ``ForEachBucket`` opens them."""
+        r = self.r
+        if info.clean:
+            for voff, vlen in info.entries:
+                child, _ = r.open_bucket(voff, vlen)
+                if child:
+                    yield child
+            return
+        for key, flags, _, _ in r.cursor_items(root):
+            if not flags & BUCKET_LEAF_FLAG:
+                continue
+            found = r.seek(root, key)
+            if found is None or found[0] != key or not found[1] & BUCKET_LEAF_FLAG:
+                continue
+            child, _ = r.open_bucket(found[2], found[3])
+            if child:
+                yield child
+
+    def _buckets_in_page(self, page_id: int) -> Iterator[CheckError]:
+        """``recursivelyCheckBucketInPage``: the buckets found under one page."""
+        r = self.r
+        off, flags, count, _ = r.page(page_id)
+        frames: list[list[int]] = []  # [offset, count, next index]
+        on_stack: list[int] = []
+        pid = page_id
+        while True:
+            if flags == BRANCH_PAGE:
+                if count:
+                    frames.append([off, count, 0])
+                    on_stack.append(pid)
+            elif flags == LEAF_PAGE:
+                for i in range(count):
+                    e = off + PAGE_HEADER_SIZE + 16 * i
+                    eflags, pos, ksize, _ = r.leaf_element(off, i)
+                    if not eflags & BUCKET_LEAF_FLAG:
+                        continue
+                    key = r.key(e, pos, ksize)
+                    found = r.seek(pid, key)
+                    if found is None or found[0] != key or not found[1] & BUCKET_LEAF_FLAG:
+                        continue
+                    child, _ = r.open_bucket(found[2], found[3])
+                    yield from self._check_bucket_tree(child)
+            else:
+                yield CheckError(
+                    f"unexpected page type (flags: {flags:x}) for pgId:{pid}",
+                    UNEXPECTED_PAGE_TYPE,
+                    pgid=pid,
+                )
+            # next child of the innermost unfinished branch
+            while frames and frames[-1][2] >= frames[-1][1]:
+                frames.pop()
+                on_stack.pop()
+            if not frames:
+                return
+            fr = frames[-1]
+            _, _, pid = r.branch_element(fr[0], fr[2])
+            fr[2] += 1
+            if pid in on_stack:
+                raise _cycle(pid, [*on_stack, pid])
+            off, flags, count, _ = r.page(pid)
+            r.tick()
+
+    def _invariants(self, root: int, info: _BucketInfo | None) -> Iterator[CheckError]:
+        """``checkInvariantProperties``: reachability of every page, then key order."""
+        yield from self._walk_pages(root)
+        yield from self._key_order(root, info)
+
+    def _walk_pages(self, root: int) -> Iterator[CheckError]:
+        hwm = self.hwm
+        freed = self.freed
+        seen = self.seen
+        nbits = self.nbits
+        for pid, _, flags, _, overflow, ids in self.r.iter_pages(root):
+            if pid > hwm:
+                yield CheckError(
+                    f"page {pid}: out of bounds: {_go_int(hwm)} (stack: {_fmt_stack(ids)})",
+                    OUT_OF_BOUNDS,
+                    pgid=pid,
+                    stack=tuple(ids),
+                )
+            if overflow == 0 and pid < nbits:
+                if seen[pid]:
+                    yield self._multiple(pid, ids)
+                seen[pid] = 1
+            else:
+                if overflow > _MAX_EXTRA_IDS + nbits:
+                    self._mark_run(pid, overflow)  # raises
+                end = pid + overflow + 1
+                if end <= nbits and seen.find(1, pid, end) == -1:
+                    seen[pid:end] = b"\x01" * (end - pid)
+                else:
+                    for p in range(pid, end):
+                        if self._mark(p):
+                            yield self._multiple(p, ids)
+            if pid in freed:
+                yield CheckError(f"page {pid}: reachable freed", REACHABLE_FREED, pgid=pid)
+            elif flags != BRANCH_PAGE and flags != LEAF_PAGE:
+                yield CheckError(
+                    f"page {pid}: invalid type: {page_type_name(flags)} "
+                    f"(stack: {_fmt_stack(ids)})",
+                    INVALID_TYPE,
+                    pgid=pid,
+                    stack=tuple(ids),
+                )
+
+    @staticmethod
+    def _multiple(pid: int, ids: list[int]) -> CheckError:
+        return CheckError(
+            f"page {pid}: multiple references (stack: {_fmt_stack(ids)})",
+            MULTIPLE_REFERENCES,
+            pgid=pid,
+            stack=tuple(ids),
+        )
+
+    def _key_order(self, root: int, info: _BucketInfo | None) -> Iterator[CheckError]:
+        """``recursivelyCheckPageKeyOrder`` from ``root``, iteratively.
+
+        A branch frame is ``[offset, count, next index, max key, running
+        min]``; the running min of a branch becomes the largest key of the
+        child subtree just finished (None for an empty subtree), and a
+        branch's own result is its running min once all children are done.
+        """
+        r = self.r
+        data = r.data
+        size = r.size
+        key_of = r.key
+        ids: list[int] = []
+        frames: list[_Frame] = []
+        on_stack: set[int] = set()
+        pgid, mn, mx = root, None, None
+        while True:
+            # Enter page `pgid` with the bounds (mn, mx).
+            if pgid in on_stack:
+                raise _cycle(pgid, [*ids, pgid])
+            off, flags, count, _ = r.page(pgid)
+            r.tick()
+            ids.append(pgid)
+            if count == 0 and info is not None and (flags == BRANCH_PAGE or pgid != root):
+                info.clean = False
+            if flags == BRANCH_PAGE and count:
+                frames.append(_Frame(off, count, mx, mn))
+                on_stack.add(pgid)
+            else:
+                ret: bytes | None = None
+                if flags == LEAF_PAGE:
+                    ret = yield from self._leaf_order(pgid, off, count, mn, mx, ids, info)
+                elif flags != BRANCH_PAGE:
+                    if info is not None:
+                        info.clean = False
+                    yield CheckError(
+                        f"unexpected page type (flags: {flags:x}) for pgId:{pgid}",
+                        UNEXPECTED_PAGE_TYPE,
+                        pgid=pgid,
+                    )
+                ids.pop()
+                if not frames:
+                    return
+                frames[-1].running = ret
+            # Advance the innermost unfinished branch: verify its next element
+            # and descend into that element's child.
+            while True:
+                fr = frames[-1]
+                i = fr.index
+                if i < fr.count:
+                    break
+                frames.pop()
+                on_stack.discard(ids.pop())
+                if not frames:
+                    return
+                frames[-1].running = fr.running
+            e = fr.off + PAGE_HEADER_SIZE + 16 * i
+            if e + 16 > size:
+                raise _fault(e, size)
+            pos, ksize, child = BRANCH_ELEMENT.unpack_from(data, e)
+            key = key_of(e, pos, ksize)
+            prev = fr.running
+            bound = fr.max
+            # verifyKeyOrder has something to say (a nil prev compares as b"")
+            bad = (bool(i) and not key) if prev is None else (prev >= key if i else prev > key)
+            if bad or (bound is not None and key >= bound):
+                if info is not None:
+                    info.clean = False
+                yield from self._key_errors(child, "branch", i, key, prev, bound, ids)
+            if i < fr.count - 1:
+                e2 = e + 16
+                if e2 + 16 > size:
+                    raise _fault(e2, size)
+                pos2, ksize2, _ = BRANCH_ELEMENT.unpack_from(data, e2)
+                mx = key_of(e2, pos2, ksize2)
+            else:
+                mx = bound
+            fr.index = i + 1
+            pgid, mn = child, key
+
+    def _leaf_order(
+        self,
+        pgid: int,
+        off: int,
+        count: int,
+        mn: bytes | None,
+        mx: bytes | None,
+        ids: list[int],
+        info: _BucketInfo | None,
+    ) -> Generator[CheckError, None, bytes | None]:
+        """The leaf case of the key-order walk; returns the page's last key."""
+        r = self.r
+        data = r.data
+        size = r.size
+        base = off + PAGE_HEADER_SIZE
+        avail = count
+        if base + 16 * count > size:
+            avail = max(0, (size - base) // 16)
+        elif count:
+            done, last_key = self._intact_leaf(base, count, mn, mx, info)
+            if done:
+                return last_key
+        last: bytes | None = None
+        entries = info.entries if info is not None else None
+        elems = LEAF_ELEMENT.iter_unpack(data[base : base + 16 * avail])
+        for i, (flags, pos, ksize, vsize) in enumerate(elems):
+            e = base + 16 * i
+            j = pos + ksize
+            a = e + pos
+            if j > _PAGE_MAX_ALLOC or (ksize and a + ksize > size):
+                r.key(e, pos, ksize)  # raises bbolt's panic
+            key: bytes = data[a : a + ksize]  # type: ignore[assignment]
+            if last is not None:  # i > 0
+                if last >= key or (mx is not None and key >= mx):
+                    if info is not None:
+                        info.clean = False
+                    yield from self._key_errors(pgid, "leaf", i, key, last, mx, ids)
+            elif (mn is not None and mn > key) or (mx is not None and key >= mx):
+                if info is not None:
+                    info.clean = False
+                yield from self._key_errors(pgid, "leaf", i, key, mn, mx, ids)
+            if entries is not None:
+                if j + vsize > _PAGE_MAX_ALLOC or (vsize and a + ksize + vsize > size):
+                    info.clean = False  # type: ignore[union-attr]
+                elif flags & BUCKET_LEAF_FLAG:
+                    entries.append((a + ksize, vsize))
+            last = key
+        if avail < count:
+            raise _fault(base + 16 * avail, size)
+        return last
+
+    def _intact_leaf(
+        self, base: int, count: int, mn: bytes | None, mx: bytes | None, info: _BucketInfo | None
+    ) -> tuple[bool, bytes | None]:
+        """A leaf with nothing to report, checked with whole-page operations.
+
+        Returns ``(True, last key)`` when every key and value is readable and
+        the keys are strictly increasing within ``[mn, mx)``; ``(False,
+        None)`` otherwise, and the caller walks the elements one by one.
+        """
+        r = self.r
+        data = r.data
+        fields = struct.unpack_from(f"<{4 * count}I", data, base)
+        pos = fields[1::4]
+        vsize = fields[3::4]
+        starts = list(map(add, range(base, base + 16 * count, 16), pos))
+        ends = list(map(add, starts, fields[2::4]))
+        # Every key and value ends by `reach`, and is sliced by bbolt up to at
+        # most `reach - base` bytes past its element: both within limits
+        # means no read can fail.
+        reach = max(ends) + max(vsize)
+        if reach > r.size or reach - base > _PAGE_MAX_ALLOC:
+            return False, None
+        getitem = cast(Callable[[slice], bytes], data.__getitem__)
+        keys = list(map(getitem, map(slice, starts, ends)))
+        last = keys[-1]
+        if (mn is not None and mn > keys[0]) or (mx is not None and last >= mx):
+            return False, None
+        if count > 1 and not all(map(lt, keys, itertools.islice(keys, 1, None))):
+            return False, None
+        if info is not None:
+            flags = fields[0::4]
+            if max(flags) and any(map(and_, flags, itertools.repeat(BUCKET_LEAF_FLAG))):
+                info.entries.extend(
+                    (ends[i], vsize[i]) for i in range(count) if flags[i] & BUCKET_LEAF_FLAG
+                )
+        return True, last
+
+    def _key_errors(
+        self,
+        pgid: int,
+        typ: str,
+        i: int,
+        key: bytes,
+        prev: bytes | None,
+        mx: bytes | None,
+        ids: list[int],
+    ) -> Iterator[CheckError]:
+        """bbolt's ``verifyKeyOrder``: every message that applies, in bbolt's order."""
+        kv = self.kv
+        stack = _fmt_stack(ids)
+        st = tuple(ids)
+        if i == 0 and prev is not None and prev > key:
+            yield CheckError(
+                f"the first key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be >= the "
+                f"key in the ancestor ({kv(prev)}). Stack: {stack}",
+                KEY_ORDER,
+                pgid=pgid,
+                stack=st,
+                key=key,
+            )
+        if i > 0:
+            p = prev if prev is not None else b""
+            if p > key:
+                yield CheckError(
+                    f"key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be > (found <) "
+                    f"than previous element (hex){kv(p)}. Stack: {stack}",
+                    KEY_ORDER,
+                    pgid=pgid,
+                    stack=st,
+                    key=key,
+                )
+            elif p == key:
+                yield CheckError(
+                    f"key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be > (found =) "
+                    f"than previous element (hex){kv(p)}. Stack: {stack}",
+                    KEY_ORDER,
+                    pgid=pgid,
+                    stack=st,
+                    key=key,
+                )
+        if mx is not None and key >= mx:
+            shown = prev if prev is not None else b""
+            yield CheckError(
+                f"key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be < than key of the "
+                f"next element in ancestor (hex){kv(shown)}. Pages stack: {stack}",
+                KEY_ORDER,
+                pgid=pgid,
+                stack=st,
+                key=key,
+            )
+
+    def _leaks(self) -> Iterator[CheckError]:
+        """Every id below the high-water mark neither reachable nor free."""
+        hwm = self.hwm
+        mark = bytearray(self.seen)
+        nbits = self.nbits
+        for pid in self.freed:
+            if pid < nbits:
+                mark[pid] = 1
+        limit = min(hwm, nbits)
+        i = mark.find(0, 0, limit)
+        while i != -1:
+            yield CheckError(f"page {i}: unreachable unfreed", UNREACHABLE_UNFREED, pgid=i)
+            i = mark.find(0, i + 1, limit)
+        if hwm <= nbits:
+            return
+        r = self.r
+        for pid in range(nbits, hwm):
+            if pid not in self.seen_extra and pid not in self.freed:
+                r.tick()
+                yield CheckError(f"page {pid}: unreachable unfreed", UNREACHABLE_UNFREED, pgid=pid)
+
+
+# --- public entry points ------------------------------------------------------
+
+
+def check(tx: Tx, page_id: int = 0, kv_stringer: KVStringer | None = None) -> Iterator[CheckError]:
+    """bbolt's ``Tx.Check``: yields every problem found, in bbolt's order.
+
+    ``page_id`` 0 checks the whole database; another id checks the subtree
+    of that page and the buckets below it (bbolt's ``WithPageId``).
+    ``kv_stringer`` formats keys in messages (default: lowercase hex).  The
+    iterator always ends normally; damage bbolt panics on is reported as a
+    last error of kind ``PANIC`` or ``FATAL``.
+    """
+    if tx.closed:
+        raise TxClosed()
+    return _Checker(tx, kv_stringer or _hex).run(page_id)
+
+
+def reachable_pages(tx: Tx) -> tuple[set[int], str | None]:
+    """The pages in use (bbolt's ``freepages`` walk), and the first problem met.
+
+    Returns the set of reachable page ids (the meta pages, and every page
+    and overflow page of every non-inline bucket, from the root bucket down)
+    and the message of the first problem the walk reports (keys in lowercase
+    hex), or None.  The walk stops at the first problem, as bbolt's does.
+    Damage bbolt panics on while walking raises :class:`BboltPanic`.
+    """
+    c = _Checker(tx, _hex)
+    problem: str | None = None
+    for err in c._check_bucket_tree(tx.meta.root):
+        problem = str(err)
+        break
+    seen = c.reachable_set()
+    seen.update((0, 1))
+    return seen, problem
