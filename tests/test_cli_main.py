@@ -112,7 +112,7 @@ def test_argument_count_errors() -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.db")
-    for command in ("info", "buckets", "inspect"):
+    for command in ("info", "buckets", "pages", "inspect", "check", "stats"):
         status, out, err = run(command, missing)
         assert (status, out) == (1, b"")
         assert err.startswith(f'Error: source database file "{missing}" doesn\'t exist\n'.encode())
