@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pybbolt.cli.cmd_check import percent, render_stats
+
 from pybbolt.stats import BucketStats
 
 
