@@ -125,3 +125,27 @@ def test_empty_file_and_directory(tmp_path: Path) -> None:
     assert status == 1 and err.startswith(f"Error: write {empty}: bad file descriptor".encode())
     status, _, err = run("info", str(tmp_path))
     assert status == 1 and err.startswith(b"Error: invalid database\n")
+
+
+def test_compact_argument_errors(tmp_path: Path) -> None:
+    from pybbolt.cli.cmd_compact import gain_line
+
+    assert gain_line(16384, 32768) == "16384 -> 32768 bytes (gain=0.50x)\n"
+    assert gain_line(3215360, 1048576) == "3215360 -> 1048576 bytes (gain=3.07x)\n"
+    out = str(tmp_path / "out.db")
+    for argv, first in (
+        (["compact"], b"Error: requires at least 1 arg(s), only received 0\n"),
+        (["compact", "-o", out], b"Error: requires at least 1 arg(s), only received 0\n"),
+        (["compact", "src.db"], b'Error: required flag(s) "output" not set\n'),
+        (["compact", "-o", "", "src.db"], b"Error: output file required\n"),
+        (["compact", "--tx-max-size", "abc", "-o", out, "src.db"],
+         b'Error: invalid argument "abc" for "--tx-max-size" flag: strconv.ParseInt: parsing '
+         b'"abc": invalid syntax\n'),
+        (["compact", "-o", out, str(tmp_path / "missing.db")],
+         b'Error: source database file "' + str(tmp_path / "missing.db").encode()
+         + b"\" doesn't exist\n"),
+    ):
+        status, stdout, err = run(*argv)
+        assert (status, stdout) == (1, b""), argv
+        assert err.startswith(first), (argv, err)
+    assert not (tmp_path / "out.db").exists()

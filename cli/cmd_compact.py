@@ -1,0 +1,40 @@
+"""compact: copy a database into a new, compacted file (bbolt's ``Compact``)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from .common import check_source_path, open_readonly
+from .runtime import CommandError, Invocation
+
+
+def gain_line(before: int, after: int) -> str:
+    """``%d -> %d bytes (gain=%.2fx)`` (correctly rounded, as Go's %.2f)."""
+    return f"{before} -> {after} bytes (gain={before / after:.2f}x)\n"
+
+
+def run_compact(inv: Invocation) -> None:
+    import pybbolt
+
+    output = inv.opts.get_str("output")
+    if output == "":
+        raise CommandError("output file required")
+    src_path = inv.args[0]
+    info = check_source_path(src_path)
+    with open_readonly(src_path) as src:
+        compact = getattr(pybbolt, "compact", None)
+        if compact is None:
+            raise CommandError("compact: this build of pybbolt has no compaction engine yet")
+        try:
+            dst = pybbolt.open(
+                output, mode=stat.S_IMODE(info.st_mode), no_sync=inv.opts.get_bool("no-sync")
+            )
+        except OSError as e:
+            raise CommandError(f"open {output}: {e.strerror or e}") from None
+        with dst:
+            compact(dst, src, inv.opts.get_int("tx-max-size"))
+    size = os.stat(output).st_size
+    if size == 0:
+        raise CommandError("zero db size")
+    inv.out.text(gain_line(info.st_size, size))
