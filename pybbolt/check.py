@@ -36,6 +36,7 @@ from .layout import (
     FREELIST_PAGE,
     LEAF_ELEMENT,
     LEAF_PAGE,
+    MAX_ALLOC_SIZE,
     MAX_MAP_SIZE,
     META_PAGE,
     PAGE_HEADER,
@@ -86,12 +87,13 @@ FATAL = "fatal"  # bbolt's process would die here (exit status 2): the check's l
 # --- Go's limits on the reads bbolt makes -------------------------------------
 
 _MASK64 = (1 << 64) - 1
-# Keys and values are sliced out of a `*[0xFFFFFFF]byte` (internal/common/unsafe.go).
-_PAGE_MAX_ALLOC = 0xFFFFFFF
+# Keys and values are sliced out of a `*[MaxAllocSize]byte` (internal/common/unsafe.go).
+_PAGE_MAX_ALLOC = MAX_ALLOC_SIZE
 _VALID_TYPES = frozenset((BRANCH_PAGE, LEAF_PAGE, META_PAGE, FREELIST_PAGE))
 # Page ids beyond the file that may be marked reachable (overflow runs of
-# damaged headers) before the check gives up like bbolt's map would (OOM).
-_MAX_EXTRA_IDS = 1 << 22
+# damaged headers) before the check gives up as bbolt's map would (out of
+# memory, with the recording's 2 GiB address space).
+_MAX_EXTRA_IDS = 1 << 23
 # Reachability bitmap: at most this many ids past the end of the file.
 _MAX_BITMAP_SLACK = 1 << 24
 
@@ -191,6 +193,63 @@ def _fault(offset: int, size: int, pgid: int | None = None) -> BboltPanic:
     )
 
 
+# --- keys that run past the end of the file ---------------------------------
+
+
+class _FarKey(bytes):
+    """A key whose bytes run past the end of the file: the part inside it.
+
+    bbolt slices such a key without complaint and only faults when it reads
+    a byte beyond the file: when a comparison gets that far, or when a
+    message prints the key.  ``full`` is the key's real length, ``at`` its
+    offset in the file.
+    """
+
+    full: int
+    at: int
+    end: int
+
+
+def _far_key(data: Data, a: int, ksize: int) -> _FarKey:
+    k = _FarKey(data[a:] if a < len(data) else b"")
+    k.full = ksize
+    k.at = a
+    k.end = len(data)
+    return k
+
+
+def _cmp(x: bytes, y: bytes) -> int:
+    """Go's ``bytes.Compare``, faulting where it would read past the file."""
+    if x.__class__ is not _FarKey and y.__class__ is not _FarKey:
+        return (x > y) - (x < y)
+    m = min(len(x), len(y))
+    px, py = x[:m], y[:m]
+    if px != py:
+        return -1 if px < py else 1
+    fx = x.full if isinstance(x, _FarKey) else len(x)
+    fy = y.full if isinstance(y, _FarKey) else len(y)
+    if m >= min(fx, fy):
+        return (fx > fy) - (fx < fy)
+    far = x if isinstance(x, _FarKey) and len(x) == m else y
+    assert isinstance(far, _FarKey)
+    raise _fault(far.at + m, far.end)
+
+
+def _flen(k: bytes) -> int:
+    return k.full if isinstance(k, _FarKey) else len(k)
+
+
+def keys_equal(x: bytes, y: bytes) -> bool:
+    """Go's ``bytes.Equal`` (lengths first, then the bytes)."""
+    return _flen(x) == _flen(y) and _cmp(x, y) == 0
+
+
+def has_prefix(key: bytes, prefix: bytes) -> bool:
+    """Go's ``bytes.HasPrefix``."""
+    n = len(prefix)
+    return _flen(key) >= n and _cmp(key[:n] if len(key) >= n else key, prefix) == 0
+
+
 # --- reading pages the way bbolt does ----------------------------------------
 
 
@@ -273,33 +332,43 @@ class PageReader:
         return LEAF_ELEMENT.unpack_from(self.data, e)
 
     def key(self, elem_off: int, pos: int, ksize: int) -> bytes:
-        """An element's key, sliced as bbolt slices it (``[pos:pos+ksize]``)."""
+        """An element's key, sliced as bbolt slices it (``[pos:pos+ksize]``).
+
+        A key that runs past the end of the file comes back as a
+        :class:`_FarKey`: bbolt faults only once something reads that far.
+        """
         j = pos + ksize
         if j > _PAGE_MAX_ALLOC:
             raise _runtime(f"slice bounds out of range [::{j}] with length {_PAGE_MAX_ALLOC}")
         a = elem_off + pos
         if ksize and a + ksize > self.size:
-            raise _fault(a, self.size)
+            return _far_key(self.data, a, ksize)
         return self.data[a : a + ksize]  # type: ignore[return-value]
 
     def value(self, elem_off: int, pos: int, ksize: int, vsize: int) -> tuple[int, int]:
-        """(offset, length) of a leaf element's value, checked as bbolt reads it."""
+        """(offset, length) of a leaf element's value, sliced as bbolt slices it
+        (nothing is read yet)."""
         i = pos + ksize
         j = i + vsize
         if j > _PAGE_MAX_ALLOC:
             raise _runtime(f"slice bounds out of range [::{j}] with length {_PAGE_MAX_ALLOC}")
-        a = elem_off + i
-        if vsize and a + vsize > self.size:
-            raise _fault(a, self.size)
-        return a, vsize
+        return elem_off + i, vsize
 
     def open_bucket(self, voff: int, vlen: int) -> tuple[int, int | None]:
-        """bbolt's ``openBucket``: (root, offset of the inline page or None)."""
+        """bbolt's ``openBucket``: (root, offset of the inline page or None).
+
+        An unaligned value is copied whole first; an aligned one is read in
+        place, its root id first.
+        """
+        size = self.size
         if vlen == 0:
             raise _runtime("index out of range [0] with length 0")
-        if voff + 8 > self.size:
-            raise _fault(voff, self.size)
-        (root,) = U64.unpack_from(self.data, voff)
+        if voff % 8:
+            if voff + vlen > size:
+                raise _fault(max(voff, size), size)
+        elif voff + 8 > size:
+            raise _fault(max(voff, size), size)
+        root = int.from_bytes(self.data[voff : voff + 8].ljust(8, b"\0"), "little")
         if root != 0:
             return root, None
         if vlen <= 16:
@@ -458,10 +527,10 @@ class PageReader:
                 _, pos, ksize, _ = self.leaf_element(off, h)
             else:
                 pos, ksize, _ = self.branch_element(off, h)
-            k = self.key(e, pos, ksize)
-            if k == key:
+            c = _cmp(self.key(e, pos, ksize), key)
+            if c == 0:
                 exact = True
-            if k < key:
+            if c < 0:
                 lo = h + 1
             else:
                 hi = h
@@ -510,6 +579,78 @@ class _Frame:
         self.running = mn
 
 
+class _Reachable:
+    """Reachable page ids: a bitmap over the file, and runs of ids beyond it."""
+
+    __slots__ = ("bits", "extra", "extra_n", "nbits")
+
+    def __init__(self, nbits: int) -> None:
+        self.nbits = nbits
+        self.bits = bytearray(nbits)
+        self.extra: list[tuple[int, int]] = []  # sorted, disjoint [start, end)
+        self.extra_n = 0
+
+    def mark(self, start: int, end: int) -> Iterator[int]:
+        """Mark ids ``start .. end-1``; yields, ascending, those already marked."""
+        bits = self.bits
+        hi = min(end, self.nbits)
+        if start < hi:
+            if bits.find(1, start, hi) == -1:
+                bits[start:hi] = b"\x01" * (hi - start)
+            else:
+                for p in range(start, hi):
+                    if bits[p]:
+                        yield p
+                    else:
+                        bits[p] = 1
+        lo = max(start, self.nbits)
+        if lo < end:
+            yield from self._mark_extra(lo, end)
+
+    def _mark_extra(self, start: int, end: int) -> Iterator[int]:
+        cur = start
+        for a, b in list(self.extra):
+            if b <= cur or a >= end:
+                continue
+            self._grow(max(0, a - cur), cur)
+            yield from range(max(a, cur), min(b, end))
+            cur = min(b, end)
+        self._grow(end - cur, cur)
+        merged: list[tuple[int, int]] = []
+        s, e = start, end
+        for a, b in self.extra:
+            if b < s or a > e:
+                merged.append((a, b))
+            else:
+                s, e = min(a, s), max(b, e)
+        merged.append((s, e))
+        merged.sort()
+        self.extra = merged
+
+    def _grow(self, n: int, at: int) -> None:
+        self.extra_n += n
+        if self.extra_n > _MAX_EXTRA_IDS:
+            raise BboltPanic(
+                "fatal error: runtime: out of memory (page overflow counts mark more than "
+                f"{_MAX_EXTRA_IDS} pages beyond the end of the file reachable)",
+                raw=True,
+                fatal=True,
+                pgid=at,
+            )
+
+    def __contains__(self, pid: int) -> bool:
+        if pid < self.nbits:
+            return bool(self.bits[pid])
+        return any(a <= pid < b for a, b in self.extra)
+
+    def as_set(self, limit: int) -> set[int]:
+        """The marked ids below ``limit``."""
+        out = set(itertools.compress(range(min(limit, self.nbits)), self.bits))
+        for a, b in self.extra:
+            out.update(range(a, min(b, limit)))
+        return out
+
+
 class _Checker:
     def __init__(self, tx: Tx, kv: KVStringer) -> None:
         self.tx = tx
@@ -517,36 +658,8 @@ class _Checker:
         self.r = PageReader(tx._data, tx.page_size)
         self.hwm = tx.meta.pgid
         npages = self.r.npages
-        self.nbits = min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK)
-        self.seen = bytearray(self.nbits)
-        self.seen_extra: set[int] = set()
+        self.reach = _Reachable(min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK))
         self.freed: set[int] = set()
-
-    # -- reachability ------------------------------------------------------
-
-    def _mark(self, pid: int) -> bool:
-        """Mark ``pid`` reachable; whether it already was."""
-        if pid < self.nbits:
-            was = self.seen[pid]
-            self.seen[pid] = 1
-            return bool(was)
-        if pid in self.seen_extra:
-            return True
-        if len(self.seen_extra) >= _MAX_EXTRA_IDS:
-            raise BboltPanic(
-                "fatal error: runtime: out of memory (page overflow counts mark billions of "
-                "pages reachable)",
-                raw=True,
-                fatal=True,
-                pgid=pid,
-            )
-        self.seen_extra.add(pid)
-        return False
-
-    def reachable_set(self) -> set[int]:
-        out = set(itertools.compress(range(self.nbits), self.seen))
-        out |= self.seen_extra
-        return out
 
     # -- bbolt's check -----------------------------------------------------
 
@@ -567,13 +680,14 @@ class _Checker:
                 freed.add(pid)
 
         r = self.r
+        reach = self.reach
         r.page(0)
-        self._mark(0)
         r.page(1)
-        self._mark(1)
+        reach.bits[0:2] = b"\x01\x01"
         if meta.freelist != PGID_NO_FREELIST:
             _, _, _, overflow = r.page(meta.freelist)
-            self._mark_run(meta.freelist, overflow)
+            for _ in reach.mark(meta.freelist, meta.freelist + overflow + 1):
+                pass
 
         if page_id == 0:
             yield from self._check_bucket_tree(meta.root)
@@ -588,18 +702,6 @@ class _Checker:
             return
         yield from self._invariants(page_id, None)
         yield from self._buckets_in_page(page_id)
-
-    def _mark_run(self, start: int, overflow: int) -> None:
-        if overflow > _MAX_EXTRA_IDS + self.nbits:
-            raise BboltPanic(
-                f"fatal error: runtime: out of memory (page {start} claims {overflow} "
-                "overflow pages)",
-                raw=True,
-                fatal=True,
-                pgid=start,
-            )
-        for pid in range(start, start + overflow + 1):
-            self._mark(pid)
 
     def _load_freelist(self) -> list[int]:
         """The free ids, loaded as ``db.loadFreelist`` does (may panic like bbolt)."""
@@ -668,7 +770,7 @@ class _Checker:
             if not flags & BUCKET_LEAF_FLAG:
                 continue
             found = r.seek(root, key)
-            if found is None or found[0] != key or not found[1] & BUCKET_LEAF_FLAG:
+            if found is None or not keys_equal(key, found[0]) or not found[1] & BUCKET_LEAF_FLAG:
                 continue
             child, _ = r.open_bucket(found[2], found[3])
             if child:
@@ -694,7 +796,11 @@ class _Checker:
                         continue
                     key = r.key(e, pos, ksize)
                     found = r.seek(pid, key)
-                    if found is None or found[0] != key or not found[1] & BUCKET_LEAF_FLAG:
+                    if (
+                        found is None
+                        or not keys_equal(key, found[0])
+                        or not found[1] & BUCKET_LEAF_FLAG
+                    ):
                         continue
                     child, _ = r.open_bucket(found[2], found[3])
                     yield from self._check_bucket_tree(child)
@@ -726,8 +832,9 @@ class _Checker:
     def _walk_pages(self, root: int) -> Iterator[CheckError]:
         hwm = self.hwm
         freed = self.freed
-        seen = self.seen
-        nbits = self.nbits
+        reach = self.reach
+        seen = reach.bits
+        nbits = reach.nbits
         for pid, _, flags, _, overflow, ids in self.r.iter_pages(root):
             if pid > hwm:
                 yield CheckError(
@@ -741,15 +848,9 @@ class _Checker:
                     yield self._multiple(pid, ids)
                 seen[pid] = 1
             else:
-                if overflow > _MAX_EXTRA_IDS + nbits:
-                    self._mark_run(pid, overflow)  # raises
-                end = pid + overflow + 1
-                if end <= nbits and seen.find(1, pid, end) == -1:
-                    seen[pid:end] = b"\x01" * (end - pid)
-                else:
-                    for p in range(pid, end):
-                        if self._mark(p):
-                            yield self._multiple(p, ids)
+                for p in reach.mark(pid, pid + overflow + 1):
+                    self.r.tick()
+                    yield self._multiple(p, ids)
             if pid in freed:
                 yield CheckError(f"page {pid}: reachable freed", REACHABLE_FREED, pgid=pid)
             elif flags != BRANCH_PAGE and flags != LEAF_PAGE:
@@ -833,9 +934,10 @@ class _Checker:
             key = key_of(e, pos, ksize)
             prev = fr.running
             bound = fr.max
-            # verifyKeyOrder has something to say (a nil prev compares as b"")
-            bad = (bool(i) and not key) if prev is None else (prev >= key if i else prev > key)
-            if bad or (bound is not None and key >= bound):
+            if _FarKey in (key.__class__, prev.__class__, bound.__class__) or (
+                ((bool(i) and not key) if prev is None else (prev >= key if i else prev > key))
+                or (bound is not None and key >= bound)
+            ):
                 if info is not None:
                     info.clean = False
                 yield from self._key_errors(child, "branch", i, key, prev, bound, ids)
@@ -880,19 +982,19 @@ class _Checker:
             j = pos + ksize
             a = e + pos
             if j > _PAGE_MAX_ALLOC or (ksize and a + ksize > size):
-                r.key(e, pos, ksize)  # raises bbolt's panic
-            key: bytes = data[a : a + ksize]  # type: ignore[assignment]
-            if last is not None:  # i > 0
-                if last >= key or (mx is not None and key >= mx):
-                    if info is not None:
-                        info.clean = False
-                    yield from self._key_errors(pgid, "leaf", i, key, last, mx, ids)
-            elif (mn is not None and mn > key) or (mx is not None and key >= mx):
+                key = r.key(e, pos, ksize)  # bbolt's panic, or a far key
+            else:
+                key = data[a : a + ksize]  # type: ignore[assignment]
+            prev = mn if last is None else last
+            if _FarKey in (key.__class__, prev.__class__, mx.__class__) or (
+                (prev is not None and (prev >= key if i else prev > key))
+                or (mx is not None and key >= mx)
+            ):
                 if info is not None:
                     info.clean = False
-                yield from self._key_errors(pgid, "leaf", i, key, mn, mx, ids)
+                yield from self._key_errors(pgid, "leaf", i, key, prev, mx, ids)
             if entries is not None:
-                if j + vsize > _PAGE_MAX_ALLOC or (vsize and a + ksize + vsize > size):
+                if j + vsize > _PAGE_MAX_ALLOC:
                     info.clean = False  # type: ignore[union-attr]
                 elif flags & BUCKET_LEAF_FLAG:
                     entries.append((a + ksize, vsize))
@@ -910,6 +1012,8 @@ class _Checker:
         the keys are strictly increasing within ``[mn, mx)``; ``(False,
         None)`` otherwise, and the caller walks the elements one by one.
         """
+        if _FarKey in (mn.__class__, mx.__class__):
+            return False, None
         r = self.r
         data = r.data
         fields = struct.unpack_from(f"<{4 * count}I", data, base)
@@ -947,12 +1051,20 @@ class _Checker:
         prev: bytes | None,
         mx: bytes | None,
         ids: list[int],
-    ) -> Iterator[CheckError]:
-        """bbolt's ``verifyKeyOrder``: every message that applies, in bbolt's order."""
-        kv = self.kv
+    ) -> Generator[CheckError, None, bool]:
+        """bbolt's ``verifyKeyOrder``: every message that applies, in bbolt's order.
+
+        Returns whether there was any.  Comparisons and messages read the
+        keys as bbolt does, so a key running past the end of the file faults
+        where bbolt's would.
+        """
+        fmt = self._fmt
+        kv = fmt
         stack = _fmt_stack(ids)
         st = tuple(ids)
-        if i == 0 and prev is not None and prev > key:
+        said = False
+        if i == 0 and prev is not None and _cmp(prev, key) > 0:
+            said = True
             yield CheckError(
                 f"the first key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be >= the "
                 f"key in the ancestor ({kv(prev)}). Stack: {stack}",
@@ -963,7 +1075,9 @@ class _Checker:
             )
         if i > 0:
             p = prev if prev is not None else b""
-            if p > key:
+            c = _cmp(p, key)
+            if c > 0:
+                said = True
                 yield CheckError(
                     f"key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be > (found <) "
                     f"than previous element (hex){kv(p)}. Stack: {stack}",
@@ -972,7 +1086,8 @@ class _Checker:
                     stack=st,
                     key=key,
                 )
-            elif p == key:
+            elif c == 0:
+                said = True
                 yield CheckError(
                     f"key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be > (found =) "
                     f"than previous element (hex){kv(p)}. Stack: {stack}",
@@ -981,7 +1096,8 @@ class _Checker:
                     stack=st,
                     key=key,
                 )
-        if mx is not None and key >= mx:
+        if mx is not None and _cmp(key, mx) >= 0:
+            said = True
             shown = prev if prev is not None else b""
             yield CheckError(
                 f"key[{i}]=(hex){kv(key)} on {typ} page({pgid}) needs to be < than key of the "
@@ -991,12 +1107,20 @@ class _Checker:
                 stack=st,
                 key=key,
             )
+        return said
+
+    def _fmt(self, key: bytes) -> str:
+        """The key formatter; it reads the whole key (a far key faults)."""
+        if isinstance(key, _FarKey):
+            raise _fault(key.at + len(key), key.end)
+        return self.kv(key)
 
     def _leaks(self) -> Iterator[CheckError]:
         """Every id below the high-water mark neither reachable nor free."""
         hwm = self.hwm
-        mark = bytearray(self.seen)
-        nbits = self.nbits
+        reach = self.reach
+        mark = bytearray(reach.bits)
+        nbits = reach.nbits
         for pid in self.freed:
             if pid < nbits:
                 mark[pid] = 1
@@ -1009,7 +1133,7 @@ class _Checker:
             return
         r = self.r
         for pid in range(nbits, hwm):
-            if pid not in self.seen_extra and pid not in self.freed:
+            if pid not in reach and pid not in self.freed:
                 r.tick()
                 yield CheckError(f"page {pid}: unreachable unfreed", UNREACHABLE_UNFREED, pgid=pid)
 
@@ -1035,7 +1159,8 @@ def reachable_pages(tx: Tx) -> tuple[set[int], str | None]:
     """The pages in use (bbolt's ``freepages`` walk), and the first problem met.
 
     Returns the set of reachable page ids (the meta pages, and every page
-    and overflow page of every non-inline bucket, from the root bucket down)
+    and overflow page of every non-inline bucket, from the root bucket down;
+    of ids beyond the end of the file only those below the high-water mark)
     and the message of the first problem the walk reports (keys in lowercase
     hex), or None.  The walk stops at the first problem, as bbolt's does.
     Damage bbolt panics on while walking raises :class:`BboltPanic`.
@@ -1045,6 +1170,6 @@ def reachable_pages(tx: Tx) -> tuple[set[int], str | None]:
     for err in c._check_bucket_tree(tx.meta.root):
         problem = str(err)
         break
-    seen = c.reachable_set()
+    seen = c.reach.as_set(max(tx.meta.pgid, c.reach.nbits))
     seen.update((0, 1))
     return seen, problem

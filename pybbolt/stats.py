@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from .check import BboltPanic, PageReader
+from .check import BboltPanic, PageReader, has_prefix, keys_equal
 from .errors import TxClosed
 from .layout import BRANCH_PAGE, BUCKET_LEAF_FLAG, LEAF_PAGE, PAGE_HEADER_SIZE
 
@@ -205,9 +205,9 @@ def top_level_stats(tx: Tx, prefix: bytes = b"") -> tuple[int, BucketStats]:
         # tx.ForEach opens every key as a bucket, then the command filters.
         found = r.seek(root, key)
         child: tuple[int, int | None] | None = None
-        if found is not None and found[0] == key and found[1] & BUCKET_LEAF_FLAG:
+        if found is not None and keys_equal(key, found[0]) and found[1] & BUCKET_LEAF_FLAG:
             child = r.open_bucket(found[2], found[3])
-        if not key.startswith(prefix):
+        if not has_prefix(key, prefix):
             continue
         if child is None:
             raise BboltPanic(
