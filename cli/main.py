@@ -173,7 +173,10 @@ def _run(inv: Invocation) -> int:
             inv.err.write(e.message.encode("utf-8", "surrogateescape"))
         return e.status
     except (Crash, pybbolt.CorruptionError) as e:
-        inv.err.write(f"panic: {e}\n".encode("utf-8", "surrogateescape"))
+        text = str(e)
+        if not text.startswith("fatal error"):
+            text = "panic: " + text
+        inv.err.write(f"{text}\n".encode("utf-8", "surrogateescape"))
         return 2
     except pybbolt.Error as e:
         return _fail(inv.err, inv.command, inv.path, str(e))
