@@ -732,7 +732,7 @@ class _Checker:
         try:
             return read_ids(r.data, fl, r.ps)
         except CorruptionError:
-            raise _fault(off, r.size, fl) from None
+            raise _fault(r.size, r.size, fl) from None
 
     def _check_bucket_tree(self, root: int) -> Iterator[CheckError]:
         """``recursivelyCheckBucket``: a bucket's pages, key order, then its sub-buckets."""
