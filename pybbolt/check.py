@@ -253,6 +253,50 @@ def has_prefix(key: bytes, prefix: bytes) -> bool:
 # --- reading pages the way bbolt does ----------------------------------------
 
 
+class InlinePage:
+    """The page inside an inline bucket's value, read as bbolt reads it.
+
+    bbolt copies an unaligned value before using it (``copied``): reading
+    past the end of that fresh allocation gives zeros.  An aligned value is
+    read in place, in the file, where reading past its end faults.
+    """
+
+    __slots__ = ("copied", "data", "vend", "voff")
+
+    def __init__(self, data: Data, voff: int, vlen: int, copied: bool) -> None:
+        self.data = data
+        self.voff = voff
+        self.vend = voff + vlen
+        self.copied = copied
+
+    @property
+    def offset(self) -> int:
+        """Offset of the page in the file (after the 16-byte bucket header)."""
+        return self.voff + 16
+
+    def read(self, rel: int, n: int) -> bytes:
+        """``n`` bytes at offset ``rel`` of the page."""
+        a = self.voff + 16 + rel
+        end = min(a + n, self.vend) if self.copied else a + n
+        chunk = bytes(self.data[a:end]) if a < end else b""
+        if len(chunk) < n:
+            if not self.copied:
+                size = len(self.data)
+                raise _fault(max(a, size), size)
+            chunk += bytes(n - len(chunk))
+        return chunk
+
+    def header(self) -> tuple[int, int, int, int]:
+        """(id, flags, count, overflow)."""
+        return PAGE_HEADER.unpack(self.read(0, PAGE_HEADER_SIZE))
+
+    def leaf_element(self, i: int) -> tuple[int, int, int, int]:
+        return LEAF_ELEMENT.unpack(self.read(PAGE_HEADER_SIZE + 16 * i, 16))
+
+    def branch_element(self, i: int) -> tuple[int, int, int]:
+        return BRANCH_ELEMENT.unpack(self.read(PAGE_HEADER_SIZE + 16 * i, 16))
+
+
 class PageReader:
     """Raw page access with bbolt's semantics, shared by check and stats.
 
@@ -355,25 +399,34 @@ class PageReader:
         return elem_off + i, vsize
 
     def open_bucket(self, voff: int, vlen: int) -> tuple[int, int | None]:
-        """bbolt's ``openBucket``: (root, offset of the inline page or None).
+        """bbolt's ``openBucket``: (root, file offset of the inline page or None)."""
+        root, page = self.open_bucket_page(voff, vlen)
+        return root, None if page is None else voff + 16
 
-        An unaligned value is copied whole first; an aligned one is read in
-        place, its root id first.
+    def open_bucket_page(self, voff: int, vlen: int) -> tuple[int, InlinePage | None]:
+        """bbolt's ``openBucket``: the root page id, and the inline page if it is 0.
+
+        An unaligned value is copied first (a fresh allocation: what lies
+        past the value reads as zeros); an aligned one is read in place.
         """
         size = self.size
         if vlen == 0:
             raise _runtime("index out of range [0] with length 0")
-        if voff % 8:
+        copied = bool(voff % 8)
+        if copied:
             if voff + vlen > size:
                 raise _fault(max(voff, size), size)
-        elif voff + 8 > size:
-            raise _fault(max(voff, size), size)
-        root = int.from_bytes(self.data[voff : voff + 8].ljust(8, b"\0"), "little")
+            head = bytes(self.data[voff : voff + min(vlen, 8)])
+        else:
+            if voff + 8 > size:
+                raise _fault(max(voff, size), size)
+            head = bytes(self.data[voff : voff + 8])
+        root = int.from_bytes(head.ljust(8, b"\0"), "little")
         if root != 0:
             return root, None
         if vlen <= 16:
             raise _runtime(f"index out of range [16] with length {vlen}")
-        return 0, voff + 16
+        return 0, InlinePage(self.data, voff, vlen, copied)
 
     # -- walks ---------------------------------------------------------------
 

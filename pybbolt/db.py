@@ -163,7 +163,7 @@ class DB:
         size = os.fstat(self._fd).st_size
         if size < 2 * self.page_size:
             raise FileTooSmall(size)
-        self._mmap = mmap.mmap(self._fd, size, access=mmap.ACCESS_READ)
+        self._mmap = self._new_mapping(size)
         self._data = self._mmap
         self.meta0 = Meta.decode(self._data, 16)
         self.meta1 = Meta.decode(self._data, self.page_size + 16)
@@ -174,8 +174,24 @@ class DB:
         size = os.fstat(self._fd).st_size
         if self._mmap is None or len(self._mmap) != size:
             # Open read transactions keep the old mapping object alive.
-            self._mmap = mmap.mmap(self._fd, size, access=mmap.ACCESS_READ)
+            self._mmap = self._new_mapping(size)
             self._data = self._mmap
+
+    def _new_mapping(self, size: int) -> mmap.mmap:
+        """A read-only mapping of ``size`` bytes of the file.
+
+        Python's mmap keeps a duplicate of the descriptor it maps, and a
+        duplicate shares the flock: mapping through a second open of the same
+        file keeps lingering mappings from holding bbolt's lock after close.
+        """
+        try:
+            fd = os.open(f"/proc/self/fd/{self._fd}", os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
 
     def _load_freelist(self) -> None:
         self._freelist = HashmapFreelist() if self.freelist_type == "hashmap" else Freelist()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from .check import BboltPanic, PageReader, has_prefix, keys_equal
+from .check import BboltPanic, InlinePage, PageReader, has_prefix, keys_equal
 from .errors import TxClosed
 from .layout import BRANCH_PAGE, BUCKET_LEAF_FLAG, LEAF_PAGE, PAGE_HEADER_SIZE
 
@@ -67,48 +67,54 @@ class _Frame:
 
     __slots__ = ("children", "inline", "pages", "root", "s", "sub")
 
-    def __init__(self, root: int, inline: bool, pages: Iterator[tuple[int, int, int, int, int]]):
+    def __init__(
+        self, root: int, inline: bool, pages: Iterator[tuple[_Page, int, int, int, int]]
+    ) -> None:
         self.root = root
         self.inline = inline
         self.pages = pages
         self.s = BucketStats(bucket_n=1, inline_bucket_n=1 if inline else 0)
         self.sub = BucketStats()
-        self.children: Iterator[tuple[int, int | None]] | None = None
+        self.children: Iterator[tuple[int, InlinePage | None]] | None = None
 
 
-def _tree_pages(r: PageReader, root: int) -> Iterator[tuple[int, int, int, int, int]]:
+# A page as the stats walk sees it: its offset in the file, or an inline page.
+_Page = int | InlinePage
+
+
+def _tree_pages(r: PageReader, root: int) -> Iterator[tuple[_Page, int, int, int, int]]:
     """(offset, flags, count, overflow, depth) of every page of a non-inline bucket."""
     for _, off, flags, count, overflow, ids in r.iter_pages(root):
         yield off, flags, count, overflow, len(ids) - 1
 
 
-def _inline_page(r: PageReader, off: int) -> Iterator[tuple[int, int, int, int, int]]:
+def _inline_page(page: InlinePage) -> Iterator[tuple[_Page, int, int, int, int]]:
     """The one page of an inline bucket (not asserted: bbolt reads it as it is)."""
-    _, flags, count, overflow = r.header_at(off)
-    yield off, flags, count, overflow, 0
+    _, flags, count, overflow = page.header()
+    yield page, flags, count, overflow, 0
 
 
-def _bucket_values(r: PageReader, off: int, count: int) -> Iterator[tuple[int, int | None]]:
+def _bucket_values(r: PageReader, off: int, count: int) -> Iterator[tuple[int, InlinePage | None]]:
     """The sub-buckets of a leaf page, opened as ``openBucket`` does: (root, inline page)."""
     for i in range(count):
         flags, pos, ksize, vsize = r.leaf_element(off, i)
         if flags & BUCKET_LEAF_FLAG:
             e = off + PAGE_HEADER_SIZE + 16 * i
             voff, vlen = r.value(e, pos, ksize, vsize)
-            yield r.open_bucket(voff, vlen)
+            yield r.open_bucket_page(voff, vlen)
 
 
-def _stats(r: PageReader, root: int, inline_off: int | None) -> BucketStats:
+def _stats(r: PageReader, root: int, inline: InlinePage | None) -> BucketStats:
     """``Bucket.Stats`` of the bucket with this root (or this inline page), iteratively."""
     ps = r.ps
 
-    def frame(root: int, inline_off: int | None) -> _Frame:
-        if inline_off is not None:
-            return _Frame(root, True, _inline_page(r, inline_off))
+    def frame(root: int, inline: InlinePage | None) -> _Frame:
+        if inline is not None:
+            return _Frame(root, True, _inline_page(inline))
         return _Frame(root, False, _tree_pages(r, root))
 
-    frames = [frame(root, inline_off)]
-    active = {root} if inline_off is None else set()
+    frames = [frame(root, inline)]
+    active = {root} if inline is None else set()
     while True:
         fr = frames[-1]
         if fr.children is not None:
@@ -130,14 +136,17 @@ def _stats(r: PageReader, root: int, inline_off: int | None) -> BucketStats:
             fr.children = None
         page = next(fr.pages, None)
         if page is not None:
-            off, flags, count, overflow, depth = page
+            where, flags, count, overflow, depth = page
             s = fr.s
             if flags == LEAF_PAGE:
                 s.key_n += count
                 used = PAGE_HEADER_SIZE
                 if count:
                     used += 16 * (count - 1)
-                    _, pos, ksize, vsize = r.leaf_element(off, count - 1)
+                    if isinstance(where, InlinePage):
+                        _, pos, ksize, vsize = where.leaf_element(count - 1)
+                    else:
+                        _, pos, ksize, vsize = r.leaf_element(where, count - 1)
                     used += (pos + ksize + vsize) & _U32
                 if fr.inline:
                     s.inline_bucket_inuse += used
@@ -145,14 +154,17 @@ def _stats(r: PageReader, root: int, inline_off: int | None) -> BucketStats:
                     s.leaf_page_n += 1
                     s.leaf_inuse += used
                     s.leaf_overflow_n += overflow
-                    if count:
-                        fr.children = _bucket_values(r, off, count)
+                    if count and not isinstance(where, InlinePage):
+                        fr.children = _bucket_values(r, where, count)
             elif flags == BRANCH_PAGE:
                 s.branch_page_n += 1
                 used = PAGE_HEADER_SIZE
                 if count:
                     used += 16 * (count - 1)
-                    pos, ksize, _ = r.branch_element(off, count - 1)
+                    if isinstance(where, InlinePage):
+                        pos, ksize, _ = where.branch_element(count - 1)
+                    else:
+                        pos, ksize, _ = r.branch_element(where, count - 1)
                     used += (pos + ksize) & _U32
                 s.branch_inuse += used
                 s.branch_overflow_n += overflow
@@ -204,9 +216,9 @@ def top_level_stats(tx: Tx, prefix: bytes = b"") -> tuple[int, BucketStats]:
     for key, _, _, _ in r.cursor_items(root):
         # tx.ForEach opens every key as a bucket, then the command filters.
         found = r.seek(root, key)
-        child: tuple[int, int | None] | None = None
+        child: tuple[int, InlinePage | None] | None = None
         if found is not None and keys_equal(key, found[0]) and found[1] & BUCKET_LEAF_FLAG:
-            child = r.open_bucket(found[2], found[3])
+            child = r.open_bucket_page(found[2], found[3])
         if not has_prefix(key, prefix):
             continue
         if child is None:

@@ -240,6 +240,7 @@ class Tx:
         self._leaves.clear()
         self._dirty = {}
         self._db._tx_closed(self, reload_freelist)
+        self._data = b""
 
     # -- backup --------------------------------------------------------------
 
