@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .common import check_source_path, open_readonly
 from .goparse import NumError, parse_uint
-from .runtime import CommandError, Invocation, Output
+from .runtime import CommandError, Crash, Invocation, Output
 from .textfmt import FormatError, format_bytes, go_quote, is_printable
 
 if TYPE_CHECKING:
@@ -204,33 +204,42 @@ def run_page_item(inv: Invocation) -> None:
 # --- dump -----------------------------------------------------------------------
 
 
-def hexdump_page(data: bytes, address: int) -> bytes:
-    """bbolt's ``dumpPage`` layout: 16-byte lines, repeated lines folded as ``*``."""
-    lines: list[str] = []
+def hexdump_lines(data: bytes, address: int) -> Iterator[str]:
+    """bbolt's ``dumpPage`` layout: 16-byte lines, repeated lines folded as ``*``.
+
+    The last line of the page is always printed in full.  A page whose size
+    is not a multiple of 16 stops (as Go's slicing panics) at its partial line.
+    """
     size = len(data)
     prev: bytes | None = None
     skipped = False
     for offset in range(0, size, 16):
+        if offset + 16 > size:
+            raise Crash(
+                f"runtime error: slice bounds out of range [:{offset + 16}] with capacity {size}"
+            )
         line = data[offset : offset + 16]
-        last = offset == size - 16
-        if line == prev and not last:
+        if line == prev and offset != size - 16:
             if not skipped:
-                lines.append(f"{address + offset:07x} *\n")
+                yield f"{address + offset:07x} *\n"
                 skipped = True
         else:
             h = line.hex()
-            lines.append(
+            yield (
                 f"{address + offset:07x} {h[0:4]} {h[4:8]} {h[8:12]} {h[12:16]} "
                 f"{h[16:20]} {h[20:24]} {h[24:28]} {h[28:32]}\n"
             )
             skipped = False
         prev = line
-    lines.append("\n")
-    return "".join(lines).encode("ascii")
+    yield "\n"
+
+
+def hexdump_page(data: bytes, address: int) -> bytes:
+    """The whole dump of one page (see :func:`hexdump_lines`)."""
+    return "".join(hexdump_lines(data, address)).encode("ascii")
 
 
 def run_dump(inv: Invocation) -> None:
-    import pybbolt
     from pybbolt.pages import read_block, read_meta0_geometry
 
     path = inv.args[0]
@@ -239,13 +248,13 @@ def run_dump(inv: Invocation) -> None:
         raise CommandError("page id required")
     check_source_path(path)
     page_size, _hwm = read_meta0_geometry(path)
-    if page_size % 16:
-        raise pybbolt.CorruptionError(
-            f"runtime error: slice bounds out of range [:{page_size - page_size % 16 + 16}] "
-            f"with capacity {page_size}"
-        )
     for i, pgid in enumerate(ids):
         if i:
             inv.out.write(SEPARATOR)
         data = read_block(path, pgid, page_size)
-        inv.out.write(hexdump_page(data, (pgid * page_size) & ((1 << 64) - 1)))
+        address = (pgid * page_size) & ((1 << 64) - 1)
+        lines: list[str] = []
+        try:
+            lines.extend(hexdump_lines(data, address))
+        finally:
+            inv.out.text("".join(lines))

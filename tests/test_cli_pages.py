@@ -154,3 +154,13 @@ def test_hexdump_layout() -> None:
         b"0003060 0000 0000 0000 0000 0000 0000 0000 0000\n"
         b"\n"
     )
+
+
+def test_hexdump_partial_line_crashes_after_the_full_lines() -> None:
+    from pybbolt.cli.cmd_pages import hexdump_lines
+    from pybbolt.cli.runtime import Crash
+
+    lines = []
+    with pytest.raises(Crash, match=r"slice bounds out of range \[:32\] with capacity 20"):
+        lines.extend(hexdump_lines(bytes(20), 0))
+    assert lines == ["0000000 0000 0000 0000 0000 0000 0000 0000 0000\n"]
