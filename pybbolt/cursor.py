@@ -63,7 +63,8 @@ class Cursor:
         root = self._bucket._root_node()
         self._push(root, len(root.keys) - 1)
         self._go_last()
-        while self._nodes and not self._nodes[-1].keys:
+        # Deletes can leave empty leaves: step back to the last non-empty one.
+        while len(self._nodes) > 1 and not self._nodes[-1].keys:
             self._prev()
         if not self._nodes:
             return None
@@ -77,12 +78,11 @@ class Cursor:
         return self._item() if self._next() else None
 
     def prev(self) -> Item | None:
-        """Move to the previous item; ``None`` at the beginning."""
+        """Move to the previous item; ``None`` (staying on the first) at the beginning."""
         self._bucket._check_open()
-        if not self._nodes:
+        if not self._nodes or not self._prev():
             return None
-        self._prev()
-        return self._item() if self._nodes else None
+        return self._item()
 
     def seek(self, key: bytes) -> Item | None:
         """Move to ``key``, or to the first key after it; ``None`` if none follows."""
@@ -171,16 +171,23 @@ class Cursor:
             if nodes[-1].keys:
                 return True
 
-    def _prev(self) -> None:
+    def _prev(self) -> bool:
         nodes, indexes = self._nodes, self._indexes
         while nodes:
             if indexes[-1] > 0:
                 indexes[-1] -= 1
                 break
+            if len(nodes) == 1:
+                # At the beginning: stay on the first item so that next()
+                # walks forward again (bbolt issue 733).
+                self.first()
+                return False
             nodes.pop()
             indexes.pop()
-        if nodes:
-            self._go_last()
+        if not nodes:
+            return False
+        self._go_last()
+        return True
 
     def _search(self, key: bytes) -> None:
         node = self._bucket._root_node()

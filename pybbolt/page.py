@@ -60,12 +60,11 @@ def check_page(header: PageHeader, pgid: int) -> None:
 def decode(buf: Data, offset: int, header: PageHeader, pgid: int) -> Node:
     """Decode the branch or leaf page whose header is at ``offset``.
 
-    A page whose flags have the leaf bit is a leaf, otherwise one with the
-    branch bit is a branch (bbolt's bit tests); any other type raises.
+    Any other page type raises, as bbolt's cursor panics on it.
     """
-    if header.flags & LEAF_PAGE:
+    if header.flags == LEAF_PAGE:
         return decode_leaf(buf, offset, header.count, pgid)
-    if header.flags & BRANCH_PAGE:
+    if header.flags == BRANCH_PAGE:
         return decode_branch(buf, offset, header.count, pgid)
     raise CorruptionError(f"invalid page type: {pgid}: {header.flags:x}")
 
