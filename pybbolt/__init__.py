@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from .bucket import Bucket
+from .compact import compact
 from .cursor import Cursor
 from .db import DB, open
 from .errors import (
@@ -72,5 +73,6 @@ __all__ = [
     "ValueTooLarge",
     "VersionMismatch",
     "__version__",
+    "compact",
     "open",
 ]

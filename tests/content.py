@@ -32,22 +32,30 @@ def _entry(key: bytes, value: bytes) -> dict[str, Any]:
 def bucket_content(name: bytes, bucket: pybbolt.Bucket) -> dict[str, Any]:
     pairs: list[tuple[bytes, bytes]] = []
     subs: list[dict[str, Any]] = []
-    digest = hashlib.sha256()
     for key, value in bucket.items():
         if value is None:
             child = bucket.bucket(key)
             assert child is not None
             subs.append(bucket_content(key, child))
-            continue
-        pairs.append((key, value))
+        else:
+            pairs.append((key, value))
+    return make_bucket(name, bucket.sequence, bucket.inline, pairs, subs)
+
+
+def make_bucket(name: bytes, sequence: int, inline: bool | None,
+                pairs: list[tuple[bytes, bytes]], subs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One bucket in the manifest format (``inline`` None: left out)."""
+    digest = hashlib.sha256()
+    for key, value in pairs:
         digest.update(len(key).to_bytes(4, "big") + key + len(value).to_bytes(4, "big") + value)
     out: dict[str, Any] = {"name_hex": name.hex()}
     try:
         out["name"] = name.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    out["sequence"] = bucket.sequence
-    out["inline"] = bucket.inline
+    out["sequence"] = sequence
+    if inline is not None:
+        out["inline"] = inline
     out["key_count"] = len(pairs)
     out["entries_sha256"] = digest.hexdigest()
     listed = len(pairs) <= LISTED_MAX
@@ -65,3 +73,13 @@ def db_content(path: str) -> dict[str, Any]:
             "buckets": [bucket_content(name, b) for name, b in tx.buckets()],
         }
 
+
+
+def without_inline(content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` with the ``inline`` flags dropped (a model does not know them)."""
+
+    def strip(b: dict[str, Any]) -> dict[str, Any]:
+        return {**{k: v for k, v in b.items() if k != "inline"},
+                "buckets": [strip(c) for c in b["buckets"]]}
+
+    return {**content, "buckets": [strip(b) for b in content["buckets"]]}
