@@ -1,13 +1,15 @@
 """How bbolt's tool turns bytes into text: ``%q``, ``%x``, "printable", JSON.
 
 These mirror Go's ``strconv.Quote``, ``unicode.IsPrint``, ``encoding/hex``
-and ``encoding/json`` exactly (within the Unicode version Python ships), so
+and ``encoding/json`` exactly (printability per Go's Unicode 17.0.0 tables), so
 the outputs built from them match the reference byte for byte.
 """
 
 from __future__ import annotations
 
 import hashlib
+
+from .unicode_print import all_print, is_print
 
 FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
 
@@ -71,7 +73,7 @@ def is_printable(data: bytes) -> bool:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return text.isprintable()
+    return all_print(text)
 
 
 def go_quote(data: bytes) -> str:
@@ -88,7 +90,7 @@ def go_quote(data: bytes) -> str:
             parts.append('\\"')
         elif ch == "\\":
             parts.append("\\\\")
-        elif ch.isprintable():
+        elif is_print(ord(ch)):
             parts.append(ch)
         else:
             code = ord(ch)
@@ -135,7 +137,7 @@ def format_bytes(data: bytes, mode: str) -> bytes:
 def _hex_invalid_byte(byte: int) -> str:
     """Go's ``hex.InvalidByteError`` text for one byte."""
     ch = chr(byte)
-    if ch.isprintable():
+    if is_print(byte):
         return f"encoding/hex: invalid byte: U+{byte:04X} '{ch}'"
     return f"encoding/hex: invalid byte: U+{byte:04X}"
 

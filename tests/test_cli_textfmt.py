@@ -91,3 +91,16 @@ def test_json_strings() -> None:
     assert json_string(b"\xde\xad\xbe\xef") == '"\u07ad\ufffd\ufffd"'
     assert json_string(b"\xe2\x80") == '"\ufffd\ufffd"'
     assert json_string(b"\x7f") == '"\x7f"'
+
+
+def test_printability_follows_unicode_17() -> None:
+    from pybbolt.cli.unicode_print import is_print
+
+    # U+1FAE9 (Unicode 15), U+2FFC (Unicode 15.1), U+1CC00 (Unicode 16): printable
+    # in Go's tables although Python 3.11's unicodedata does not know them.
+    for ch in ("\U0001fae9", "\u2ffc", "\U0001cc00"):
+        assert is_printable(ch.encode())
+        assert go_quote(ch.encode()) == f'"{ch}"'
+    assert not is_print(0x0378)  # still unassigned
+    assert not is_print(0xE000)  # private use
+    assert not is_print(0x00AD)  # soft hyphen (Cf)
