@@ -449,6 +449,8 @@ class PageReader:
         on_stack = {root}
         frames = [[off, count, 0]]
         size = self.size
+        ps = self.ps
+        unpack_header = PAGE_HEADER.unpack_from
         visits = 0
         while frames:
             fr = frames[-1]
@@ -463,7 +465,12 @@ class PageReader:
                 raise _fault(e, size)
             (child,) = U64.unpack_from(data, e + 8)
             ids.append(child)
-            off, flags, count, overflow = page(child)
+            off = (child * ps) & _MASK64
+            if off + PAGE_HEADER_SIZE > size:
+                page(child)  # raises bbolt's panic or a fault
+            hid, flags, count, overflow = unpack_header(data, off)
+            if hid != child or flags not in _VALID_TYPES:
+                page(child)  # raises bbolt's assertion
             visits += 1
             if visits >= 4096:
                 self.tick(visits)
@@ -620,9 +627,14 @@ class _BucketInfo:
 
 
 class _Frame:
-    """A branch page whose children the key-order walk is visiting."""
+    """A branch page whose children the key-order walk is visiting.
 
-    __slots__ = ("count", "index", "max", "off", "running")
+    ``keys`` and ``children`` hold all its elements when they could be read
+    up front (every key inside the file); otherwise elements are read one by
+    one, as bbolt reads them.
+    """
+
+    __slots__ = ("children", "count", "index", "keys", "max", "off", "running")
 
     def __init__(self, off: int, count: int, mx: bytes | None, mn: bytes | None) -> None:
         self.off = off
@@ -630,6 +642,8 @@ class _Frame:
         self.index = 0
         self.max = mx
         self.running = mn
+        self.keys: list[bytes] | None = None
+        self.children: tuple[int, ...] = ()
 
 
 class _Reachable:
@@ -704,6 +718,33 @@ class _Reachable:
         return out
 
 
+class _Freed:
+    """The free page ids: a bitmap over the file, a set for ids beyond it."""
+
+    __slots__ = ("bits", "extra", "nbits")
+
+    def __init__(self, nbits: int) -> None:
+        self.nbits = nbits
+        self.bits = bytearray(nbits)
+        self.extra: set[int] = set()
+
+    def add(self, pid: int) -> bool:
+        """Add ``pid``; whether it was there already."""
+        if pid < self.nbits:
+            was = self.bits[pid]
+            self.bits[pid] = 1
+            return bool(was)
+        if pid in self.extra:
+            return True
+        self.extra.add(pid)
+        return False
+
+    def __contains__(self, pid: int) -> bool:
+        if pid < self.nbits:
+            return bool(self.bits[pid])
+        return pid in self.extra
+
+
 class _Checker:
     def __init__(self, tx: Tx, kv: KVStringer) -> None:
         self.tx = tx
@@ -711,8 +752,9 @@ class _Checker:
         self.r = PageReader(tx._data, tx.page_size)
         self.hwm = tx.meta.pgid
         npages = self.r.npages
-        self.reach = _Reachable(min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK))
-        self.freed: set[int] = set()
+        nbits = min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK)
+        self.reach = _Reachable(nbits)
+        self.freed = _Freed(nbits)
 
     # -- bbolt's check -----------------------------------------------------
 
@@ -727,10 +769,8 @@ class _Checker:
         ids = self._load_freelist()
         freed = self.freed
         for pid in ids:
-            if pid in freed:
+            if freed.add(pid):
                 yield CheckError(f"page {pid}: already freed", ALREADY_FREED, pgid=pid)
-            else:
-                freed.add(pid)
 
         r = self.r
         reach = self.reach
@@ -935,27 +975,45 @@ class _Checker:
         r = self.r
         data = r.data
         size = r.size
+        ps = r.ps
         key_of = r.key
+        unpack_header = PAGE_HEADER.unpack_from
         ids: list[int] = []
         frames: list[_Frame] = []
         on_stack: set[int] = set()
+        visits = 0
         pgid, mn, mx = root, None, None
         while True:
             # Enter page `pgid` with the bounds (mn, mx).
             if pgid in on_stack:
                 raise _cycle(pgid, [*ids, pgid])
-            off, flags, count, _ = r.page(pgid)
-            r.tick()
+            off = (pgid * ps) & _MASK64
+            if off + PAGE_HEADER_SIZE > size:
+                r.page(pgid)  # raises bbolt's panic or a fault
+            hid, flags, count, _ = unpack_header(data, off)
+            if hid != pgid or flags not in _VALID_TYPES:
+                r.page(pgid)  # raises bbolt's assertion
+            visits += 1
+            if visits >= 4096:
+                r.tick(visits)
+                visits = 0
             ids.append(pgid)
             if count == 0 and info is not None and (flags == BRANCH_PAGE or pgid != root):
                 info.clean = False
             if flags == BRANCH_PAGE and count:
-                frames.append(_Frame(off, count, mx, mn))
+                fr = _Frame(off, count, mx, mn)
+                self._branch_elements(fr)
+                frames.append(fr)
                 on_stack.add(pgid)
             else:
                 ret: bytes | None = None
                 if flags == LEAF_PAGE:
-                    ret = yield from self._leaf_order(pgid, off, count, mn, mx, ids, info)
+                    base = off + PAGE_HEADER_SIZE
+                    done = False
+                    if count and base + 16 * count <= size:
+                        done, ret = self._intact_leaf(base, count, mn, mx, info)
+                    if not done:
+                        ret = yield from self._leaf_order(pgid, off, count, mn, mx, ids, info)
                 elif flags != BRANCH_PAGE:
                     if info is not None:
                         info.clean = False
@@ -966,6 +1024,7 @@ class _Checker:
                     )
                 ids.pop()
                 if not frames:
+                    r.tick(visits)
                     return
                 frames[-1].running = ret
             # Advance the innermost unfinished branch: verify its next element
@@ -978,13 +1037,19 @@ class _Checker:
                 frames.pop()
                 on_stack.discard(ids.pop())
                 if not frames:
+                    r.tick(visits)
                     return
                 frames[-1].running = fr.running
-            e = fr.off + PAGE_HEADER_SIZE + 16 * i
-            if e + 16 > size:
-                raise _fault(e, size)
-            pos, ksize, child = BRANCH_ELEMENT.unpack_from(data, e)
-            key = key_of(e, pos, ksize)
+            keys = fr.keys
+            if keys is not None:
+                key = keys[i]
+                child = fr.children[i]
+            else:
+                e = fr.off + PAGE_HEADER_SIZE + 16 * i
+                if e + 16 > size:
+                    raise _fault(e, size)
+                pos, ksize, child = BRANCH_ELEMENT.unpack_from(data, e)
+                key = key_of(e, pos, ksize)
             prev = fr.running
             bound = fr.max
             if _FarKey in (key.__class__, prev.__class__, bound.__class__) or (
@@ -995,15 +1060,37 @@ class _Checker:
                     info.clean = False
                 yield from self._key_errors(child, "branch", i, key, prev, bound, ids)
             if i < fr.count - 1:
-                e2 = e + 16
-                if e2 + 16 > size:
-                    raise _fault(e2, size)
-                pos2, ksize2, _ = BRANCH_ELEMENT.unpack_from(data, e2)
-                mx = key_of(e2, pos2, ksize2)
+                if keys is not None:
+                    mx = keys[i + 1]
+                else:
+                    e2 = fr.off + PAGE_HEADER_SIZE + 16 * (i + 1)
+                    if e2 + 16 > size:
+                        raise _fault(e2, size)
+                    pos2, ksize2, _ = BRANCH_ELEMENT.unpack_from(data, e2)
+                    mx = key_of(e2, pos2, ksize2)
             else:
                 mx = bound
             fr.index = i + 1
             pgid, mn = child, key
+
+    def _branch_elements(self, fr: _Frame) -> None:
+        """Read all keys and children of a branch page at once, if nothing can fail."""
+        r = self.r
+        data = r.data
+        count = fr.count
+        base = fr.off + PAGE_HEADER_SIZE
+        if base + 16 * count > r.size:
+            return
+        fields = struct.unpack_from("<" + "IIQ" * count, data, base)
+        pos = fields[0::3]
+        ksize = fields[1::3]
+        starts = list(map(add, range(base, base + 16 * count, 16), pos))
+        ends = list(map(add, starts, ksize))
+        if max(ends) > r.size or max(map(add, pos, ksize)) > _PAGE_MAX_ALLOC:
+            return
+        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+        fr.keys = list(map(getitem, map(slice, starts, ends)))
+        fr.children = fields[2::3]
 
     def _leaf_order(
         self,
@@ -1023,10 +1110,6 @@ class _Checker:
         avail = count
         if base + 16 * count > size:
             avail = max(0, (size - base) // 16)
-        elif count:
-            done, last_key = self._intact_leaf(base, count, mn, mx, info)
-            if done:
-                return last_key
         last: bytes | None = None
         entries = info.entries if info is not None else None
         elems = LEAF_ELEMENT.iter_unpack(data[base : base + 16 * avail])
@@ -1080,7 +1163,7 @@ class _Checker:
         reach = max(ends) + max(vsize)
         if reach > r.size or reach - base > _PAGE_MAX_ALLOC:
             return False, None
-        getitem = cast(Callable[[slice], bytes], data.__getitem__)
+        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
         keys = list(map(getitem, map(slice, starts, ends)))
         last = keys[-1]
         if (mn is not None and mn > keys[0]) or (mx is not None and last >= mx):
@@ -1172,11 +1255,10 @@ class _Checker:
         """Every id below the high-water mark neither reachable nor free."""
         hwm = self.hwm
         reach = self.reach
-        mark = bytearray(reach.bits)
         nbits = reach.nbits
-        for pid in self.freed:
-            if pid < nbits:
-                mark[pid] = 1
+        # Both bitmaps hold 0 or 1 per page: OR them as two big integers.
+        either = int.from_bytes(reach.bits, "little") | int.from_bytes(self.freed.bits, "little")
+        mark = either.to_bytes(nbits, "little")
         limit = min(hwm, nbits)
         i = mark.find(0, 0, limit)
         while i != -1:

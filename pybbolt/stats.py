@@ -10,8 +10,11 @@ ever.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from itertools import repeat
+from operator import and_
 from typing import TYPE_CHECKING
 
 from .check import BboltPanic, InlinePage, PageReader, has_prefix, keys_equal
@@ -96,6 +99,12 @@ def _inline_page(page: InlinePage) -> Iterator[tuple[_Page, int, int, int, int]]
 
 def _bucket_values(r: PageReader, off: int, count: int) -> Iterator[tuple[int, InlinePage | None]]:
     """The sub-buckets of a leaf page, opened as ``openBucket`` does: (root, inline page)."""
+    base = off + PAGE_HEADER_SIZE
+    if base + 16 * count <= r.size:
+        # Most leaves hold no sub-bucket: look at all the element flags at once.
+        all_flags = struct.unpack_from(f"<{4 * count}I", r.data, base)[0::4]
+        if not max(all_flags) or not any(map(and_, all_flags, repeat(BUCKET_LEAF_FLAG))):
+            return
     for i in range(count):
         flags, pos, ksize, vsize = r.leaf_element(off, i)
         if flags & BUCKET_LEAF_FLAG:

@@ -1,0 +1,328 @@
+"""Bucket statistics against bbolt v1.5.0: the golden `stats` outputs, damage, the real tool."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import resource
+import shutil
+import struct
+import subprocess
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pybbolt
+from pybbolt.check import BboltPanic
+from pybbolt.stats import BucketStats, bucket_stats, top_level_stats, tx_stats
+
+from .conftest import GOLDEN, need
+from .test_check import (
+    FUZZ_SOURCES,
+    MB,
+    MB_GAMMA,
+    NESTED,
+    PS,
+    branch_child,
+    damaged,
+    deadline,
+    leaf_value_offset,
+    random_damage,
+)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+assert SHARED / "golden" == GOLDEN
+
+
+# --- the CLI's rendering ---------------------------------------------------------------
+
+
+def _f32(x: float) -> float:
+    return float(struct.unpack("f", struct.pack("f", x))[0])
+
+
+def pct(a: int, b: int) -> int:
+    """``int(float32(a) * 100.0 / float32(b))`` in single precision; 0 when b is 0."""
+    if b == 0:
+        return 0
+    return int(_f32(_f32(_f32(float(a)) * 100.0) / _f32(float(b))))
+
+
+def render(n: int, s: BucketStats) -> str:
+    """What ``bbolt stats`` prints (CLI.md 5.5)."""
+    return (
+        f"Aggregate statistics for {n} buckets\n\n"
+        "Page count statistics\n"
+        f"\tNumber of logical branch pages: {s.branch_page_n}\n"
+        f"\tNumber of physical branch overflow pages: {s.branch_overflow_n}\n"
+        f"\tNumber of logical leaf pages: {s.leaf_page_n}\n"
+        f"\tNumber of physical leaf overflow pages: {s.leaf_overflow_n}\n"
+        "Tree statistics\n"
+        f"\tNumber of keys/value pairs: {s.key_n}\n"
+        f"\tNumber of levels in B+tree: {s.depth}\n"
+        "Page size utilization\n"
+        f"\tBytes allocated for physical branch pages: {s.branch_alloc}\n"
+        f"\tBytes actually used for branch data: {s.branch_inuse} "
+        f"({pct(s.branch_inuse, s.branch_alloc)}%)\n"
+        f"\tBytes allocated for physical leaf pages: {s.leaf_alloc}\n"
+        f"\tBytes actually used for leaf data: {s.leaf_inuse} "
+        f"({pct(s.leaf_inuse, s.leaf_alloc)}%)\n"
+        "Bucket statistics\n"
+        f"\tTotal number of buckets: {s.bucket_n}\n"
+        f"\tTotal number on inlined buckets: {s.inline_bucket_n} "
+        f"({pct(s.inline_bucket_n, s.bucket_n)}%)\n"
+        f"\tBytes used for inlined buckets: {s.inline_bucket_inuse} "
+        f"({pct(s.inline_bucket_inuse, s.leaf_inuse)}%)\n"
+    )
+
+
+def stats_of(path: Path, prefix: bytes) -> tuple[int, BucketStats]:
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        return top_level_stats(tx, prefix)
+
+
+# --- the golden cases --------------------------------------------------------------------
+
+
+def _golden_stats_cases() -> list[Any]:
+    path = GOLDEN / "cases.jsonl"
+    if not path.exists():
+        return [pytest.param(None, id="golden-missing")]
+    out = []
+    for line in path.read_text().splitlines():
+        case = json.loads(line)
+        argv = case["argv"]
+        if case["group"] != "stats" or not case["db"] or argv[1:2] != ["{db}"] or len(argv) > 3:
+            continue
+        if case["exit"] == 1:
+            continue  # the file does not open
+        out.append(pytest.param(case, id=f"{case['id']}-{case['db']}-{argv[2:]}"))
+    return out
+
+
+def _prefix(case: dict[str, Any]) -> bytes:
+    argv = case["argv"]
+    return os.fsencode(argv[2]) if len(argv) == 3 else b""
+
+
+@pytest.mark.parametrize("case", _golden_stats_cases())
+def test_golden_stats(case: dict[str, Any] | None, tmp_path: Path) -> None:
+    need(case is not None, "../shared/golden is not present next to the repository")
+    assert case is not None
+    path = tmp_path / Path(case["db"]).name
+    shutil.copyfile(GOLDEN / case["db"], path)
+    if case["exit"] == 2:
+        # bbolt panics (or dies reading past the end of the file): so does the library.
+        with deadline(30), pytest.raises(pybbolt.CorruptionError) as info:
+            stats_of(path, _prefix(case))
+        err = info.value
+        assert isinstance(err, BboltPanic)
+        first = case["stderr"].splitlines()[0]
+        if first.startswith("panic: "):
+            assert first == f"panic: {err}"
+        else:
+            assert err.fatal
+        return
+    with deadline(60):
+        n, s = stats_of(path, _prefix(case))
+    assert render(n, s) == case["stdout"]
+
+
+@pytest.mark.parametrize("case", _golden_stats_cases())
+def test_golden_stats_through_buckets(case: dict[str, Any] | None) -> None:
+    """The same sums from ``Bucket.stats()`` of each top-level bucket."""
+    need(case is not None, "../shared/golden is not present next to the repository")
+    assert case is not None
+    if case["exit"] != 0:
+        return
+    prefix = _prefix(case)
+    with pybbolt.open(GOLDEN / case["db"], readonly=True) as db, db.view() as tx:
+        total, n = BucketStats(), 0
+        for name, bucket in tx.buckets():
+            if name.startswith(prefix):
+                total.add(bucket.stats())
+                n += 1
+        if not prefix:
+            assert tx.stats() == total == tx_stats(tx)
+    assert render(n, total) == case["stdout"]
+
+
+# --- BucketStats ---------------------------------------------------------------------------
+
+
+def test_bucket_stats_fields_and_add() -> None:
+    names = [f.name for f in fields(BucketStats)]
+    assert names == [
+        "branch_page_n",
+        "branch_overflow_n",
+        "leaf_page_n",
+        "leaf_overflow_n",
+        "key_n",
+        "depth",
+        "branch_alloc",
+        "branch_inuse",
+        "leaf_alloc",
+        "leaf_inuse",
+        "bucket_n",
+        "inline_bucket_n",
+        "inline_bucket_inuse",
+    ]
+    a = BucketStats(*range(1, 14))
+    b = BucketStats(*range(100, 113))
+    a.add(b)
+    expected = [x + y for x, y in zip(range(1, 14), range(100, 113))]
+    expected[names.index("depth")] = 105  # the deeper of the two, not the sum
+    assert [getattr(a, n) for n in names] == expected
+    c = BucketStats(depth=7)
+    c.add(BucketStats(depth=3))
+    assert c.depth == 7
+
+
+def test_inline_bucket(golden: Path) -> None:
+    with pybbolt.open(GOLDEN / "db/inline_small.db", readonly=True) as db, db.view() as tx:
+        widgets = tx.bucket(b"widgets")
+        assert widgets is not None and widgets.inline
+        s = bucket_stats(widgets)
+    assert (s.key_n, s.depth, s.bucket_n, s.inline_bucket_n) == (3, 1, 1, 1)
+    assert s.leaf_page_n == s.leaf_inuse == s.branch_page_n == 0
+    assert s.inline_bucket_inuse > 16
+
+
+def test_root_bucket(golden: Path) -> None:
+    """The root bucket counts itself and its own pages on top of the top-level buckets."""
+    with pybbolt.open(GOLDEN / MB, readonly=True) as db, db.view() as tx:
+        root = tx.root.stats()
+        total = tx.stats()
+        names = [name for name, _ in tx.buckets()]
+    assert root.bucket_n == total.bucket_n + 1
+    assert root.key_n == total.key_n + len(names)
+    assert root.leaf_page_n == total.leaf_page_n + 1
+    assert root.depth == 1 + total.depth
+
+
+def test_stats_is_fast_on_many_keys(golden: Path) -> None:
+    with pybbolt.open(GOLDEN / "db/many_keys.db", readonly=True) as db, db.view() as tx:
+        start = time.perf_counter()
+        s = tx.stats()
+        elapsed = time.perf_counter() - start
+    assert s.key_n == 200001
+    assert elapsed < 2, elapsed
+
+
+# --- damaged files ---------------------------------------------------------------------------
+
+
+def test_empty_branch_page(golden: Path) -> None:
+    """v1.5.0 counts 16 bytes for a branch page without elements (FORMAT.md 14)."""
+    with pybbolt.open(GOLDEN / "bad/cleared_branch.db", readonly=True) as db, db.view() as tx:
+        gamma = tx.bucket(b"gamma")
+        assert gamma is not None
+        s = gamma.stats()
+    assert (s.branch_page_n, s.branch_inuse, s.branch_alloc, s.leaf_page_n) == (1, 16, PS, 0)
+    assert (s.key_n, s.depth) == (0, 1)
+
+
+def test_panics_carry_bbolts_message(golden: Path, tmp_path: Path) -> None:
+    cases = {
+        "runtime error: index out of range [16] with length 16": damaged(
+            tmp_path, NESTED, (leaf_value_offset(NESTED, 17, b"level-1"), "<Q", 0), name="a.db"
+        ),
+        "assertion failed: Page expected to be: 50, but self identifies as 0": damaged(
+            tmp_path, MB, (branch_child(MB_GAMMA, 1), "<Q", 50), name="b.db"
+        ),
+    }
+    for message, path in cases.items():
+        with pytest.raises(BboltPanic) as info:
+            stats_of(path, b"")
+        assert str(info.value) == message and not info.value.fatal
+
+
+@pytest.mark.parametrize(
+    ("src", "edit"),
+    [
+        (MB, (branch_child(MB_GAMMA, 3), "<Q", MB_GAMMA)),  # a branch that is its own child
+        (NESTED, None),  # a bucket that contains itself
+    ],
+    ids=["page-cycle", "bucket-cycle"],
+)
+def test_cycles_raise(golden: Path, tmp_path: Path, src: str, edit: Any) -> None:
+    if edit is None:
+        edit = (leaf_value_offset(NESTED, 17, b"level-1"), "<Q", 17)
+    path = damaged(tmp_path, src, edit)
+    with deadline(30), pytest.raises(BboltPanic) as info:
+        stats_of(path, b"")
+    assert info.value.fatal
+
+
+def test_random_damage(golden: Path, tmp_path: Path) -> None:
+    """Stats of a damaged file: numbers, or a CorruptionError; never anything else."""
+    rng = random.Random(99)
+    for k in range(250):
+        src = rng.choice(FUZZ_SOURCES)
+        data = (GOLDEN / src).read_bytes()
+        with pybbolt.open(GOLDEN / src, readonly=True) as db, db.view() as tx:
+            ps, hwm = tx.page_size, tx.meta.pgid
+        for _ in range(rng.choice([1, 2, 3])):
+            data = random_damage(data, ps, hwm, rng)
+        path = tmp_path / f"s{k}.db"
+        path.write_bytes(data)
+        with deadline(30):
+            try:
+                n, s = stats_of(path, b"")
+            except pybbolt.CorruptionError:
+                pass
+            else:
+                assert n >= 0 and isinstance(s, BucketStats)
+        path.unlink()
+
+
+def _bbolt_stats(bbolt: Path, path: Path) -> tuple[int, str, str]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    try:
+        cp = subprocess.run(
+            [str(bbolt), "stats", str(path)], capture_output=True, timeout=5, preexec_fn=limit
+        )
+    except subprocess.TimeoutExpired:
+        return -1, "", ""
+    return cp.returncode, cp.stdout.decode("utf-8", "replace"), cp.stderr.decode("utf-8", "replace")
+
+
+def test_random_damage_against_bbolt(golden: Path, bbolt_cli: Path, tmp_path: Path) -> None:
+    """The same numbers as bbolt's `stats`, or the same panic, wherever bbolt's outcome is
+    defined (not when it reads memory outside the file or runs out of stack)."""
+    rng = random.Random(5)
+    compared = 0
+    for k in range(100):
+        src = rng.choice(FUZZ_SOURCES)
+        data = (GOLDEN / src).read_bytes()
+        with pybbolt.open(GOLDEN / src, readonly=True) as db, db.view() as tx:
+            ps, hwm, has_freelist = tx.page_size, tx.meta.pgid, db.has_freelist
+        for _ in range(rng.choice([1, 2])):
+            data = random_damage(data, ps, hwm, rng)
+        path = tmp_path / f"d{k}.db"
+        path.write_bytes(data)
+        status, stdout, stderr = _bbolt_stats(bbolt_cli, path)
+        try:
+            with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+                if has_freelist:
+                    tx.free_ids()  # the CLI loads the freelist first
+                n, s = top_level_stats(tx)
+        except BboltPanic as err:
+            if not err.fatal and status == 2 and stderr.startswith("panic: "):
+                assert stderr.splitlines()[0] == f"panic: {err}", src
+                compared += 1
+        except pybbolt.CorruptionError:
+            pass  # the freelist does not load: bbolt dies opening the file
+        else:
+            if status == 0:
+                assert render(n, s) == stdout, src
+                compared += 1
+        path.unlink()
+    print(f"compared {compared} of 100")
+    assert compared > 60
