@@ -14,9 +14,11 @@ no input makes the check raise, recurse without limit or hang.
 
 To mirror what bbolt does on damaged pages, the walks below follow bbolt's
 own reading rules: ``tx.page`` asserts the page id and type, page types are
-tested by exact flag equality in the check walks but by flag bits in the
-cursor, and keys, values and child ids are read wherever the element headers
-point, with Go's bounds on those reads.
+tested by exact flag equality, bbolt's cursor is replayed move by move where
+the tree is not intact (a branch without elements is still entered at its
+element 0), and keys, values and child ids are read wherever the element
+headers point, with Go's bounds on those reads: a key running past the end
+of the file faults only when bbolt would read that far.
 """
 
 from __future__ import annotations
@@ -64,7 +66,11 @@ __all__ = [
     "UNREACHABLE_UNFREED",
     "BboltPanic",
     "CheckError",
+    "InlinePage",
+    "PageReader",
     "check",
+    "has_prefix",
+    "keys_equal",
     "reachable_pages",
 ]
 
@@ -489,15 +495,15 @@ class PageReader:
         """Every item of the bucket rooted at page ``root``, as bbolt's cursor sees them.
 
         Yields ``(key, flags, value offset, value length)`` with the moves of
-        ``Cursor.first``/``next`` (flag bits decide leaf or branch, empty
-        pages are skipped, a branch is entered at its element 0 even when it
-        has none), until the cursor returns no key.
+        ``Cursor.first``/``next`` (anything but a leaf is descended like a
+        branch, empty pages are skipped, a branch is entered at its element 0
+        even when it has none), until the cursor returns no key.
         """
         stack: list[list[int]] = []  # [pgid, offset, flags, count, index]
         self._push(stack, root)
         self._go_first(stack)
         if stack[-1][3] == 0:
-            item = self._next(stack)
+            self._next(stack)
         item = self._item(stack)
         while item is not None:
             yield item
@@ -509,12 +515,16 @@ class PageReader:
         stack.append([pgid, off, flags, count, 0])
 
     def _go_first(self, stack: list[list[int]]) -> None:
-        pushed: set[int] | None = None
-        while not stack[-1][2] & LEAF_PAGE:
+        """``goToFirstElementOnTheStack``: descend by element 0 down to a leaf.
+
+        Every page pushed here sits at index 0, so meeting one of them again
+        (or the starting page, if it is at index 0) means the descent never ends.
+        """
+        top = stack[-1]
+        pushed = {top[0]} if top[4] == 0 else set()
+        while stack[-1][2] != LEAF_PAGE:
             ref = stack[-1]
             _, _, child = self.branch_element(ref[1], ref[4])
-            if pushed is None:
-                pushed = {ref[0]}
             if child in pushed:
                 raise _cycle(child, [r[0] for r in stack] + [child])
             pushed.add(child)
@@ -559,11 +569,11 @@ class PageReader:
             seen.add(pgid)
             off, flags, count, _ = self.page(pgid)
             self.tick()
-            if not flags & (BRANCH_PAGE | LEAF_PAGE):
+            if flags != BRANCH_PAGE and flags != LEAF_PAGE:
                 raise BboltPanic(f"invalid page type: {pgid}: {flags:x}", pgid=pgid)
             ref = [pgid, off, flags, count, 0]
             stack.append(ref)
-            if flags & LEAF_PAGE:
+            if flags == LEAF_PAGE:
                 ref[4] = self._search(off, count, key, leaf=True)[0]
                 return self._item(stack)
             index, exact = self._search(off, count, key, leaf=False)
