@@ -52,15 +52,22 @@ def find(argv: Sequence[str]) -> tuple[Command, list[str], list[str]]:
     """cobra's ``Find``: the command, its path and its arguments."""
     command, path, args = ROOT, ["bbolt"], list(argv)
     while True:
-        words = strip_flags(args, command.flags)
+        flags = _find_time_flags(command)
+        words = strip_flags(args, flags)
         if not words:
             break
         sub = command.find(words[0])
         if sub is None:
             break
-        args = _minus_first(args, words[0], command.flags)
+        args = _minus_first(args, words[0], flags)
         command, path = sub, [*path, sub.name]
     return command, path, args
+
+
+def _find_time_flags(command: Command) -> tuple[Flag, ...]:
+    """The flags cobra knows while finding the command: the root's ``-h`` and
+    ``-v`` (and every ``-h``) are only added when a command executes."""
+    return () if command is ROOT else command.flags
 
 
 def _minus_first(args: list[str], word: str, flags: Sequence[Flag]) -> list[str]:
@@ -89,7 +96,7 @@ def _names(flags: Sequence[Flag]) -> set[str]:
 
 
 def _unknown_command(args: Sequence[str]) -> str | None:
-    words = strip_flags(args, ROOT.flags)
+    words = strip_flags(args, _find_time_flags(ROOT))
     if not words:
         return None
     word = words[0]
