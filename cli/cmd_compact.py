@@ -23,9 +23,6 @@ def run_compact(inv: Invocation) -> None:
     src_path = inv.args[0]
     info = check_source_path(src_path)
     with open_readonly(src_path) as src:
-        compact = getattr(pybbolt, "compact", None)
-        if compact is None:
-            raise CommandError("compact: this build of pybbolt has no compaction engine yet")
         try:
             dst = pybbolt.open(
                 output, mode=stat.S_IMODE(info.st_mode), no_sync=inv.opts.get_bool("no-sync")
@@ -33,7 +30,7 @@ def run_compact(inv: Invocation) -> None:
         except OSError as e:
             raise CommandError(f"open {output}: {e.strerror or e}") from None
         with dst:
-            compact(dst, src, inv.opts.get_int("tx-max-size"))
+            pybbolt.compact(dst, src, inv.opts.get_int("tx-max-size"))
     size = os.stat(output).st_size
     if size == 0:
         raise CommandError("zero db size")
