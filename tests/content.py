@@ -68,10 +68,15 @@ def make_bucket(name: bytes, sequence: int, inline: bool | None,
 def db_content(path: str) -> dict[str, Any]:
     """Open ``path`` read-only and return its content dictionary."""
     with pybbolt.open(path, readonly=True) as db, db.view() as tx:
-        return {
-            "page_size": db.page_size,
-            "buckets": [bucket_content(name, b) for name, b in tx.buckets()],
-        }
+        return tx_content(tx)
+
+
+def tx_content(tx: pybbolt.Tx) -> dict[str, Any]:
+    """The content dictionary as transaction ``tx`` sees it."""
+    return {
+        "page_size": tx.page_size,
+        "buckets": [bucket_content(name, b) for name, b in tx.buckets()],
+    }
 
 
 
