@@ -305,9 +305,9 @@ class Bucket:
         self._leaf_for_write(c).put(name, name, EMPTY_INLINE_BUCKET, 0, BUCKET_LEAF_FLAG)
         # A bucket holding buckets is never inline: forget the inline page.
         self._inline = None
-        child = self.bucket(name)
-        assert child is not None
-        return child
+        created = self.bucket(name)
+        assert created is not None
+        return created
 
     def delete_bucket(self, name: bytes) -> None:
         """Delete the nested bucket ``name`` and everything in it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, replace
 
 from .errors import ChecksumError, Error, InvalidDatabase, VersionMismatch
@@ -16,13 +17,16 @@ from .layout import (
     VERSION,
 )
 
+# Anything a meta can be decoded from.
+Buffer = bytes | bytearray | memoryview | mmap.mmap
+
 _CHECKSUMMED = META.size - 8  # magic .. txid
 
 
-def fnv1a64(data: bytes | memoryview) -> int:
+def fnv1a64(data: bytes) -> int:
     """64-bit FNV-1a, the meta checksum."""
     h = FNV_OFFSET
-    for b in bytes(data):
+    for b in data:
         h = ((h ^ b) * FNV_PRIME) & 0xFFFFFFFFFFFFFFFF
     return h
 
@@ -43,7 +47,7 @@ class Meta:
     checksum: int
 
     @classmethod
-    def decode(cls, buf: bytes | memoryview, offset: int = PAGE_HEADER_SIZE) -> Meta:
+    def decode(cls, buf: Buffer, offset: int = PAGE_HEADER_SIZE) -> Meta:
         """Decode the meta structure at ``offset`` of ``buf`` (no validation)."""
         return cls(*META.unpack_from(buf, offset))
 

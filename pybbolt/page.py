@@ -10,7 +10,7 @@ bbolt's recovered panics.
 from __future__ import annotations
 
 import mmap
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from .errors import CorruptionError
 from .layout import (
@@ -31,7 +31,10 @@ Data = bytes | bytearray | memoryview | mmap.mmap
 VALID_TYPES = frozenset((BRANCH_PAGE, LEAF_PAGE, META_PAGE, FREELIST_PAGE))
 
 
-class PageHeader(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class PageHeader:
+    """The 16-byte header every page starts with."""
+
     id: int
     flags: int
     count: int

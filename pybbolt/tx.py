@@ -112,7 +112,9 @@ class Tx:
 
     # -- engines -----------------------------------------------------------
 
-    def check(self, page_id: int = 0, kv_stringer: KVStringer | None = None) -> Iterator[CheckError]:
+    def check(
+        self, page_id: int = 0, kv_stringer: KVStringer | None = None
+    ) -> Iterator[CheckError]:
         """bbolt's consistency check: yields each problem found, in bbolt's order.
 
         ``page_id`` checks only the subtree of that page; ``kv_stringer``

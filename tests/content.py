@@ -3,6 +3,7 @@ and ../shared/golden (bucket tree, entries, sequences), read with pybbolt."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from typing import Any
 
@@ -49,10 +50,8 @@ def make_bucket(name: bytes, sequence: int, inline: bool | None,
     for key, value in pairs:
         digest.update(len(key).to_bytes(4, "big") + key + len(value).to_bytes(4, "big") + value)
     out: dict[str, Any] = {"name_hex": name.hex()}
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         out["name"] = name.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
     out["sequence"] = sequence
     if inline is not None:
         out["inline"] = inline

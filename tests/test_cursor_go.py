@@ -89,10 +89,7 @@ def _ours(tx: pybbolt.Tx, line: dict[str, Any]) -> list[Any]:
     c = bucket.cursor()
     out: list[Any] = []
     for op in line["ops"]:
-        if op[0] == "seek":
-            item = c.seek(bytes.fromhex(op[1]))
-        else:
-            item = getattr(c, op[0])()
+        item = c.seek(bytes.fromhex(op[1])) if op[0] == "seek" else getattr(c, op[0])()
         out.append(None if item is None else [item[0].hex(), None if item[1] is None
                                                else item[1].hex()])
     return out

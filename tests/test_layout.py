@@ -9,7 +9,7 @@ import pytest
 from pybbolt import layout
 from pybbolt.meta import Meta, fnv1a64
 
-from .conftest import GOLDEN, FIXTURES
+from .conftest import FIXTURES, GOLDEN
 
 
 def _real_files() -> list[Path]:
@@ -42,7 +42,8 @@ def test_struct_codecs_match_construct(path: Path) -> None:
                                "freelist", "pgid", "txid", "checksum")
             )
         elif hdr.flags in (layout.BRANCH_PAGE, layout.LEAF_PAGE) and hdr.id == off // _ps:
-            struct_ = layout.BranchElement if hdr.flags == layout.BRANCH_PAGE else layout.LeafElement
+            is_branch = hdr.flags == layout.BRANCH_PAGE
+            struct_ = layout.BranchElement if is_branch else layout.LeafElement
             codec = (
                 layout.BRANCH_ELEMENT if hdr.flags == layout.BRANCH_PAGE else layout.LEAF_ELEMENT
             )

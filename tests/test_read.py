@@ -149,7 +149,7 @@ def test_not_a_database(tmp_path: Path, content: bytes, message: str) -> None:
 def test_file_too_small(tmp_path: Path) -> None:
     path = _two_meta_db(tmp_path)
     path.write_bytes(path.read_bytes()[:5000])
-    with pytest.raises(pybbolt.FileTooSmall, match="^file size too small 5000$"):
+    with pytest.raises(pybbolt.FileTooSmall, match=r"^file size too small 5000$"):
         pybbolt.open(path, readonly=True)
 
 
@@ -191,7 +191,7 @@ def test_reader_waits_for_writer_lock(tmp_path: Path) -> None:
     pybbolt.open(path).close()
     proc = _hold(path, "ex", 5)
     try:
-        with pytest.raises(pybbolt.Timeout, match="^timeout$"):
+        with pytest.raises(pybbolt.Timeout, match=r"^timeout$"):
             pybbolt.open(path, readonly=True, timeout=0.2)
     finally:
         proc.kill()

@@ -28,7 +28,8 @@ def _apply(tx: pybbolt.Tx, op: Op) -> None:
     kind = op["op"]
     if kind in ("put", "delete", "set_sequence", "next_sequence", "fill_percent"):
         if not op["path"]:
-            raise pybbolt.Error("path [] is the top level: only bucket operations are allowed there")
+            raise pybbolt.Error(
+                "path [] is the top level: only bucket operations are allowed there")
         b = _bucket(tx, op["path"])
         assert b is not None
         if kind == "put":
