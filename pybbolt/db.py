@@ -22,6 +22,7 @@ from .errors import (
     MaxSizeReached,
     Timeout,
 )
+from .fileio import FileIO
 from .freelist import Freelist, HashmapFreelist
 from .layout import (
     DEFAULT_ALLOC_SIZE,
@@ -76,6 +77,7 @@ class DB:
         initial_mmap_size: int = 0,
         max_size: int = 0,
         alloc_size: int = DEFAULT_ALLOC_SIZE,
+        file_io: FileIO | None = None,
     ) -> None:
         if freelist_type not in ("array", "hashmap"):
             raise ValueError(f"unknown freelist type {freelist_type!r}")
@@ -87,6 +89,7 @@ class DB:
         self.freelist_type = freelist_type
         self.max_size = max_size
         self.alloc_size = alloc_size
+        self._io = file_io or FileIO()
         self._lock = threading.RLock()  # guards the meta, the mapping, the readers
         self._writer = threading.Lock()  # held for the life of a write transaction
         self._readers: list[int] = []  # txids of open read transactions
@@ -130,8 +133,8 @@ class DB:
             buf[i * page_size : (i + 1) * page_size] = page.encode_page(page_size, i)
         PAGE_HEADER.pack_into(buf, 2 * page_size, 2, FREELIST_PAGE, 0, 0)
         PAGE_HEADER.pack_into(buf, 3 * page_size, 3, LEAF_PAGE, 0, 0)
-        os.pwrite(self._fd, bytes(buf), 0)
-        os.fdatasync(self._fd)
+        self._io.pwrite(self._fd, buf, 0)
+        self._io.fdatasync(self._fd)
 
     def _discover_page_size(self, default: int) -> int:
         """bbolt's ``getPageSize``: meta 0's page size, else meta 1's."""
@@ -293,25 +296,25 @@ class DB:
 
     def _grow(self, size: int) -> None:
         """Extend the file as bbolt does before writing past its end."""
-        current = os.fstat(self._fd).st_size
+        current = self._io.size(self._fd)
         if size <= current:
             return
         size = self._datasz if self._datasz <= self.alloc_size else size + self.alloc_size
         if not self.no_grow_sync:
-            os.ftruncate(self._fd, size)
-            os.fsync(self._fd)
+            self._io.truncate(self._fd, size)
+            self._io.fsync(self._fd)
 
     def _write_pages(self, pages: dict[int, bytearray]) -> None:
         for pgid in sorted(pages):
-            _pwrite_all(self._fd, pages[pgid], pgid * self.page_size)
+            self._io.pwrite(self._fd, pages[pgid], pgid * self.page_size)
         if not self.no_sync:
-            os.fdatasync(self._fd)
+            self._io.fdatasync(self._fd)
 
     def _write_meta(self, meta: Meta) -> None:
         page = meta.txid % 2
-        _pwrite_all(self._fd, meta.encode_page(self.page_size, page), page * self.page_size)
+        self._io.pwrite(self._fd, meta.encode_page(self.page_size, page), page * self.page_size)
         if not self.no_sync:
-            os.fdatasync(self._fd)
+            self._io.fdatasync(self._fd)
         with self._lock:
             self._meta = meta
             if page == 0:
@@ -323,7 +326,7 @@ class DB:
 
     def sync(self) -> None:
         """fdatasync the file (useful with ``no_sync``)."""
-        os.fdatasync(self._fd)
+        self._io.fdatasync(self._fd)
 
     def info(self) -> Info:
         """Basic facts about the file (bbolt's ``DB.Info``)."""
@@ -380,14 +383,6 @@ def mmap_size(size: int, page_size: int) -> int:
     size = -(-size // MAX_MMAP_STEP) * MAX_MMAP_STEP
     size = -(-size // page_size) * page_size
     return min(size, MAX_MAP_SIZE)
-
-
-def _pwrite_all(fd: int, data: bytes | bytearray, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view = view[n:]
-        offset += n
 
 
 def _flock(fd: int, exclusive: bool, timeout: float | None) -> None:
