@@ -93,6 +93,7 @@ class DB:
         self._lock = threading.RLock()  # guards the meta, the mapping, the readers
         self._writer = threading.Lock()  # held for the life of a write transaction
         self._readers: list[int] = []  # txids of open read transactions
+        self._meta_write_failed = False  # set by a failed meta write: no more writes
         self._freelist: Freelist = Freelist()
         self._fd = -1
         self._data: Data = b""
@@ -223,6 +224,8 @@ class DB:
                 return tx
         if self.readonly:
             raise DatabaseReadOnly()
+        if self._meta_write_failed:
+            raise Error("a commit failed writing its meta page: reopen the database to write")
         self._writer.acquire()
         try:
             with self._lock:
@@ -312,9 +315,16 @@ class DB:
 
     def _write_meta(self, meta: Meta) -> None:
         page = meta.txid % 2
-        self._io.pwrite(self._fd, meta.encode_page(self.page_size, page), page * self.page_size)
-        if not self.no_sync:
-            self._io.fdatasync(self._fd)
+        try:
+            self._io.pwrite(self._fd, meta.encode_page(self.page_size, page), page * self.page_size)
+            if not self.no_sync:
+                self._io.fdatasync(self._fd)
+        except BaseException:
+            # The new meta may be in the file all the same, pointing at pages
+            # this process would now hand out again: a crash during the next
+            # commit would mix two commits' pages.  Reopening follows the file.
+            self._meta_write_failed = True
+            raise
         with self._lock:
             self._meta = meta
             if page == 0:
