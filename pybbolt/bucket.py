@@ -208,7 +208,9 @@ class Bucket:
         if self._root_materialised is not None:
             return self._root_materialised
         if self._root == 0:
-            assert self._inline is not None
+            if self._inline is None:  # a meta whose root bucket is at page 0
+                raise CorruptionError(
+                    "runtime error: invalid memory address or nil pointer dereference")
             return self._inline
         return self._node(self._root)
 
@@ -231,7 +233,7 @@ class Bucket:
             index = bisect_left(keys, key)
             if index == len(keys) or keys[index] != key:
                 index = index - 1 if index > 0 else 0
-            if index >= len(node.pgids):
+            if index >= len(keys):
                 raise CorruptionError(f"page {node.pgid}: branch page has no elements")
             depth += 1
             if depth > MAX_DEPTH:

@@ -196,6 +196,9 @@ class Cursor:
             if node.is_leaf:
                 self._push(node, bisect_left(keys, key))
                 return
+            if not keys:
+                # bbolt's binary search indexes an empty slice here and panics.
+                raise CorruptionError(f"page {node.pgid}: branch page has no elements")
             index = bisect_left(keys, key)
             if index == len(keys) or keys[index] != key:
                 index = max(index - 1, 0)

@@ -29,7 +29,8 @@ class Node:
     """The items of one branch or leaf page.
 
     ``keys`` is sorted.  A leaf has ``values`` and ``flags`` parallel to it;
-    a branch has ``pgids`` (child page ids).
+    a branch has ``pgids`` (child page ids; a damaged branch page without
+    elements keeps the stale id of its element 0, which bbolt still follows).
     """
 
     __slots__ = (
@@ -90,7 +91,7 @@ class Node:
         """A mutable copy, detached from any tree."""
         n = Node(
             self.is_leaf, list(self.keys), list(self.values), list(self.flags),
-            list(self.pgids), self.pgid,
+            self.pgids[: len(self.keys)], self.pgid,
         )
         n.key = self.key
         return n

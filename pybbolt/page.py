@@ -124,4 +124,8 @@ def decode_branch(buf: Data, offset: int, count: int, pgid: int) -> Node:
         keys.append(bytes(buf[k:e]))
         pgids.append(child)
         base += 16
+    if count == 0 and start + 16 <= size:
+        # bbolt descends into element 0 of a branch even when it has none
+        # (a damaged page): keep its child id, past the end of ``keys``.
+        pgids.append(BRANCH_ELEMENT.unpack_from(buf, start)[2])
     return Node(False, keys, [], [], pgids, pgid)
