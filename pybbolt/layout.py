@@ -1,18 +1,16 @@
-"""The on-disk structures of a bbolt file, declared once.
+"""Constants of the bbolt file format and the codecs hot paths use.
 
-The construct declarations are the readable source of truth (they mirror
-``internal/common`` of bbolt and FORMAT.md).  Hot paths cannot afford
-construct's per-field interpretation, so each structure also has a
-precompiled :class:`struct.Struct`; ``tests/test_layout.py`` proves the two
-agree on real pages.  All integers are little-endian: bbolt writes native
-byte order and every supported writer of interest is little-endian.
+The structures are declared once, readably, with construct in
+:mod:`pybbolt.schema`.  Hot paths cannot afford construct's per-field
+interpretation (nor its import time on every CLI start), so each structure
+also has a precompiled :class:`struct.Struct` here; ``tests/test_layout.py``
+proves the two agree on real pages.  All integers are little-endian: bbolt
+writes native byte order, and every platform of interest is little-endian.
 """
 
 from __future__ import annotations
 
 import struct
-
-from construct import Int16ul, Int32ul, Int64ul, Struct
 
 # --- constants ----------------------------------------------------------------
 
@@ -63,57 +61,6 @@ _TYPE_NAMES = {
     FREELIST_PAGE: "freelist",
 }
 
-# --- construct declarations (source of truth) ---------------------------------
-
-PageHeader = Struct(
-    "id" / Int64ul,
-    "flags" / Int16ul,
-    "count" / Int16ul,
-    "overflow" / Int32ul,
-)
-
-Meta = Struct(
-    "magic" / Int32ul,
-    "version" / Int32ul,
-    "page_size" / Int32ul,
-    "flags" / Int32ul,
-    "root" / Int64ul,
-    "sequence" / Int64ul,
-    "freelist" / Int64ul,
-    "pgid" / Int64ul,
-    "txid" / Int64ul,
-    "checksum" / Int64ul,
-)
-
-BranchElement = Struct(
-    "pos" / Int32ul,
-    "ksize" / Int32ul,
-    "pgid" / Int64ul,
-)
-
-LeafElement = Struct(
-    "flags" / Int32ul,
-    "pos" / Int32ul,
-    "ksize" / Int32ul,
-    "vsize" / Int32ul,
-)
-
-BucketHeader = Struct(
-    "root" / Int64ul,
-    "sequence" / Int64ul,
-)
-
-# An inline bucket value: the header, then a whole leaf page (id 0).
-InlineBucketPrefix = Struct(
-    "bucket" / BucketHeader,
-    "page" / PageHeader,
-)
-
-MetaPage = Struct(
-    "header" / PageHeader,
-    "meta" / Meta,
-)
-
 # --- precompiled codecs for hot paths -----------------------------------------
 
 PAGE_HEADER = struct.Struct("<QHHI")
@@ -125,9 +72,3 @@ U64 = struct.Struct("<Q")
 
 # The value CreateBucket stores: an inline bucket holding an empty leaf page.
 EMPTY_INLINE_BUCKET = BUCKET_HEADER.pack(0, 0) + PAGE_HEADER.pack(0, LEAF_PAGE, 0, 0)
-
-assert PAGE_HEADER.size == PageHeader.sizeof() == PAGE_HEADER_SIZE
-assert META.size == Meta.sizeof() == META_SIZE
-assert BRANCH_ELEMENT.size == BranchElement.sizeof() == BRANCH_ELEMENT_SIZE
-assert LEAF_ELEMENT.size == LeafElement.sizeof() == LEAF_ELEMENT_SIZE
-assert BUCKET_HEADER.size == BucketHeader.sizeof() == BUCKET_HEADER_SIZE

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pybbolt import layout
+from pybbolt import layout, schema
 from pybbolt.meta import Meta, fnv1a64
 
 from .conftest import FIXTURES, GOLDEN
@@ -32,18 +32,18 @@ def _pages(path: Path):  # type: ignore[no-untyped-def]
 def test_struct_codecs_match_construct(path: Path) -> None:
     checked = 0
     for data, off, _ps in _pages(path):
-        hdr = layout.PageHeader.parse(data[off : off + 16])
+        hdr = schema.PageHeader.parse(data[off : off + 16])
         fast = layout.PAGE_HEADER.unpack_from(data, off)
         assert fast == (hdr.id, hdr.flags, hdr.count, hdr.overflow)
         if hdr.flags == layout.META_PAGE and hdr.id in (0, 1):
-            m = layout.Meta.parse(data[off + 16 : off + 80])
+            m = schema.Meta.parse(data[off + 16 : off + 80])
             assert layout.META.unpack_from(data, off + 16) == tuple(
                 m[f] for f in ("magic", "version", "page_size", "flags", "root", "sequence",
                                "freelist", "pgid", "txid", "checksum")
             )
         elif hdr.flags in (layout.BRANCH_PAGE, layout.LEAF_PAGE) and hdr.id == off // _ps:
             is_branch = hdr.flags == layout.BRANCH_PAGE
-            struct_ = layout.BranchElement if is_branch else layout.LeafElement
+            struct_ = schema.BranchElement if is_branch else schema.LeafElement
             codec = (
                 layout.BRANCH_ELEMENT if hdr.flags == layout.BRANCH_PAGE else layout.LEAF_ELEMENT
             )
@@ -59,13 +59,16 @@ def test_struct_codecs_match_construct(path: Path) -> None:
 
 
 def test_round_trip_build() -> None:
-    raw = layout.PageHeader.build({"id": 7, "flags": 2, "count": 3, "overflow": 1})
+    raw = schema.PageHeader.build({"id": 7, "flags": 2, "count": 3, "overflow": 1})
     assert raw == layout.PAGE_HEADER.pack(7, 2, 3, 1)
-    raw = layout.LeafElement.build({"flags": 1, "pos": 16, "ksize": 3, "vsize": 9})
+    raw = schema.LeafElement.build({"flags": 1, "pos": 16, "ksize": 3, "vsize": 9})
     assert raw == layout.LEAF_ELEMENT.pack(1, 16, 3, 9)
-    raw = layout.BranchElement.build({"pos": 32, "ksize": 5, "pgid": 2**40})
+    raw = schema.BranchElement.build({"pos": 32, "ksize": 5, "pgid": 2**40})
     assert raw == layout.BRANCH_ELEMENT.pack(32, 5, 2**40)
-    assert layout.BucketHeader.build({"root": 9, "sequence": 4}) == layout.BUCKET_HEADER.pack(9, 4)
+    assert schema.BucketHeader.build({"root": 9, "sequence": 4}) == layout.BUCKET_HEADER.pack(9, 4)
+    empty = {"bucket": {"root": 0, "sequence": 0},
+             "page": {"id": 0, "flags": layout.LEAF_PAGE, "count": 0, "overflow": 0}}
+    assert schema.InlineBucketPrefix.build(empty) == layout.EMPTY_INLINE_BUCKET
 
 
 def test_fresh_file_checksums_from_spec() -> None:
