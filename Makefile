@@ -37,3 +37,9 @@ demo: venv
 
 clean:
 	rm -rf $(VENV) .bin build *.egg-info
+
+# Performance against Go bbolt, py-lmdb and sqlite3 (not part of `test`):
+# writes benchmarks/results/latest.{md,json}.  BENCH_QUICK=1: N=100,000 only.
+bench: venv gotools
+	bash benchmarks/setup.sh $(PY)
+	$(PY) -m benchmarks.run

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -16,7 +17,7 @@ import (
 // timed inside this process (start-up, key generation and opening a source
 // database are not counted) and the result is printed as one line of JSON:
 //
-//	{"op": "b", "n": 100000, "seconds": [0.31, 0.30, 0.30], "verify": {...}}
+//	{"op": "b", "n": 100000, "seconds": [0.31, 0.30, 0.30], "verify": {...}, "go": "go1.x"}
 //
 // The workload is the one benchmarks/workload.py defines: bucket "bench",
 // key i = 8 zero bytes + uint64 big-endian i, value = key[8:16] + 92 filler
@@ -31,6 +32,8 @@ import (
 //	f   tx.Check, drained
 //	g   bucket stats
 //	h   bolt.Compact(--dst, FILE, 65536) (--dst recreated for each rep)
+//
+// boltgo bench version prints {"go": "go1.x"}.
 
 const (
 	benchBucket    = "bench"
@@ -45,6 +48,10 @@ func cmdBench(args []string) int {
 		return usageError("bench needs an operation: a, b, c2, d, e, f, g or h")
 	}
 	op := args[0]
+	if op == "version" {
+		printJSON(map[string]string{"go": runtime.Version()})
+		return 0
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	n := fs.Int("n", 0, "number of keys")
 	dbPath := fs.String("db", "", "database file")
@@ -73,7 +80,9 @@ func cmdBench(args []string) int {
 		}
 		seconds = append(seconds, elapsed.Seconds())
 	}
-	printJSON(map[string]any{"op": op, "n": *n, "seconds": seconds, "verify": verify})
+	printJSON(map[string]any{
+		"op": op, "n": *n, "seconds": seconds, "verify": verify, "go": runtime.Version(),
+	})
 	return 0
 }
 

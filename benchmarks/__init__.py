@@ -1,0 +1,1 @@
+"""pybbolt's performance instrument: ``make bench`` runs :mod:`benchmarks.run`."""

@@ -1,0 +1,111 @@
+"""Whole-process timings of the two CLIs, and the peak RSS of pybbolt's.
+
+Wall-clock times come from hyperfine when it is installed (``-N``: no shell
+in between, output discarded), else from repeated ``subprocess`` runs timed
+here.  Peak RSS is the ``ru_maxrss`` of each run, read with ``os.wait4`` by the small
+parent process ``rss_helper.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command line to time: ``argv`` and the file to delete before each run."""
+
+    name: str  # e.g. "check"
+    tool: str  # "pybbolt", "bbolt" or "python"
+    argv: list[str]
+    runs: int
+    prepare_rm: Path | None = None  # compact's output, removed before each run
+
+
+def _hyperfine(cmd: Command, warmup: int) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        argv = [
+            "hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup),
+            "--runs", str(cmd.runs), "--export-json", out.name,
+        ]
+        if cmd.prepare_rm is not None:
+            argv += ["--prepare", f"rm -f {cmd.prepare_rm}"]
+        argv.append(" ".join(cmd.argv))
+        # stderr too: its warnings (e.g. a slower first run) are not results.
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        result = json.loads(Path(out.name).read_text())["results"][0]
+    times = [float(t) for t in result["times"]]
+    codes = [int(c) for c in result.get("exit_codes", [])]
+    return _summary(times, codes)
+
+
+def _own_timing(cmd: Command, warmup: int) -> dict[str, Any]:
+    times: list[float] = []
+    codes: list[int] = []
+    for i in range(warmup + cmd.runs):
+        if cmd.prepare_rm is not None:
+            cmd.prepare_rm.unlink(missing_ok=True)
+        start = time.perf_counter()
+        code = subprocess.run(cmd.argv, stdout=subprocess.DEVNULL, check=False).returncode
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            times.append(elapsed)
+            codes.append(code)
+    return _summary(times, codes)
+
+
+def _summary(times: list[float], codes: list[int]) -> dict[str, Any]:
+    return {
+        "median": statistics.median(times),
+        "mean": statistics.fmean(times),
+        "min": min(times),
+        "max": max(times),
+        "runs": len(times),
+        "exit_codes": sorted(set(codes)),
+    }
+
+
+def have_hyperfine() -> bool:
+    return shutil.which("hyperfine") is not None
+
+
+def time_command(cmd: Command, warmup: int = 1) -> dict[str, Any]:
+    if any(" " in a for a in cmd.argv):
+        # hyperfine -N splits on whitespace: only plain arguments go through it.
+        return _own_timing(cmd, warmup)
+    return _hyperfine(cmd, warmup) if have_hyperfine() else _own_timing(cmd, warmup)
+
+
+def peak_rss(argv: list[str], remove_first: Path | None = None) -> dict[str, Any]:
+    """Peak memory of one run of ``argv``, in MB (10^6 bytes), via ``rss_helper``.
+
+    ``peak_rss_mb`` is the exact ``ru_maxrss``; ``anon_mb`` and ``file_mb``
+    are the peaks of the two parts of the RSS sampled every 10 ms.
+    """
+    if remove_first is not None:
+        remove_first.unlink(missing_ok=True)
+    helper = Path(__file__).with_name("rss_helper.py")
+    try:
+        out = subprocess.run(
+            [sys.executable, "-S", str(helper), *argv],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    finally:
+        if remove_first is not None:
+            remove_first.unlink(missing_ok=True)
+    raw = json.loads(out)
+    return {
+        "peak_rss_mb": raw["peak_rss_kib"] * 1024 / 1e6,
+        "anon_mb": raw["anon_kib"] * 1024 / 1e6,
+        "file_mb": raw["file_kib"] * 1024 / 1e6,
+        "exit_code": raw["exit_code"],
+    }

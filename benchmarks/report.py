@@ -1,0 +1,272 @@
+"""Targets, and the Markdown rendering of a run's results (``latest.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .workload import GET_COUNT, OPERATIONS
+
+PY_STORES = ("pybbolt", "lmdb", "sqlite")
+
+# Library targets: pybbolt's median over Go's, at most this (same run).
+OP_TARGETS: dict[str, float] = {"b": 4, "c2": 4, "d": 3, "e": 10, "f": 5, "g": 10, "h": 3}
+# CLI targets: (command, compared with, at most this ratio).
+CLI_TARGETS: list[tuple[str, str, float]] = [
+    ("keys", "bbolt", 1.0),
+    ("check", "bbolt", 3.0),
+    ("stats", "bbolt", 5.0),
+    ("get", "python -c pass", 1.3),
+    ("buckets", "python -c pass", 1.3),
+]
+RSS_LIMIT_MB = 150.0
+RSS_COMMANDS = ("check", "stats", "keys", "compact")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    scope: str
+    value: float | None  # None: not measured
+    limit: float
+    unit: str  # "x" for ratios, " MB"
+    lower_bound: bool = False  # the value is only a lower bound (a timeout)
+    strict: bool = False  # value must be < limit rather than <=
+
+    @property
+    def met(self) -> bool:
+        if self.value is None or (self.lower_bound and self.value > self.limit):
+            return False
+        return self.value < self.limit if self.strict else self.value <= self.limit
+
+    def describe(self) -> str:
+        if self.value is None:
+            return "not measured: no figure"
+        shown = f"{'> ' if self.lower_bound else ''}{self.value:.2f}{self.unit}"
+        bound = f"{'<' if self.strict else '≤'} {self.limit:g}{self.unit}"
+        if self.met:
+            room = self.limit / self.value if self.value else float("inf")
+            return f"met: {shown} {bound} ({room:.1f}x headroom)"
+        over = self.value / self.limit
+        return f"missed by {'> ' if self.lower_bound else ''}{over:.1f}x: {shown} vs {bound}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "scope": self.scope, "value": self.value, "limit": self.limit,
+            "unit": self.unit.strip(), "lower_bound": self.lower_bound, "met": self.met,
+            "result": self.describe(),
+        }
+
+
+def _ratio(num: dict[str, Any], den: dict[str, Any]) -> tuple[float | None, bool]:
+    """num/den of two measurements' medians; a timed-out num gives a lower bound."""
+    d = den.get("median")
+    if not d:
+        return None, False
+    if "median" in num:
+        return float(num["median"]) / d, False
+    if num.get("status") == "timeout":
+        return float(num["timeout_s"]) / d, True
+    return None, False
+
+
+def targets(results: dict[str, Any]) -> list[Target]:
+    out: list[Target] = []
+    for n, ops in results["ops"].items():
+        scope = f"N={int(n):,}"
+        for op, limit in OP_TARGETS.items():
+            if op not in ops:
+                continue
+            value, lower = _ratio(ops[op]["pybbolt"], ops[op]["go"])
+            out.append(Target(f"({op}) {OPERATIONS[op]} vs Go", scope, value, limit, "x", lower))
+            if op == "e":
+                value, lower = _ratio(ops[op]["pybbolt"], ops[op]["lmdb"])
+                out.append(Target("(e) scan vs py-lmdb cursor", scope, value, 1.0, "x", lower))
+    cli = results.get("cli")
+    if cli:
+        scope = f"CLI, N={cli['n']:,}"
+        cmds = cli["commands"]
+        for name, against, limit in CLI_TARGETS:
+            py = cmds.get(name, {}).get("pybbolt")
+            if against == "bbolt":
+                other = cmds.get(name, {}).get("bbolt")
+            else:
+                other = cmds.get(against, {}).get("python")
+            value = py["median"] / other["median"] if py and other else None
+            out.append(Target(f"pybbolt {name} vs {against}", scope, value, limit, "x"))
+        for name in RSS_COMMANDS:
+            rss = cli.get("rss", {}).get(name, {}).get("pybbolt")
+            value = rss["peak_rss_mb"] if rss else None
+            out.append(Target(f"peak RSS of pybbolt {name}", scope, value, RSS_LIMIT_MB, " MB",
+                              strict=True))
+    return out
+
+
+# -- rendering -------------------------------------------------------------
+
+
+def fmt_time(s: float | None) -> str:
+    if s is None:
+        return "—"
+    if s < 1e-3:
+        return f"{s * 1e6:.0f} µs"
+    if s < 1:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s:.2f} s"
+
+
+def fmt_cell(m: dict[str, Any]) -> str:
+    status = m.get("status")
+    if status == "n/a":
+        return "n/a"
+    if status == "error":
+        return "error"
+    if status == "timeout" and "median" not in m:
+        return f"> {m['timeout_s']:.0f} s (timeout)"
+    cell = fmt_time(m.get("median"))
+    if len(m.get("seconds", [])) == 1:
+        cell += " ¹"
+    return cell
+
+
+def fmt_ratio(value: float | None, lower: bool) -> str:
+    if value is None:
+        return "—"
+    return f"{'> ' if lower else ''}{value:.1f}x" if value >= 10 else f"{value:.2f}x"
+
+
+def render(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    lines = [
+        "# pybbolt performance: results of `make bench`",
+        "",
+        f"Run of {meta['date']} on {meta['machine']}; Python {meta['python']}, "
+        f"Go bbolt {meta['bbolt']} ({meta['go']}), py-lmdb {meta['lmdb']}, "
+        f"SQLite {meta['sqlite']}; pybbolt at commit {meta['commit']}. "
+        f"The run took {meta.get('duration_s', 0) / 60:.1f} min; load average "
+        f"{meta.get('load_average_start')} at its start, {meta.get('load_average_end')} at its end "
+        "(other work on the machine inflates every figure).",
+        "",
+        "Workload, identical for every store: one bucket `bench`; key i = 8 zero bytes + "
+        "uint64 big-endian i; value = 100 bytes. Writers do not sync (bbolt `NoSync`, "
+        "lmdb `sync=False`, sqlite `synchronous=OFF`). Every figure is the median of "
+        f"{meta['reps']} repetitions, each timed inside its process (start-up, key "
+        "generation and opening a source file not counted); ratio = pybbolt / Go in the "
+        "same run. Operations (d) to (h) of pybbolt and Go read the same file, the one "
+        "Go's load (a) wrote"
+        + (
+            f" (pybbolt's own (a) file is byte-identical to it: {_identical(results)})."
+            if results.get("identical") else "."
+        ),
+        "",
+        "## Library operations",
+        "",
+        "| operation | N | pybbolt | Go | ratio | lmdb | sqlite |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    per_get: list[str] = []
+    for n, ops in results["ops"].items():
+        for op, row in ops.items():
+            value, lower = _ratio(row["pybbolt"], row["go"])
+            cells = [
+                f"({op}) {OPERATIONS[op]}", f"{int(n):,}", fmt_cell(row["pybbolt"]),
+                fmt_cell(row["go"]), fmt_ratio(value, lower), fmt_cell(row["lmdb"]),
+                fmt_cell(row["sqlite"]),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+            if op == "d":
+                per_get.append(
+                    f"N={int(n):,}: "
+                    + ", ".join(
+                        f"{s} {fmt_time(row[s]['median'] / GET_COUNT)}"
+                        for s in ("pybbolt", "go", "lmdb", "sqlite")
+                        if row[s].get("median")
+                    )
+                )
+    lines += [
+        "",
+        "¹ one repetition only: it took longer than the runner's slow limit "
+        f"({meta['slow_s']:.0f} s). A timeout is a repetition stopped at "
+        f"{meta['timeout_s']:.0f} s; its ratio is a lower bound.",
+        "",
+        "Per get (d): " + "; ".join(per_get) + ".",
+    ]
+    notes = results.get("notes", [])
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
+    cli = results.get("cli")
+    if cli:
+        lines += _render_cli(cli)
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| target | scope | result |",
+        "| --- | --- | --- |",
+    ]
+    tgs = results["targets"]
+    for t in tgs:
+        mark = "met" if t["met"] else "**missed**"
+        detail = t["result"].split(": ", 1)[-1]
+        lines.append(f"| {t['name']} | {t['scope']} | {mark}: {detail} |")
+    met = sum(1 for t in tgs if t["met"])
+    lines += ["", f"{met} of {len(tgs)} targets met. See `benchmarks/PROFILE.md` for where "
+              "the time goes in each missed one.", ""]
+    return "\n".join(lines)
+
+
+def _identical(results: dict[str, Any]) -> str:
+    same = results["identical"].items()
+    return ", ".join(f"N={int(n):,} {'yes' if v else 'NO'}" for n, v in same)
+
+
+def _render_cli(cli: dict[str, Any]) -> list[str]:
+    cmds = cli["commands"]
+    floor = cmds["python -c pass"]["python"]["median"]
+    lines = [
+        "",
+        f"## CLI, whole process (N={cli['n']:,} database, {cli['timer']})",
+        "",
+        f"Median wall time; `pybbolt` is `.venv/bin/pybbolt`, `bbolt` the real v1.5.0 CLI. "
+        f"DB is the file of Go's load (a), {cli['db_mb']:.0f} MB. Start-up floor "
+        f"`python -c pass`: {fmt_time(floor)}.",
+        "",
+        "| command | pybbolt | bbolt | pybbolt / bbolt | pybbolt / `python -c pass` |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    failed: list[str] = []
+    for name, row in cmds.items():
+        if name == "python -c pass":
+            continue
+        py, go = row["pybbolt"]["median"], row["bbolt"]["median"]
+        for tool in ("pybbolt", "bbolt"):
+            if row[tool].get("exit_codes", [0]) != [0]:
+                failed.append(f"`{row[tool]['command']}` exited {row[tool]['exit_codes']}")
+        lines.append(
+            f"| `{row['pybbolt']['command']}` | {fmt_time(py)} | {fmt_time(go)} | "
+            f"{fmt_ratio(py / go, False)} | {fmt_ratio(py / floor, False)} |"
+        )
+    if failed:
+        lines += ["", "Exit status other than 0: " + "; ".join(failed) + "."]
+    rss = cli.get("rss", {})
+    if rss:
+        lines += [
+            "",
+            "### Peak RSS",
+            "",
+            "`ru_maxrss` of one run; the anonymous and file-backed parts are the peaks of "
+            "`RssAnon` and `RssFile` sampled every 10 ms from `/proc` (file-backed pages "
+            "are mostly the database's mapping).",
+            "",
+            "| command | pybbolt peak RSS | anon | file | bbolt peak RSS |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for name, row in rss.items():
+            py, go = row["pybbolt"], row.get("bbolt")
+            lines.append(
+                f"| {name} | {py['peak_rss_mb']:.0f} MB | {py['anon_mb']:.0f} MB | "
+                f"{py['file_mb']:.0f} MB | "
+                + (f"{go['peak_rss_mb']:.0f} MB" if go else "—")
+                + " |"
+            )
+    return lines
