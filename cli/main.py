@@ -18,7 +18,7 @@ from typing import BinaryIO
 from .flags import Flag, FlagError, Parser, strip_flags
 from .runtime import CommandError, Crash, Exit, Invocation, Output
 from .spec import HELP, ROOT, Command
-from .usage import command_flags, help_text, usage_text
+from .usage import command_flags, usage_text
 
 Runner = Callable[[Invocation], None]
 
@@ -127,6 +127,13 @@ def _fail(err: BinaryIO, command: Command, path: Sequence[str], message: str) ->
     return 1
 
 
+def render_help(command: Command, path: Sequence[str]) -> str:
+    """Help for a person, rendered by click (not part of bbolt parity)."""
+    from .clickhelp import render_help as render
+
+    return render(command, path)
+
+
 def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
     """Run one command line; returns the exit status."""
     command, path, args = find(argv)
@@ -143,7 +150,7 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
     except FlagError as e:
         return _fail(stderr, command, path, str(e))
     if opts.get_bool("help"):
-        out.text(help_text(command, path))
+        out.text(render_help(command, path))
         out.flush()
         return 0
     if command is ROOT and opts.get_bool("version"):
@@ -151,7 +158,7 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
         out.flush()
         return 0
     if not command.runnable:
-        out.text(help_text(command, path))
+        out.text(render_help(command, path))
         out.flush()
         return 0
     if command.args is not None:
@@ -205,7 +212,7 @@ def run_help(inv: Invocation) -> None:
         usage = usage.split("\n\nFlags:")[0] + usage[usage.index('\n\nUse "'):]
         inv.err.write(usage.encode())
         return
-    inv.out.text(help_text(command, path))
+    inv.out.text(render_help(command, path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

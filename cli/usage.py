@@ -1,4 +1,4 @@
-"""cobra's help and usage texts (the v1.5.0 tool's layout, CLI.md 1.5)."""
+"""cobra's usage text, printed after an error (the v1.5.0 tool's layout, CLI.md 1.5)."""
 
 from __future__ import annotations
 
@@ -69,8 +69,3 @@ def usage_text(command: Command, path: Sequence[str]) -> str:
     out.append("\n")
     return "".join(out)
 
-
-def help_text(command: Command, path: Sequence[str]) -> str:
-    """cobra's help: the long (or short) text, an empty line, the usage."""
-    intro = (command.long or command.short).rstrip()
-    return (intro + "\n\n" if intro else "") + usage_text(command, path)
