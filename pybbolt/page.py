@@ -10,14 +10,15 @@ bbolt's recovered panics.
 from __future__ import annotations
 
 import mmap
+import struct
 from dataclasses import dataclass
+from operator import add
 
 from .errors import CorruptionError
 from .layout import (
     BRANCH_ELEMENT,
     BRANCH_PAGE,
     FREELIST_PAGE,
-    LEAF_ELEMENT,
     LEAF_PAGE,
     META_PAGE,
     PAGE_HEADER,
@@ -72,58 +73,65 @@ def decode(buf: Data, offset: int, header: PageHeader, pgid: int) -> Node:
     raise CorruptionError(f"invalid page type: {pgid}: {header.flags:x}")
 
 
-def _elements_end(buf_len: int, offset: int, count: int, pgid: int) -> int:
+def _elements_start(buf_len: int, offset: int, count: int, pgid: int) -> int:
     start = offset + PAGE_HEADER_SIZE
-    end = start + 16 * count
-    if end > buf_len:
-        raise CorruptionError(
-            f"page {pgid}: {count} elements run past the end of the data"
-        )
+    if start + 16 * count > buf_len:
+        raise CorruptionError(f"page {pgid}: {count} elements run past the end of the data")
     return start
+
+
+# One precompiled codec per element count: all of a page's element headers
+# are decoded in one call, and keys and values are cut out by C-level maps
+# rather than a Python loop per element.
+_ELEMENTS: dict[int, struct.Struct] = {}
+
+
+def _element_fields(buf: Data, start: int, count: int) -> tuple[int, ...]:
+    codec = _ELEMENTS.get(count)
+    if codec is None:
+        codec = _ELEMENTS[count] = struct.Struct(f"<{4 * count}I")
+    return codec.unpack_from(buf, start)
+
+
+def _sliceable(buf: Data) -> bytes | mmap.mmap:
+    """``buf`` as something whose slices are bytes."""
+    return buf if isinstance(buf, bytes | mmap.mmap) else bytes(buf)
 
 
 def decode_leaf(buf: Data, offset: int, count: int, pgid: int) -> Node:
     """Decode ``count`` leaf elements, their keys and values."""
-    size = len(buf)
-    start = _elements_end(size, offset, count, pgid)
-    elems = LEAF_ELEMENT.iter_unpack(buf[start : start + 16 * count])
-    keys: list[bytes] = []
-    values: list[bytes] = []
-    flags: list[int] = []
-    base = start
-    for flag, pos, ksize, vsize in elems:
-        k = base + pos
-        v = k + ksize
-        e = v + vsize
-        if e > size:
-            raise CorruptionError(
-                f"page {pgid}: leaf element {len(keys)} points outside the data"
-            )
-        keys.append(bytes(buf[k:v]))
-        values.append(bytes(buf[v:e]))
-        flags.append(flag)
-        base += 16
-    return Node(True, keys, values, flags, [], pgid)
+    data = _sliceable(buf)
+    size = len(data)
+    start = _elements_start(size, offset, count, pgid)
+    fields = _element_fields(data, start, count)
+    bases = range(start, start + 16 * count, 16)
+    key_starts = list(map(add, bases, fields[1::4]))
+    key_ends = list(map(add, key_starts, fields[2::4]))
+    value_ends = list(map(add, key_ends, fields[3::4]))
+    if count and max(value_ends) > size:
+        bad = next(i for i, end in enumerate(value_ends) if end > size)
+        raise CorruptionError(f"page {pgid}: leaf element {bad} points outside the data")
+    get = data.__getitem__
+    keys = list(map(get, map(slice, key_starts, key_ends)))
+    values = list(map(get, map(slice, key_ends, value_ends)))
+    return Node(True, keys, values, list(fields[0::4]), [], pgid)
 
 
 def decode_branch(buf: Data, offset: int, count: int, pgid: int) -> Node:
     """Decode ``count`` branch elements: keys and child page ids."""
-    size = len(buf)
-    start = _elements_end(size, offset, count, pgid)
-    elems = BRANCH_ELEMENT.iter_unpack(buf[start : start + 16 * count])
-    keys: list[bytes] = []
-    pgids: list[int] = []
-    base = start
-    for pos, ksize, child in elems:
-        k = base + pos
-        e = k + ksize
-        if e > size:
-            raise CorruptionError(
-                f"page {pgid}: branch element {len(keys)} points outside the data"
-            )
-        keys.append(bytes(buf[k:e]))
-        pgids.append(child)
-        base += 16
+    data = _sliceable(buf)
+    size = len(data)
+    start = _elements_start(size, offset, count, pgid)
+    fields = _element_fields(data, start, count)
+    bases = range(start, start + 16 * count, 16)
+    key_starts = list(map(add, bases, fields[0::4]))
+    key_ends = list(map(add, key_starts, fields[1::4]))
+    if count and max(key_ends) > size:
+        bad = next(i for i, end in enumerate(key_ends) if end > size)
+        raise CorruptionError(f"page {pgid}: branch element {bad} points outside the data")
+    keys = list(map(data.__getitem__, map(slice, key_starts, key_ends)))
+    # A u64 page id spans two u32 fields (little-endian).
+    pgids = [lo | hi << 32 for lo, hi in zip(fields[2::4], fields[3::4])]
     if count == 0 and start + 16 <= size:
         # bbolt descends into element 0 of a branch even when it has none
         # (a damaged page): keep its child id, past the end of ``keys``.
