@@ -32,6 +32,7 @@ class Target:
     unit: str  # "x" for ratios, " MB"
     lower_bound: bool = False  # the value is only a lower bound (a timeout)
     strict: bool = False  # value must be < limit rather than <=
+    note: str = ""
 
     @property
     def met(self) -> bool:
@@ -39,22 +40,34 @@ class Target:
             return False
         return self.value < self.limit if self.strict else self.value <= self.limit
 
-    def describe(self) -> str:
+    def verdict(self) -> str:
+        """``met``, or ``missed by F x`` (how many times over the limit)."""
         if self.value is None:
-            return "not measured: no figure"
+            return "not measured"
+        if self.met:
+            return "met"
+        return f"missed by {'> ' if self.lower_bound else ''}{self.value / self.limit:.1f}x"
+
+    def detail(self) -> str:
+        if self.value is None:
+            return "no figure"
         shown = f"{'> ' if self.lower_bound else ''}{self.value:.2f}{self.unit}"
         bound = f"{'<' if self.strict else '≤'} {self.limit:g}{self.unit}"
         if self.met:
             room = self.limit / self.value if self.value else float("inf")
-            return f"met: {shown} {bound} ({room:.1f}x headroom)"
-        over = self.value / self.limit
-        return f"missed by {'> ' if self.lower_bound else ''}{over:.1f}x: {shown} vs {bound}"
+            text = f"{shown} {bound} ({room:.1f}x headroom)"
+        else:
+            text = f"{shown}, target {bound}"
+        return f"{text}; {self.note}" if self.note else text
+
+    def describe(self) -> str:
+        return f"{self.verdict()}: {self.detail()}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name, "scope": self.scope, "value": self.value, "limit": self.limit,
             "unit": self.unit.strip(), "lower_bound": self.lower_bound, "met": self.met,
-            "result": self.describe(),
+            "verdict": self.verdict(), "detail": self.detail(),
         }
 
 
@@ -95,10 +108,16 @@ def targets(results: dict[str, Any]) -> list[Target]:
             value = py["median"] / other["median"] if py and other else None
             out.append(Target(f"pybbolt {name} vs {against}", scope, value, limit, "x"))
         for name in RSS_COMMANDS:
-            rss = cli.get("rss", {}).get(name, {}).get("pybbolt")
+            row = cli.get("rss", {}).get(name, {})
+            rss, bbolt = row.get("pybbolt"), row.get("bbolt")
             value = rss["peak_rss_mb"] if rss else None
+            note = ""
+            if rss:
+                note = f"anonymous {rss['anon_mb']:.0f} MB, file-backed {rss['file_mb']:.0f} MB"
+                if bbolt:
+                    note += f"; bbolt {bbolt['peak_rss_mb']:.0f} MB"
             out.append(Target(f"peak RSS of pybbolt {name}", scope, value, RSS_LIMIT_MB, " MB",
-                              strict=True))
+                              strict=True, note=note))
     return out
 
 
@@ -186,8 +205,9 @@ def render(results: dict[str, Any]) -> str:
     lines += [
         "",
         "¹ one repetition only: it took longer than the runner's slow limit "
-        f"({meta['slow_s']:.0f} s). A timeout is a repetition stopped at "
-        f"{meta['timeout_s']:.0f} s; its ratio is a lower bound.",
+        f"({meta['slow_s']:.0f} s). A timeout is a repetition stopped at the limit "
+        f"({meta['timeout_s']:.0f} s; {meta.get('timeout_a_s', meta['timeout_s']):.0f} s for "
+        "(a), whose pybbolt time grows quadratically); its ratio is a lower bound.",
         "",
         "Per get (d): " + "; ".join(per_get) + ".",
     ]
@@ -201,14 +221,13 @@ def render(results: dict[str, Any]) -> str:
         "",
         "## Targets",
         "",
-        "| target | scope | result |",
-        "| --- | --- | --- |",
+        "| target | scope | result | figure |",
+        "| --- | --- | --- | --- |",
     ]
     tgs = results["targets"]
     for t in tgs:
-        mark = "met" if t["met"] else "**missed**"
-        detail = t["result"].split(": ", 1)[-1]
-        lines.append(f"| {t['name']} | {t['scope']} | {mark}: {detail} |")
+        mark = t["verdict"] if t["met"] else f"**{t['verdict']}**"
+        lines.append(f"| {t['name']} | {t['scope']} | {mark} | {t['detail']} |")
     met = sum(1 for t in tgs if t["met"])
     lines += ["", f"{met} of {len(tgs)} targets met. See `benchmarks/PROFILE.md` for where "
               "the time goes in each missed one.", ""]
@@ -242,9 +261,10 @@ def _render_cli(cli: dict[str, Any]) -> list[str]:
         for tool in ("pybbolt", "bbolt"):
             if row[tool].get("exit_codes", [0]) != [0]:
                 failed.append(f"`{row[tool]['command']}` exited {row[tool]['exit_codes']}")
+        startup = fmt_ratio(py / floor, False) if name in ("get", "buckets") else "—"
         lines.append(
             f"| `{row['pybbolt']['command']}` | {fmt_time(py)} | {fmt_time(go)} | "
-            f"{fmt_ratio(py / go, False)} | {fmt_ratio(py / floor, False)} |"
+            f"{fmt_ratio(py / go, False)} | {startup} |"
         )
     if failed:
         lines += ["", "Exit status other than 0: " + "; ".join(failed) + "."]

@@ -215,6 +215,7 @@ def metadata(limits: Limits) -> dict[str, Any]:
         "commit": commit,
         "reps": limits.reps,
         "timeout_s": limits.timeout,
+        "timeout_a_s": limits.timeout_a,
         "slow_s": limits.slow,
         "bucket": BUCKET.decode(),
         "load_average_start": round(os.getloadavg()[0], 2),
@@ -227,22 +228,31 @@ def main(argv: list[str] | None = None) -> int:
                    help="N = 100,000 only (also BENCH_QUICK=1)")
     p.add_argument("--sizes", help="comma-separated key counts (default 100000,1000000)")
     p.add_argument("--reps", type=int, default=3)
-    p.add_argument("--timeout", type=float, default=float(os.environ.get("BENCH_TIMEOUT", 150)),
+    p.add_argument("--timeout", type=float, default=Limits.timeout,
                    help="seconds one repetition may take before it is stopped")
-    p.add_argument("--slow", type=float, default=60.0,
+    p.add_argument("--timeout-a", type=float, default=Limits.timeout_a,
+                   help="the same for the one-transaction load (a)")
+    p.add_argument("--slow", type=float, default=Limits.slow,
                    help="a repetition longer than this is the only one taken")
     p.add_argument("--no-cli", action="store_true", help="skip the whole-process CLI timings")
     p.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     p.add_argument("--keep", action="store_true", help="keep the database files")
+    p.add_argument("--render-only", action="store_true",
+                   help="recompute the targets and latest.md from --out's latest.json")
     args = p.parse_args(argv)
+    if args.render_only:
+        write_results(json.loads((args.out / "latest.json").read_text()), args.out)
+        return 0
     if not BOLTGO.exists():
         print("benchmarks: .bin/boltgo is missing: run `make gotools` (needs Go)", file=sys.stderr)
         return 1
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES)
     if args.quick:
         sizes = [100_000]
-    limits = Limits(reps=args.reps, timeout=args.timeout, slow=args.slow)
+    limits = Limits(
+        reps=args.reps, timeout=args.timeout, timeout_a=args.timeout_a, slow=args.slow
+    )
     results: dict[str, Any] = {
         "meta": metadata(limits), "ops": {}, "identical": {}, "notes": [],
     }
@@ -258,12 +268,16 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(args.work, ignore_errors=True)
     results["meta"]["load_average_end"] = round(os.getloadavg()[0], 2)
     results["meta"]["duration_s"] = round(time.monotonic() - _T0)
-    results["targets"] = [t.to_json() for t in report.targets(results)]
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
-    (args.out / "latest.md").write_text(report.render(results))
-    log(f"wrote {_rel(args.out / 'latest.md')} and latest.json")
+    write_results(results, args.out)
     return 0
+
+
+def write_results(results: dict[str, Any], out: Path) -> None:
+    results["targets"] = [t.to_json() for t in report.targets(results)]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / "latest.md").write_text(report.render(results))
+    log(f"wrote {_rel(out / 'latest.md')} and latest.json")
 
 
 if __name__ == "__main__":
