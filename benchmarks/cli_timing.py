@@ -9,6 +9,7 @@ parent process ``rss_helper.py``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -31,7 +32,20 @@ class Command:
     prepare_rm: Path | None = None  # compact's output, removed before each run
 
 
-def _hyperfine(cmd: Command, warmup: int) -> dict[str, Any]:
+def cli_env(pycache: Path) -> dict[str, str]:
+    """The environment of a user's shell: Python caches bytecode.
+
+    Some environments (this project's sandbox among them) set
+    ``PYTHONDONTWRITEBYTECODE``, which makes every start-up compile pybbolt
+    from source (about 80 ms); the cache goes to ``pycache``, outside the
+    source tree.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def _hyperfine(cmd: Command, warmup: int, env: dict[str, str]) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         argv = [
             "hyperfine", "-N", "-i", "--style", "none", "--warmup", str(warmup),
@@ -41,21 +55,25 @@ def _hyperfine(cmd: Command, warmup: int) -> dict[str, Any]:
             argv += ["--prepare", f"rm -f {cmd.prepare_rm}"]
         argv.append(" ".join(cmd.argv))
         # stderr too: its warnings (e.g. a slower first run) are not results.
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         result = json.loads(Path(out.name).read_text())["results"][0]
     times = [float(t) for t in result["times"]]
     codes = [int(c) for c in result.get("exit_codes", [])]
     return _summary(times, codes)
 
 
-def _own_timing(cmd: Command, warmup: int) -> dict[str, Any]:
+def _own_timing(cmd: Command, warmup: int, env: dict[str, str]) -> dict[str, Any]:
     times: list[float] = []
     codes: list[int] = []
     for i in range(warmup + cmd.runs):
         if cmd.prepare_rm is not None:
             cmd.prepare_rm.unlink(missing_ok=True)
         start = time.perf_counter()
-        code = subprocess.run(cmd.argv, stdout=subprocess.DEVNULL, check=False).returncode
+        code = subprocess.run(
+            cmd.argv, stdout=subprocess.DEVNULL, check=False, env=env
+        ).returncode
         elapsed = time.perf_counter() - start
         if i >= warmup:
             times.append(elapsed)
@@ -78,14 +96,16 @@ def have_hyperfine() -> bool:
     return shutil.which("hyperfine") is not None
 
 
-def time_command(cmd: Command, warmup: int = 1) -> dict[str, Any]:
-    if any(" " in a for a in cmd.argv):
+def time_command(cmd: Command, env: dict[str, str], warmup: int = 1) -> dict[str, Any]:
+    if any(" " in a for a in cmd.argv) or not have_hyperfine():
         # hyperfine -N splits on whitespace: only plain arguments go through it.
-        return _own_timing(cmd, warmup)
-    return _hyperfine(cmd, warmup) if have_hyperfine() else _own_timing(cmd, warmup)
+        return _own_timing(cmd, warmup, env)
+    return _hyperfine(cmd, warmup, env)
 
 
-def peak_rss(argv: list[str], remove_first: Path | None = None) -> dict[str, Any]:
+def peak_rss(
+    argv: list[str], env: dict[str, str], remove_first: Path | None = None
+) -> dict[str, Any]:
     """Peak memory of one run of ``argv``, in MB (10^6 bytes), via ``rss_helper``.
 
     ``peak_rss_mb`` is the exact ``ru_maxrss``; ``anon_mb`` and ``file_mb``
@@ -97,7 +117,7 @@ def peak_rss(argv: list[str], remove_first: Path | None = None) -> dict[str, Any
     try:
         out = subprocess.run(
             [sys.executable, "-S", str(helper), *argv],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, env=env,
         ).stdout
     finally:
         if remove_first is not None:

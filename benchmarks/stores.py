@@ -127,9 +127,9 @@ def _pybbolt_read(timer: Timer, job: Job) -> Verify:
                     found += 1
                     total += len(v)
             verify = {"found": found, "bytes": total}
-        elif job.op == "e":
+        elif job.op in ("e", "e2"):
             count = total = 0
-            for k, v in b.cursor():
+            for k, v in b.cursor() if job.op == "e" else b.items():
                 count += 1
                 total += len(k) + len(v or b"")
             verify = {"count": count, "bytes": total}
@@ -313,7 +313,8 @@ def _sqlite_compact(timer: Timer, job: Job) -> Verify:
 STORES: dict[str, dict[str, Op]] = {
     "pybbolt": {
         "a": _pybbolt_load, "b": _pybbolt_load, "c2": _pybbolt_load,
-        "d": _pybbolt_read, "e": _pybbolt_read, "f": _pybbolt_read, "g": _pybbolt_read,
+        "d": _pybbolt_read, "e": _pybbolt_read, "e2": _pybbolt_read, "f": _pybbolt_read,
+        "g": _pybbolt_read,
         "h": _pybbolt_compact,
     },
     "lmdb": {
@@ -328,11 +329,3 @@ STORES: dict[str, dict[str, Op]] = {
     },
 }
 
-# How each store's figure is obtained, for the report's notes.
-NOTES: dict[str, dict[str, str]] = {
-    "sqlite": {
-        "f": "PRAGMA integrity_check",
-        "h": "VACUUM INTO",
-    },
-    "lmdb": {"h": "Environment.copyfd(compact=True)"},
-}

@@ -31,12 +31,13 @@ OPERATIONS: dict[str, str] = {
     "c2": "random-order load, 1000 puts/tx",
     "d": "100,000 random gets, one read tx",
     "e": "full cursor scan (keys and values as bytes)",
+    "e2": "full scan, idiomatic iteration (pybbolt items(), Go ForEach)",
     "f": "full consistency check",
     "g": "bucket stats",
     "h": "compact to a new file",
 }
 LOADS = ("a", "b", "c2")
-READS = ("d", "e", "f", "g")
+READS = ("d", "e", "e2", "f", "g")
 
 
 def key(i: int) -> bytes:

@@ -29,6 +29,7 @@ import (
 //	c2  load in the order of the keys in --keys, 1000 puts per transaction
 //	d   one read transaction getting every key of --keys
 //	e   full cursor scan of the bucket
+//	e2  full scan with Bucket.ForEach
 //	f   tx.Check, drained
 //	g   bucket stats
 //	h   bolt.Compact(--dst, FILE, 65536) (--dst recreated for each rep)
@@ -45,7 +46,7 @@ const (
 
 func cmdBench(args []string) int {
 	if len(args) < 1 {
-		return usageError("bench needs an operation: a, b, c2, d, e, f, g or h")
+		return usageError("bench needs an operation: a, b, c2, d, e, e2, f, g or h")
 	}
 	op := args[0]
 	if op == "version" {
@@ -138,7 +139,7 @@ func benchOnce(op string, n int, dbPath, dstPath string, keys [][]byte, verify m
 			batch = len(keys)
 		}
 		return benchLoad(dbPath, keys, values, batch)
-	case "d", "e", "f", "g":
+	case "d", "e", "e2", "f", "g":
 		return benchRead(op, dbPath, keys, verify)
 	case "h":
 		return benchCompact(dbPath, dstPath)
@@ -207,6 +208,16 @@ func benchRead(op, path string, keys [][]byte, verify map[string]any) (time.Dura
 			for k, v := c.First(); k != nil; k, v = c.Next() {
 				count++
 				total += len(k) + len(v)
+			}
+			verify["count"], verify["bytes"] = count, total
+		case "e2":
+			count, total := 0, 0
+			if err := b.ForEach(func(k, v []byte) error {
+				count++
+				total += len(k) + len(v)
+				return nil
+			}); err != nil {
+				return err
 			}
 			verify["count"], verify["bytes"] = count, total
 		case "f":
