@@ -100,6 +100,8 @@ def inspect_tree(tx: Tx) -> BucketStructure:
     if tx.closed:
         raise TxClosed()
     walker = _Walker(PageReader(tx._data, tx.page_size))
+    if tx.meta.root == 0:  # bbolt's root bucket then has neither page nor node
+        raise _nil_bucket()
     try:
         return walker.inspect(b"root", tx.meta.root, None)
     except RecursionError:

@@ -220,8 +220,10 @@ def top_level_stats(tx: Tx, prefix: bytes = b"") -> tuple[int, BucketStats]:
     total = BucketStats()
     n = 0
     root = tx.meta.root
-    if root == 0:
-        return n, total
+    if root == 0:  # bbolt's root bucket then has neither page nor node
+        raise BboltPanic(
+            "runtime error: invalid memory address or nil pointer dereference", raw=True
+        )
     for key, _, _, _ in r.cursor_items(root):
         # tx.ForEach opens every key as a bucket, then the command filters.
         found = r.seek(root, key)

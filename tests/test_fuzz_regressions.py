@@ -1,0 +1,42 @@
+"""Regressions: bugs tests/test_fuzz_cli.py found, each replayed exactly."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+import pybbolt
+from cli.main import execute
+
+from .conftest import FIXTURES
+from .test_fuzz_cli import Damage, apply_damage
+
+
+def _damaged(tmp: Path, name: str, edits: tuple[tuple[int, bytes], ...] = (),
+             meta: tuple[tuple[str, int, bool, bool], ...] = ()) -> Path:
+    src = FIXTURES / name
+    if not src.exists():
+        pytest.skip(f"{name} missing")
+    path = tmp / "damaged.db"
+    path.write_bytes(apply_damage(Damage(src, edits, meta, name)))
+    return path
+
+
+def _execute(argv: list[str]) -> tuple[int, str]:
+    out, err = io.BytesIO(), io.BytesIO()
+    status = execute(argv, out, err)
+    return status, err.getvalue().decode()
+
+
+def test_regression_meta_root_zero(tmp_path: Path) -> None:
+    """A meta whose root bucket is page 0: bbolt dereferences a nil page; pybbolt
+    failed an internal assertion (a traceback from every command)."""
+    path = _damaged(tmp_path, "overflow.db", meta=(("root", 0, False, True),))
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx, pytest.raises(
+            pybbolt.CorruptionError, match="nil pointer dereference"):
+        list(tx.buckets())
+    for command in ("buckets", "stats", "inspect"):
+        assert _execute([command, str(path)]) == (
+            2, "panic: runtime error: invalid memory address or nil pointer dereference\n")
