@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .bucket import Bucket
+from .check import BboltPanic
 from .db import DB
 from .tx import Tx
 
@@ -56,16 +57,28 @@ def _copy(tx: Tx, path: list[bytes], key: bytes, value: bytes | None, sequence: 
 
 def _walk(tx: Tx) -> Iterator[_Item]:
     for name, bucket in tx.buckets():
-        yield from _walk_bucket(bucket, [], name)
+        yield from _walk_bucket(bucket, [], name, frozenset([tx.meta.root]))
 
 
-def _walk_bucket(bucket: Bucket, path: list[bytes], name: bytes) -> Iterator[_Item]:
+def _walk_bucket(
+    bucket: Bucket, path: list[bytes], name: bytes, active: frozenset[int]
+) -> Iterator[_Item]:
+    # A bucket whose root page is already open above it nests forever: bbolt
+    # recurses until its stack overflows (writing ever more to the output).
+    root = bucket._root
+    if root:
+        if root in active:
+            raise BboltPanic(
+                f"fatal error: stack overflow: bucket root page {root} contains itself",
+                raw=True, fatal=True, pgid=root,
+            )
+        active = active | {root}
     yield path, name, None, bucket.sequence
     inner = [*path, name]
     for key, value in bucket.items():
         if value is None:
             child = bucket.bucket(key)
             assert child is not None
-            yield from _walk_bucket(child, inner, key)
+            yield from _walk_bucket(child, inner, key, active)
         else:
             yield inner, key, value, bucket.sequence

@@ -11,7 +11,7 @@ import pybbolt
 from cli.main import execute
 
 from .conftest import FIXTURES
-from .test_fuzz_cli import Damage, apply_damage
+from .test_fuzz_cli import Damage, _source, apply_damage
 
 
 def _damaged(tmp: Path, name: str, edits: tuple[tuple[int, bytes], ...] = (),
@@ -40,3 +40,15 @@ def test_regression_meta_root_zero(tmp_path: Path) -> None:
     for command in ("buckets", "stats", "inspect"):
         assert _execute([command, str(path)]) == (
             2, "panic: runtime error: invalid memory address or nil pointer dereference\n")
+
+
+def test_regression_compact_bucket_containing_itself(tmp_path: Path) -> None:
+    """A bucket whose root page is the leaf holding it: compact nested it
+    forever (as bbolt does, until its stack overflows) writing an ever larger
+    output; now it stops with bbolt's fatal status at once."""
+    shape = _source(FIXTURES / "nested.db")[1]
+    f = next(f for f in shape.fields if f.kind == "bucket_root")
+    path = _damaged(tmp_path, "nested.db", ((f.offset, f.page.to_bytes(8, "little")),))
+    status, err = _execute(["compact", "-o", str(tmp_path / "out.db"), str(path)])
+    assert (status, err) == (
+        2, f"fatal error: stack overflow: bucket root page {f.page} contains itself\n")
