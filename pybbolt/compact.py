@@ -78,7 +78,10 @@ def _walk_bucket(
     for key, value in bucket.items():
         if value is None:
             child = bucket.bucket(key)
-            assert child is not None
+            if child is None:  # damage: bbolt reads the nil bucket's sequence
+                raise BboltPanic(
+                    "runtime error: invalid memory address or nil pointer dereference", raw=True
+                )
             yield from _walk_bucket(child, inner, key, active)
         else:
             yield inner, key, value, bucket.sequence
