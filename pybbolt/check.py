@@ -517,11 +517,12 @@ class PageReader:
     def _go_first(self, stack: list[list[int]]) -> None:
         """``goToFirstElementOnTheStack``: descend by element 0 down to a leaf.
 
-        Every page pushed here sits at index 0, so meeting one of them again
-        (or the starting page, if it is at index 0) means the descent never ends.
+        A page met again on its own path means the walk never ends: at index 0
+        the descent itself loops; at a later index the walk comes back to the
+        page after each pass over the pages in between, forever (bbolt's stack
+        grows until memory runs out), so it is stopped at once.
         """
-        top = stack[-1]
-        pushed = {top[0]} if top[4] == 0 else set()
+        pushed = {ref[0] for ref in stack}
         while stack[-1][2] != LEAF_PAGE:
             ref = stack[-1]
             _, _, child = self.branch_element(ref[1], ref[4])

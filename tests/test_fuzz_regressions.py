@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import struct
+import time
 from pathlib import Path
 
 import pytest
 
 import pybbolt
 from cli.main import execute
+from pybbolt import layout
 
 from .conftest import FIXTURES
 from .test_fuzz_cli import Damage, _source, apply_damage
@@ -69,3 +72,19 @@ def test_regression_compact_bucket_not_found_again(tmp_path: Path) -> None:
         if err == "panic: runtime error: invalid memory address or nil pointer dereference\n":
             return
     pytest.fail("no damage of nested.db reproduces the nil bucket")
+
+
+def test_regression_branch_cycle_at_a_later_index(tmp_path: Path) -> None:
+    """A branch whose second child is itself: the raw cursor of inspect, stats
+    and check only caught pages met again at index 0, so the walk went round
+    until a million page visits had passed (minutes; bbolt never ends)."""
+    _, shape = _source(FIXTURES / "nested.db")
+    branch = next(p for p in shape.pages
+                  if struct.unpack_from("<HH", _source(FIXTURES / "nested.db")[0],
+                                        p * shape.ps + 8) == (layout.BRANCH_PAGE, 2))
+    second = branch * shape.ps + 16 + 16 + 8  # element 1's page id
+    path = _damaged(tmp_path, "nested.db", ((second, branch.to_bytes(8, "little")),))
+    start = time.monotonic()
+    status, err = _execute(["inspect", str(path)])
+    assert status == 2 and f"page {branch} is its own descendant" in err
+    assert time.monotonic() - start < 5
