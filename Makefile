@@ -43,3 +43,25 @@ clean:
 bench: venv gotools
 	bash benchmarks/setup.sh $(PY)
 	$(PY) -m benchmarks.run
+
+# Long runs, not part of `make test`: the soak-marked tests (a database past
+# 4 GiB), the writer model with many more examples, 500 SIGKILLs, and the
+# full fault-injection study (more tears and power-cut subsets).
+soak: venv gotools
+	$(PY) -m pytest -q -p no:cacheprovider -s -m soak tests/
+	HYPOTHESIS_PROFILE=soak $(PY) -m pytest -q -p no:cacheprovider -s tests/test_writer_model.py
+	PYBBOLT_KILLS=500 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_crash.py
+	PYBBOLT_FAULT_FULL=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_faults.py
+
+# Hostile input with many more examples (FUZZ_EXAMPLES damaged files through
+# every read CLI command, and through the library), then the atheris harness
+# for FUZZ_SECONDS if atheris is installed (`$(PY) -m pip install atheris`).
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SECONDS ?= 600
+fuzz: venv gotools
+	PYBBOLT_FUZZ_CLI_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_fuzz_cli.py tests/test_fuzz_regressions.py
+	PYBBOLT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_hostile.py
+	@if $(PY) -c 'import atheris' 2>/dev/null; then \
+		mkdir -p build/fuzz-corpus && $(PY) fuzz/fuzz_read.py build/fuzz-corpus -max_total_time=$(FUZZ_SECONDS) \
+			-timeout=20 -rss_limit_mb=1024 -max_len=512 -len_control=0; \
+	else echo "atheris is not installed: skipping fuzz/fuzz_read.py" >&2; fi
