@@ -321,7 +321,7 @@ class PageReader:
         self.data = data
         self.size = len(data)
         self.ps = page_size
-        self.npages = self.size // page_size
+        self.npages = self.size // page_size if page_size else 0  # a damaged meta's size 0
         self.visits = 0
         self.budget = 8 * (self.npages + 1) + 1_000_000
 

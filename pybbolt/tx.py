@@ -174,7 +174,7 @@ class Tx:
         return node
 
     def _max_leaf_visits(self) -> int:
-        return len(self._data) // self._page_size + 1
+        return len(self._data) // max(self._page_size, 1) + 1  # a damaged meta's size 0
 
     def page_bytes(self, pgid: int) -> bytes:
         """The raw bytes of page ``pgid`` including its overflow pages."""

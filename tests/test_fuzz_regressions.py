@@ -88,3 +88,13 @@ def test_regression_branch_cycle_at_a_later_index(tmp_path: Path) -> None:
     status, err = _execute(["inspect", str(path)])
     assert status == 2 and f"page {branch} is its own descendant" in err
     assert time.monotonic() - start < 5
+
+
+def test_regression_meta_page_size_zero(tmp_path: Path) -> None:
+    """A valid meta (checksum fixed) with page size 0: the raw page reader and
+    the cursor's visit bound divided by it (a traceback from inspect); bbolt
+    reads every page at offset 0 and fails its page id assertion."""
+    path = _damaged(tmp_path, "nested.db", meta=(("page_size", 0, True, True),))
+    assert _execute(["inspect", str(path)]) == (
+        2, "panic: assertion failed: Page expected to be: 25, but self identifies as 0\n")
+    assert _execute(["info", str(path)])[0] == 0
