@@ -32,7 +32,7 @@ def read_ids(data: Data, pgid: int, page_size: int) -> list[int]:
     header = read_header(data, offset)
     if header.flags != FREELIST_PAGE:
         raise CorruptionError(
-            f"invalid freelist page: {pgid}, page type is {page_type_name(header.flags)}"
+            f"invalid freelist page: {header.id}, page type is {page_type_name(header.flags)}"
         )
     start = offset + PAGE_HEADER_SIZE
     count = header.count

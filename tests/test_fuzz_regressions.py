@@ -98,3 +98,17 @@ def test_regression_meta_page_size_zero(tmp_path: Path) -> None:
     assert _execute(["inspect", str(path)]) == (
         2, "panic: assertion failed: Page expected to be: 25, but self identifies as 0\n")
     assert _execute(["info", str(path)])[0] == 0
+
+
+def test_regression_freelist_panic_names_the_header_id(tmp_path: Path, bbolt_cli: Path) -> None:
+    """bbolt's 'invalid freelist page: N' gives the id in the page's header
+    (p.Id()), not the id the meta asked for; pybbolt's open gave the latter
+    (check's own freelist read already gave the header id)."""
+    import subprocess
+
+    path = _damaged(tmp_path, "nested.db", meta=(("page_size", 0, True, True),))
+    expected = "panic: invalid freelist page: 0, page type is meta"
+    for command in ("buckets", "stats", "check"):
+        assert _execute([command, str(path)]) == (2, expected + "\n")
+        go = subprocess.run([str(bbolt_cli), command, str(path)], capture_output=True, text=True)
+        assert (go.returncode, go.stderr.splitlines()[0]) == (2, expected)
