@@ -30,6 +30,7 @@ from .layout import (
     LEAF_ELEMENT,
     LEAF_PAGE,
     MAGIC,
+    MAX_ALLOC_SIZE,
     META_PAGE,
     PAGE_HEADER,
     PAGE_HEADER_SIZE,
@@ -221,6 +222,16 @@ def _outside(page: RawPage, what: str) -> CorruptionError:
     return CorruptionError(f"page {page.pgid}: {what} lies outside the page")
 
 
+def _slice_end(j: int) -> None:
+    """bbolt slices keys and values as ``(*[maxAllocSize]byte)(elem)[i:j:j]``
+    (``UnsafeByteSlice``), counted from the element: an end beyond
+    maxAllocSize is Go's bounds panic, whatever the page holds."""
+    if j > MAX_ALLOC_SIZE:
+        raise CorruptionError(
+            f"runtime error: slice bounds out of range [::{j}] with length {MAX_ALLOC_SIZE}"
+        )
+
+
 def leaf_item(page: RawPage, index: int) -> LeafItem:
     """Leaf element ``index`` (no count or type check)."""
     data = page.data
@@ -228,6 +239,8 @@ def leaf_item(page: RawPage, index: int) -> LeafItem:
     if at + LEAF_ELEMENT.size > len(data):
         raise _outside(page, f"leaf element {index}")
     flags, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, at)
+    _slice_end(pos + ksize)  # Key()
+    _slice_end(pos + ksize + vsize)  # Value()
     start = at + pos
     end = start + ksize + vsize
     if end > len(data):
@@ -251,6 +264,7 @@ def branch_items(page: RawPage) -> Iterator[BranchItem]:
         if at + BRANCH_ELEMENT.size > len(data):
             raise _outside(page, f"branch element {i}")
         pos, ksize, pgid = BRANCH_ELEMENT.unpack_from(data, at)
+        _slice_end(pos + ksize)
         start = at + pos
         if start + ksize > len(data):
             raise _outside(page, f"the key of branch element {i}")
