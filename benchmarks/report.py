@@ -155,7 +155,8 @@ def fmt_cell(m: dict[str, Any]) -> str:
 def fmt_ratio(value: float | None, lower: bool) -> str:
     if value is None:
         return "—"
-    return f"{'> ' if lower else ''}{value:.1f}x" if value >= 10 else f"{value:.2f}x"
+    shown = f"{value:.1f}x" if value >= 10 else f"{value:.2f}x"
+    return f"> {shown}" if lower else shown
 
 
 def render(results: dict[str, Any]) -> str:
