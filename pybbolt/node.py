@@ -163,45 +163,59 @@ class Node:
     # -- splitting (FORMAT.md 10.5) ----------------------------------------
 
     def split(self, page_size: int, fill_percent: float) -> list[Node]:
-        """Break the node into page-sized nodes; the first is the node itself."""
-        nodes = [self]
-        node = self
-        while True:
-            nxt = node._split_two(page_size, fill_percent)
-            if nxt is None:
-                return nodes
-            nodes.append(nxt)
-            node = nxt
+        """Break the node into page-sized nodes; the first is the node itself.
 
-    def _split_two(self, page_size: int, fill_percent: float) -> Node | None:
-        if len(self.keys) <= MIN_KEYS_PER_PAGE * 2 or self.size() < page_size:
-            return None
-        fill = min(max(fill_percent, MIN_FILL_PERCENT), MAX_FILL_PERCENT)
-        index = self._split_index(int(page_size * fill))
-        if self.parent is None:
+        bbolt splits off one node at a time (``splitTwo``); the same cut
+        points are found here in one pass over the items, so that a node of
+        a huge transaction splits in linear rather than quadratic time.
+        """
+        cuts = self._cuts(page_size, fill_percent)
+        if not cuts:
+            return [self]
+        parent = self.parent
+        if parent is None:
             parent = Node(False, [], [], [], [])
             parent.materialised = True
             parent.children = [self]
             self.parent = parent
-        nxt = Node(self.is_leaf, self.keys[index:], self.values[index:],
-                   self.flags[index:], self.pgids[index:])
-        nxt.materialised = True
-        nxt.parent = self.parent
-        self.parent.children.append(nxt)
-        del self.keys[index:], self.values[index:], self.flags[index:], self.pgids[index:]
-        return nxt
+        nodes = [self]
+        keys, values, flags, pgids = self.keys, self.values, self.flags, self.pgids
+        for start, end in zip(cuts, [*cuts[1:], len(keys)]):
+            nxt = Node(self.is_leaf, keys[start:end], values[start:end], flags[start:end],
+                       pgids[start:end])
+            nxt.materialised = True
+            nxt.parent = parent
+            parent.children.append(nxt)
+            nodes.append(nxt)
+        del keys[cuts[0] :], values[cuts[0] :], flags[cuts[0] :], pgids[cuts[0] :]
+        return nodes
 
-    def _split_index(self, threshold: int) -> int:
-        size = PAGE_HEADER_SIZE
-        index = 0
-        keys, values, leaf = self.keys, self.values, self.is_leaf
-        for i in range(len(keys) - MIN_KEYS_PER_PAGE):
-            index = i
-            elsize = 16 + len(keys[i]) + (len(values[i]) if leaf else 0)
-            if i >= MIN_KEYS_PER_PAGE and size + elsize > threshold:
-                break
-            size += elsize
-        return index
+    def _cuts(self, page_size: int, fill_percent: float) -> list[int]:
+        """Indexes where bbolt's successive ``splitTwo`` calls cut the items."""
+        keys, n = self.keys, len(self.keys)
+        if self.is_leaf:
+            sizes = [16 + len(k) + len(v) for k, v in zip(keys, self.values)]
+        else:
+            sizes = [16 + len(k) for k in keys]
+        fill = min(max(fill_percent, MIN_FILL_PERCENT), MAX_FILL_PERCENT)
+        threshold = int(page_size * fill)
+        remaining = PAGE_HEADER_SIZE + sum(sizes)  # size of a node of items[start:]
+        cuts: list[int] = []
+        start = 0
+        # splitTwo leaves a node alone with <= 4 items or under a page.
+        while n - start > MIN_KEYS_PER_PAGE * 2 and remaining >= page_size:
+            size = PAGE_HEADER_SIZE
+            index = 0
+            for i in range(n - start - MIN_KEYS_PER_PAGE):  # bbolt's splitIndex
+                index = i
+                element = sizes[start + i]
+                if i >= MIN_KEYS_PER_PAGE and size + element > threshold:
+                    break
+                size += element
+            remaining -= sum(sizes[start : start + index])
+            start += index
+            cuts.append(start)
+        return cuts
 
     # -- serialising (FORMAT.md 5.3) ---------------------------------------
 
