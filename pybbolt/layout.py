@@ -72,3 +72,19 @@ U64 = struct.Struct("<Q")
 
 # The value CreateBucket stores: an inline bucket holding an empty leaf page.
 EMPTY_INLINE_BUCKET = BUCKET_HEADER.pack(0, 0) + PAGE_HEADER.pack(0, LEAF_PAGE, 0, 0)
+
+
+_ELEMENT_ARRAYS: dict[int, struct.Struct] = {}
+
+
+def element_array(count: int) -> struct.Struct:
+    """The codec of ``count`` consecutive 16-byte elements, as 4 u32 each.
+
+    Branch and leaf elements are both four little-endian u32 (a branch's u64
+    page id is its last two), so a page's whole element array is packed or
+    unpacked in one call.
+    """
+    codec = _ELEMENT_ARRAYS.get(count)
+    if codec is None:
+        codec = _ELEMENT_ARRAYS[count] = struct.Struct(f"<{4 * count}I")
+    return codec

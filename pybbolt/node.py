@@ -9,19 +9,21 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate, chain
+from operator import add, sub
 
 from .errors import Error
 from .layout import (
-    BRANCH_ELEMENT,
     BRANCH_PAGE,
     BUCKET_LEAF_FLAG,
-    LEAF_ELEMENT,
     LEAF_PAGE,
     MAX_FILL_PERCENT,
     MIN_FILL_PERCENT,
     MIN_KEYS_PER_PAGE,
     PAGE_HEADER,
     PAGE_HEADER_SIZE,
+    element_array,
 )
 
 
@@ -226,24 +228,31 @@ class Node:
             raise Error(f"inode overflow: {n} (pgid={pgid})")
         buf = bytearray(length)
         PAGE_HEADER.pack_into(buf, 0, pgid, LEAF_PAGE if self.is_leaf else BRANCH_PAGE, n, overflow)
-        off = PAGE_HEADER_SIZE + 16 * n
-        elem = PAGE_HEADER_SIZE
+        if not n:
+            return buf
+        keys = self.keys
+        key_sizes = list(map(len, keys))
+        fields = [0] * (4 * n)
+        data_start = PAGE_HEADER_SIZE + 16 * n
         if self.is_leaf:
-            pack = LEAF_ELEMENT.pack_into
-            for key, value, flags in zip(self.keys, self.values, self.flags):
-                klen, vlen = len(key), len(value)
-                pack(buf, elem, flags, off - elem, klen, vlen)
-                buf[off : off + klen] = key
-                off += klen
-                buf[off : off + vlen] = value
-                off += vlen
-                elem += 16
+            values = self.values
+            value_sizes = list(map(len, values))
+            item_sizes: Iterator[int] = map(add, key_sizes, value_sizes)
+            fields[0::4] = self.flags
+            fields[2::4] = key_sizes
+            fields[3::4] = value_sizes
+            data = b"".join(chain.from_iterable(zip(keys, values)))
         else:
-            pack = BRANCH_ELEMENT.pack_into
-            for key, child in zip(self.keys, self.pgids):
-                klen = len(key)
-                pack(buf, elem, off - elem, klen, child)
-                buf[off : off + klen] = key
-                off += klen
-                elem += 16
+            item_sizes = iter(key_sizes)
+            fields[1::4] = key_sizes
+            pgids = self.pgids[:n]
+            fields[2::4] = [p & 0xFFFFFFFF for p in pgids]
+            fields[3::4] = [p >> 32 for p in pgids]
+            data = b"".join(keys)
+        # Each element's data offset, relative to the element itself.
+        offsets = accumulate(item_sizes, initial=data_start)
+        positions = list(map(sub, offsets, range(PAGE_HEADER_SIZE, data_start, 16)))
+        fields[0 if not self.is_leaf else 1 :: 4] = positions
+        element_array(n).pack_into(buf, PAGE_HEADER_SIZE, *fields)
+        buf[data_start : data_start + len(data)] = data
         return buf

@@ -10,7 +10,6 @@ bbolt's recovered panics.
 from __future__ import annotations
 
 import mmap
-import struct
 from dataclasses import dataclass
 from operator import add
 
@@ -23,6 +22,7 @@ from .layout import (
     META_PAGE,
     PAGE_HEADER,
     PAGE_HEADER_SIZE,
+    element_array,
 )
 from .node import Node
 
@@ -80,17 +80,10 @@ def _elements_start(buf_len: int, offset: int, count: int, pgid: int) -> int:
     return start
 
 
-# One precompiled codec per element count: all of a page's element headers
-# are decoded in one call, and keys and values are cut out by C-level maps
-# rather than a Python loop per element.
-_ELEMENTS: dict[int, struct.Struct] = {}
-
-
 def _element_fields(buf: Data, start: int, count: int) -> tuple[int, ...]:
-    codec = _ELEMENTS.get(count)
-    if codec is None:
-        codec = _ELEMENTS[count] = struct.Struct(f"<{4 * count}I")
-    return codec.unpack_from(buf, start)
+    # All of a page's element headers in one call; keys and values are then
+    # cut out by C-level maps rather than a Python loop per element.
+    return element_array(count).unpack_from(buf, start)
 
 
 def _sliceable(buf: Data) -> bytes | mmap.mmap:
