@@ -200,7 +200,7 @@ class Bucket:
             # bbolt follows element 0 of a damaged, empty branch all the same.
             if index < max(len(branch.keys), 1) and index < len(branch.pgids):
                 top[1] = index + 1
-                node = self._node(branch.pgids[index])
+                node = self._node(branch.pgids[index], cache=False)
             else:
                 stack.pop()
 
@@ -261,14 +261,14 @@ class Bucket:
             return self._inline
         return self._node(self._root)
 
-    def _node(self, pgid: int) -> Node:
+    def _node(self, pgid: int, cache: bool = True) -> Node:
         """bbolt's ``pageNode``: a dirty node of this bucket, else the page."""
         if self._root == 0:
             raise CorruptionError(f"inline bucket {self.name.hex()} refers to page {pgid}")
         node = self._nodes.get(pgid) if self._nodes else None
         if node is not None:
             return node
-        return self._tx._page_node(pgid)
+        return self._tx._page_node(pgid, cache)
 
     def _find(self, key: bytes) -> tuple[Node, int]:
         """The leaf node where ``key`` is or would be, and its index there."""

@@ -12,7 +12,7 @@ from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed, TxNotWritable
 from .freelist import read_ids, rebuild
-from .layout import PGID_NO_FREELIST
+from .layout import PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta
 from .node import Node
 from .page import Data, PageHeader, check_page, decode, read_header
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 KVStringer = Callable[[bytes], str]
 
 # Decoded leaves kept per transaction; branches are few and always kept.
-_LEAF_CACHE_LIMIT = 256
+_LEAF_CACHE_LIMIT = 4096
 
 
 class Tx:
@@ -157,20 +157,35 @@ class Tx:
             )
         return read_header(self._data, offset)
 
-    def _page_node(self, pgid: int) -> Node:
-        """The decoded branch or leaf page ``pgid`` (cached for this tx)."""
-        node = self._branches.get(pgid) or self._leaves.get(pgid)
+    def _page_node(self, pgid: int, cache: bool = True) -> Node:
+        """The decoded branch or leaf page ``pgid``.
+
+        Branches are cached for the life of the transaction; leaves in a
+        bounded first-in-first-out cache, unless ``cache`` is false (a full
+        scan reads each leaf once and should not evict the others).
+        """
+        node = self._branches.get(pgid)
         if node is not None:
             return node
-        header = self.page_header(pgid)
+        node = self._leaves.get(pgid)
+        if node is not None:
+            return node
+        data, size = self._data, self._page_size
+        offset = pgid * size
+        if offset + size > len(data):
+            raise CorruptionError(
+                f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
+            )
+        header = PageHeader(*PAGE_HEADER.unpack_from(data, offset))
         check_page(header, pgid)
-        node = decode(self._data, pgid * self._page_size, header, pgid)
-        if node.is_leaf:
-            if len(self._leaves) >= _LEAF_CACHE_LIMIT:
-                self._leaves.clear()
-            self._leaves[pgid] = node
-        else:
+        node = decode(data, offset, header, pgid)
+        if not node.is_leaf:
             self._branches[pgid] = node
+        elif cache:
+            leaves = self._leaves
+            if len(leaves) >= _LEAF_CACHE_LIMIT:
+                del leaves[next(iter(leaves))]
+            leaves[pgid] = node
         return node
 
     def _max_leaf_visits(self) -> int:
