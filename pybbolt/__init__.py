@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from .bucket import Bucket
+from .compact import compact  # a light import: it loads .check only on damage
 from .cursor import Cursor
 from .db import DB, open
 from .errors import (
@@ -39,13 +40,6 @@ from .errors import (
     VersionMismatch,
 )
 from .tx import Tx
-
-
-def compact(dst: DB, src: DB, tx_max_size: int = 0) -> None:
-    """Copy ``src`` into ``dst`` as bbolt's ``Compact`` does (see :mod:`pybbolt.compact`)."""
-    from .compact import compact as run
-
-    run(dst, src, tx_max_size)
 
 __version__ = "0.1.0"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .bucket import Bucket
-from .check import BboltPanic
 from .db import DB
 from .tx import Tx
 
@@ -68,6 +67,8 @@ def _walk_bucket(
     root = bucket._root
     if root:
         if root in active:
+            from .check import BboltPanic  # only on damage: keeps `import pybbolt` light
+
             raise BboltPanic(
                 f"fatal error: stack overflow: bucket root page {root} contains itself",
                 raw=True, fatal=True, pgid=root,
@@ -79,6 +80,8 @@ def _walk_bucket(
         if value is None:
             child = bucket.bucket(key)
             if child is None:  # damage: bbolt reads the nil bucket's sequence
+                from .check import BboltPanic
+
                 raise BboltPanic(
                     "runtime error: invalid memory address or nil pointer dereference", raw=True
                 )

@@ -112,3 +112,24 @@ def test_regression_freelist_panic_names_the_header_id(tmp_path: Path, bbolt_cli
         assert _execute([command, str(path)]) == (2, expected + "\n")
         go = subprocess.run([str(bbolt_cli), command, str(path)], capture_output=True, text=True)
         assert (go.returncode, go.stderr.splitlines()[0]) == (2, expected)
+
+
+def test_regression_compact_twice_in_one_process(tmp_path: Path) -> None:
+    """pybbolt.compact as a lazy wrapper importing pybbolt.compact (the module)
+    on its first call: the import rebound the package attribute to the module,
+    so the second call raised "'module' object is not callable" (found by the
+    regressions above, which compact several damaged files in one process).
+    The function is imported again, and `import pybbolt` still leaves
+    pybbolt.check unloaded."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    src = FIXTURES / "nested.db"
+    for i in range(2):
+        with pybbolt.open(src, readonly=True) as s, pybbolt.open(tmp_path / f"{i}.db") as d:
+            pybbolt.compact(d, s)
+    code = "import sys, pybbolt; print('pybbolt.check' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == "False"
