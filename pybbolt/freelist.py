@@ -51,18 +51,31 @@ def read_ids(data: Data, pgid: int, page_size: int) -> list[int]:
     return ids
 
 
+# A meta whose high-water mark lies further than this beyond the end of the
+# file is damaged: rebuilding its freelist would list every id up to it.
+MAX_IDS_BEYOND_FILE = 1 << 22
+
+
 def rebuild(tx: Tx) -> list[int]:
     """Free ids of a file without a persisted freelist: the unreachable pages.
 
     Raises :class:`CorruptionError` with bbolt's ``freepages`` message when
     the walk meets a problem (bbolt panics there).
     """
-    from .check import reachable_pages
+    from .check import BboltPanic, reachable_pages
 
     seen, problem = reachable_pages(tx)
     if problem is not None:
         raise CorruptionError(f"freepages: failed to get all reachable pages ({problem})")
-    return [i for i in range(2, tx.meta.pgid) if i not in seen]
+    hwm = tx.meta.pgid
+    beyond = hwm - max(len(tx._data) // max(tx.page_size, 1), 2)
+    if beyond > MAX_IDS_BEYOND_FILE:
+        # bbolt would list every one of them, as long as memory lasts.
+        raise BboltPanic(
+            f"fatal error: runtime: out of memory (the high-water mark {hwm} lies "
+            f"{beyond} pages beyond the end of the file)", raw=True, fatal=True,
+        )
+    return [i for i in range(2, hwm) if i not in seen]
 
 
 class Freelist:

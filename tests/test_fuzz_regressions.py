@@ -133,3 +133,28 @@ def test_regression_compact_twice_in_one_process(tmp_path: Path) -> None:
     code = "import sys, pybbolt; print('pybbolt.check' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == "False"
+
+
+def test_regression_rebuilt_freelist_of_a_far_high_water_mark(tmp_path: Path) -> None:
+    """A file without a persisted freelist whose meta (checksum valid) claims a
+    high-water mark far beyond the end of the file: rebuilding the freelist
+    listed every id up to it (24 GB of RSS for `pages` before it got there;
+    bbolt would do the same).  Now it stops with a fatal error at once; a
+    mark only a little beyond the file still lists its ids, as bbolt does."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+    from .test_fuzz_cli import _limit_memory
+
+    path = _damaged(tmp_path, "churn_seed1_nofreelistsync.db",
+                    meta=(("pgid", 1 << 40, True, True),))
+    for command in ("pages", "check", "buckets"):
+        r = subprocess.run([sys.executable, "-m", "pybbolt.cli", command, str(path)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=60, preexec_fn=_limit_memory)
+        assert r.returncode == 2, (command, r.stderr)
+        assert r.stderr.startswith("fatal error: runtime: out of memory (the high-water mark "
+                                   f"{1 << 40} lies "), (command, r.stderr)
+    near = _damaged(tmp_path, "churn_seed1_nofreelistsync.db", meta=(("pgid", 200, True, True),))
+    with pybbolt.open(near, readonly=True) as db, db.view() as tx:
+        assert tx.free_ids()[-1] == 199
