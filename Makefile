@@ -63,5 +63,5 @@ fuzz: venv gotools
 	PYBBOLT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_hostile.py
 	@if $(PY) -c 'import atheris' 2>/dev/null; then \
 		mkdir -p build/fuzz-corpus && $(PY) fuzz/fuzz_read.py build/fuzz-corpus -max_total_time=$(FUZZ_SECONDS) \
-			-timeout=20 -rss_limit_mb=1024 -max_len=512 -len_control=0; \
+			-timeout=20 -rss_limit_mb=1024 -max_len=512 -len_control=0 -artifact_prefix=build/fuzz-; \
 	else echo "atheris is not installed: skipping fuzz/fuzz_read.py" >&2; fi
