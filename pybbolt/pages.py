@@ -239,13 +239,17 @@ def leaf_item(page: RawPage, index: int) -> LeafItem:
     if at + LEAF_ELEMENT.size > len(data):
         raise _outside(page, f"leaf element {index}")
     flags, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, at)
+    # In bbolt's order: slice the key, read it, then slice the value (an
+    # empty key or value reads nothing, wherever it points).
     _slice_end(pos + ksize)  # Key()
-    _slice_end(pos + ksize + vsize)  # Value()
     start = at + pos
-    end = start + ksize + vsize
-    if end > len(data):
-        raise _outside(page, f"the key/value of leaf element {index}")
     vstart = start + ksize
+    if ksize and vstart > len(data):
+        raise _outside(page, f"the key of leaf element {index}")
+    _slice_end(pos + ksize + vsize)  # Value()
+    end = vstart + vsize
+    if vsize and end > len(data):
+        raise _outside(page, f"the value of leaf element {index}")
     head = data[vstart : vstart + BUCKET_HEADER.size]
     return LeafItem(data[start:vstart], data[vstart:end], flags, head)
 

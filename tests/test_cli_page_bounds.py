@@ -54,3 +54,17 @@ def test_branch_key_past_max_alloc(tmp_path: Path) -> None:
         b'"user-000": <pgid=29>\nPrining page 20 failed: runtime error: slice bounds out of '
         b"range [::2147483704] with length 2147483647. Continuing...\n"
     )
+
+
+def test_key_read_before_value_sliced(tmp_path: Path) -> None:
+    # leaf page 3 holds 99 elements; with a count of 100 element 99's header
+    # is key bytes: its key lies past the page, its value would end past
+    # maxAllocSize.  bbolt reads the key first (a fault: it prints the 99
+    # good elements and crashes), so the value's bounds panic is never reached.
+    path = _damaged(tmp_path, (3 * 4096 + 10, "<H", 100))
+    status, out = _page(path, 3)
+    assert status == 0
+    lines = out.split(b"\n")
+    assert len(lines) == 6 + 99 + 2
+    assert lines[-2] == (b"Prining page 3 failed: page 3: the key of leaf element 99 lies "
+                         b"outside the page. Continuing...")
