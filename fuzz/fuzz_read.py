@@ -79,7 +79,11 @@ def _library(path: Path) -> None:
                         b.get(key)
                 c = b.cursor()
                 c.last(), c.prev(), c.seek(b"m"), c.next()
-            list(tx.check())
+            # bbolt's check streams one error per page below the high-water
+            # mark, which damage can put at 2^60: read a bounded prefix, as
+            # the CLI fuzzer reads a bounded prefix of the output.
+            for _ in zip(tx.check(), range(100_000)):
+                pass
             tx.stats()
             tx.inspect()
             tx.free_ids()
