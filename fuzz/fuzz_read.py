@@ -68,8 +68,10 @@ def _library(path: Path) -> None:
     try:
         with pybbolt.open(path, readonly=True, timeout=1) as db, db.view() as tx:
             todo = [tx.root]
-            while todo and len(todo) < 200:
+            visited = 0
+            while todo and visited < 200:  # damage can make a bucket contain itself
                 b = todo.pop()
+                visited += 1
                 for key, value in b.items():
                     if value is None:
                         child = b.bucket(key)
