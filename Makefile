@@ -23,7 +23,7 @@ test: venv gotools
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv
-	$(VENV)/bin/ruff check pybbolt cli tests
+	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz
 	$(VENV)/bin/mypy
 
 fixtures: gotools
