@@ -19,7 +19,7 @@ gotools:
 	elif [ "$${CI:-}" = true ]; then echo "Go is required in CI" >&2; exit 1; \
 	else echo "Go not found: the Go cross-tests will be skipped" >&2; fi
 
-test: venv gotools
+test: venv gotools lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: venv
