@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from itertools import chain
+from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from .cursor import Cursor, Item
 from .errors import (
@@ -27,21 +29,19 @@ from .layout import (
     BUCKET_LEAF_FLAG,
     DEFAULT_FILL_PERCENT,
     EMPTY_INLINE_BUCKET,
+    MAX_DEPTH,
     MAX_KEY_SIZE,
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import Node
+from .node import LeafRun, Node, run_items
 from .page import decode, read_header
+
+_KEYS_OF_RUN = itemgetter(1)
 
 if TYPE_CHECKING:
     from .stats import BucketStats
     from .tx import Tx
-
-# Deeper than any real tree (fanout >= 2 on 2^64 pages): a deeper descent
-# means the pages form a cycle.
-MAX_DEPTH = 64
-
 
 class Bucket:
     """A bucket of a transaction: its keys, values and nested buckets.
@@ -121,9 +121,8 @@ class Bucket:
     def get(self, key: bytes) -> bytes | None:
         """The value of ``key``, or None if absent or ``key`` names a bucket."""
         node, index = self._find(key)
-        if index < len(node.keys) and node.keys[index] == key:
-            if node.flags[index] & BUCKET_LEAF_FLAG:
-                return None
+        keys = node.keys
+        if index < len(keys) and keys[index] == key and not node.flags[index] & BUCKET_LEAF_FLAG:
             return node.values[index]
         return None
 
@@ -151,56 +150,52 @@ class Bucket:
     def items(self) -> Iterator[Item]:
         """All ``(key, value)`` pairs in key order; value None for a bucket.
 
-        Walks the leaves in order and yields from them whole (the same items
-        a cursor's first/next would give, without a cursor move per item).
+        Walks the leaves in order and chains their items (the same items a
+        cursor's first/next would give, without a Python step per item).
         """
-        for leaf in self._leaves():
-            if any(leaf.flags):
-                for key, value, flags in zip(leaf.keys, leaf.values, leaf.flags):
-                    yield key, None if flags & BUCKET_LEAF_FLAG else value
-            else:
-                yield from zip(leaf.keys, leaf.values)
+        return chain.from_iterable(map(run_items, self._leaf_runs()))
 
     def keys(self) -> Iterator[bytes]:
         """All keys (nested bucket names included) in key order."""
-        for leaf in self._leaves():
-            yield from leaf.keys
+        return chain.from_iterable(map(_KEYS_OF_RUN, self._leaf_runs()))
 
-    def _leaves(self) -> Iterator[Node]:
-        """The non-empty leaves of the bucket, left to right."""
+    def _leaf_runs(self) -> Iterator[LeafRun]:
+        """The items of the non-empty leaves of the bucket, left to right."""
         self._check_open()
-        tx = self._tx
-        limit = tx._max_leaf_visits()
-        visits = 0
-        # Each stack entry: a branch node and the index of its next child.
         root = self._root_node()
-        stack: list[list[Any]] = []
-        node: Node | None = root
-        while True:
-            if node is not None:
-                if node.is_leaf:
+        if root.is_leaf:
+            if root.keys:
+                yield root.flags, root.keys, root.values
+            return
+        limit = self._tx._max_leaf_visits()
+        visits = 0
+        dirty = self._nodes
+        # An inline bucket has no pages: _node refuses a child of its root.
+        walk_page: Callable[[int], Node | LeafRun]
+        walk_page = self._node if self._root == 0 else self._tx._walk_page
+        # One iterator over the children of each branch on the path.  bbolt
+        # follows element 0 of a damaged, empty branch all the same.
+        stack = [iter(root.pgids[: max(len(root.keys), 1)])]
+        while stack:
+            for pgid in stack[-1]:
+                page: Node | LeafRun | None = dirty.get(pgid) if dirty else None
+                if page is None:
+                    page = walk_page(pgid)
+                if isinstance(page, tuple) or page.is_leaf:
                     visits += 1
                     if visits > limit:
                         raise CorruptionError(
                             "the bucket has more leaves than the file has pages: "
                             "pages are shared or cyclic"
                         )
-                    if node.keys:
-                        yield node
-                else:
-                    if len(stack) >= MAX_DEPTH:
-                        raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
-                    stack.append([node, 0])
-                node = None
-                continue
-            if not stack:
-                return
-            top = stack[-1]
-            branch, index = top
-            # bbolt follows element 0 of a damaged, empty branch all the same.
-            if index < max(len(branch.keys), 1) and index < len(branch.pgids):
-                top[1] = index + 1
-                node = self._node(branch.pgids[index], cache=False)
+                    run = page if isinstance(page, tuple) else (page.flags, page.keys, page.values)
+                    if run[1]:
+                        yield run
+                    continue
+                if len(stack) >= MAX_DEPTH:
+                    raise CorruptionError(f"page {page.pgid}: the page tree is cyclic")
+                stack.append(iter(page.pgids[: max(len(page.keys), 1)]))
+                break
             else:
                 stack.pop()
 
@@ -259,7 +254,9 @@ class Bucket:
                 raise CorruptionError(
                     "runtime error: invalid memory address or nil pointer dereference")
             return self._inline
-        return self._node(self._root)
+        if self._nodes:
+            return self._node(self._root)
+        return self._tx._page_node(self._root)
 
     def _node(self, pgid: int, cache: bool = True) -> Node:
         """bbolt's ``pageNode``: a dirty node of this bucket, else the page."""
@@ -272,22 +269,29 @@ class Bucket:
 
     def _find(self, key: bytes) -> tuple[Node, int]:
         """The leaf node where ``key`` is or would be, and its index there."""
-        self._check_open()
-        node = self._root_node()
+        if self._tx.closed:
+            raise TxClosed()
+        node = self._root_materialised or self._root_node()
+        # The hot path of get: without dirty nodes, pages come straight from
+        # the tx, branches (always cached) without a call.
+        if self._nodes:
+            fetch, cached = self._node, self._nodes.get
+        else:
+            fetch, cached = self._tx._page_node, self._tx._branches.get
         depth = 0
         while not node.is_leaf:
             keys = node.keys
+            if not keys:
+                raise CorruptionError(f"page {node.pgid}: branch page has no elements")
             index = bisect_left(keys, key)
             if index == len(keys) or keys[index] != key:
-                index = index - 1 if index > 0 else 0
-            if index >= len(keys):
-                raise CorruptionError(f"page {node.pgid}: branch page has no elements")
+                index = index - 1 if index else 0
             depth += 1
             if depth > MAX_DEPTH:
                 raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
-            node = self._node(node.pgids[index])
+            pgid = node.pgids[index]
+            node = cached(pgid) or fetch(pgid)
         return node, bisect_left(node.keys, key)
-
 
     # -- writing -------------------------------------------------------------
 
@@ -429,10 +433,9 @@ class Bucket:
         if node is not None:
             return node
         if self._root == 0 and self._inline is not None:
-            source = self._inline
+            node = self._inline.copy()
         else:
-            source = self._tx._page_node(pgid)
-        node = source.copy()
+            node = self._tx._adopt_node(pgid)
         node.pgid = pgid
         node.materialised = True
         node.parent = parent

@@ -10,12 +10,13 @@ a leaf moves on to the next leaf.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from .errors import CorruptionError, IncompatibleValue
-from .layout import BUCKET_LEAF_FLAG
-from .node import Node
+from .layout import BUCKET_LEAF_FLAG, MAX_DEPTH
+from .node import Node, run_items
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -107,11 +108,17 @@ class Cursor:
         bucket._leaf_for_write(self).delete(node.keys[index])
 
     def __iter__(self) -> Iterator[Item]:
-        """Iterate from the first item to the last."""
-        item = self.first()
-        while item is not None:
-            yield item
-            item = self.next()
+        """Iterate from the first item to the last.
+
+        Items come a leaf at a time straight from the pages, so the cursor
+        does not move while they do; when the iteration ends it is left on
+        the last item, as after :meth:`last`.
+        """
+        return chain.from_iterable(self._leaf_runs())
+
+    def _leaf_runs(self) -> Iterator[Iterable[Item]]:
+        yield from map(run_items, self._bucket._leaf_runs())
+        self.last()
 
     # -- internals ---------------------------------------------------------
 
@@ -131,11 +138,9 @@ class Cursor:
         node, index = self._nodes[-1], self._indexes[-1]
         if not 0 <= index < len(node.pgids):
             raise CorruptionError(f"page {node.pgid}: branch page has no elements")
-        pgid = node.pgids[index]
-        if node.pgid and any(n.pgid == pgid for n in self._nodes):
-            stack = " ".join(str(n.pgid) for n in self._nodes)
-            raise CorruptionError(f"page {pgid}: cycle in the page tree (stack: [{stack}])")
-        return self._bucket._node(pgid)
+        if len(self._nodes) >= MAX_DEPTH:
+            raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
+        return self._bucket._node(node.pgids[index])
 
     def _count_leaf(self) -> None:
         # A damaged file can make branches share children, so a walk could
@@ -190,20 +195,24 @@ class Cursor:
         return True
 
     def _search(self, key: bytes) -> None:
-        node = self._bucket._root_node()
-        while True:
+        bucket = self._bucket
+        node = bucket._root_node()
+        nodes, indexes = self._nodes, self._indexes
+        fetch = bucket._node
+        while not node.is_leaf:
             keys = node.keys
-            if node.is_leaf:
-                self._push(node, bisect_left(keys, key))
-                return
             if not keys:
                 # bbolt's binary search indexes an empty slice here and panics.
                 raise CorruptionError(f"page {node.pgid}: branch page has no elements")
             index = bisect_left(keys, key)
             if index == len(keys) or keys[index] != key:
-                index = max(index - 1, 0)
-            self._push(node, index)
-            node = self._child()
+                index = index - 1 if index else 0
+            nodes.append(node)
+            indexes.append(index)
+            if len(nodes) >= MAX_DEPTH:
+                raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
+            node = fetch(node.pgids[index])
+        self._push(node, bisect_left(node.keys, key))
 
     def _item(self) -> Item | None:
         node, index = self._nodes[-1], self._indexes[-1]

@@ -88,3 +88,8 @@ def element_array(count: int) -> struct.Struct:
     if codec is None:
         codec = _ELEMENT_ARRAYS[count] = struct.Struct(f"<{4 * count}I")
     return codec
+
+
+# Deeper than any real tree (fanout >= 2 on 2^64 pages): a deeper descent
+# means the pages form a cycle.
+MAX_DEPTH = 64

@@ -9,8 +9,8 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
-from itertools import accumulate, chain
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, repeat
 from operator import add, sub
 
 from .errors import Error
@@ -25,6 +25,21 @@ from .layout import (
     PAGE_HEADER_SIZE,
     element_array,
 )
+
+# A leaf's flags, keys and values, parallel: a node's lists, or the tuples
+# cut straight out of a page by a walk that needs no node.
+LeafRun = tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]
+
+
+def run_items(run: LeafRun) -> Iterable[tuple[bytes, bytes | None]]:
+    """A leaf's ``(key, value)`` pairs; None as the value of a bucket."""
+    flags, keys, values = run
+    if any(flags):
+        return [
+            (key, None if flag & BUCKET_LEAF_FLAG else value)
+            for key, value, flag in zip(keys, values, flags)
+        ]
+    return zip(keys, values)
 
 
 class Node:
@@ -76,6 +91,12 @@ class Node:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def items(self, start: int = 0) -> Iterable[tuple[bytes, bytes | None]]:
+        """The leaf's ``(key, value)`` pairs from ``start``; None for a bucket."""
+        if start:
+            return run_items((self.flags[start:], self.keys[start:], self.values[start:]))
+        return run_items((self.flags, self.keys, self.values))
 
     def is_bucket(self, index: int) -> bool:
         """Whether leaf item ``index`` is a nested bucket."""
@@ -195,13 +216,18 @@ class Node:
     def _cuts(self, page_size: int, fill_percent: float) -> list[int]:
         """Indexes where bbolt's successive ``splitTwo`` calls cut the items."""
         keys, n = self.keys, len(self.keys)
+        if n <= MIN_KEYS_PER_PAGE * 2:
+            return []
         if self.is_leaf:
-            sizes = [16 + len(k) + len(v) for k, v in zip(keys, self.values)]
+            sizes = list(map(add, map(len, keys), map(len, self.values)))
         else:
-            sizes = [16 + len(k) for k in keys]
+            sizes = list(map(len, keys))
+        remaining = PAGE_HEADER_SIZE + 16 * n + sum(sizes)  # size of a node of items[start:]
+        if remaining < page_size:
+            return []  # the common case: the node fits
+        sizes = list(map(add, sizes, repeat(16, n)))
         fill = min(max(fill_percent, MIN_FILL_PERCENT), MAX_FILL_PERCENT)
         threshold = int(page_size * fill)
-        remaining = PAGE_HEADER_SIZE + sum(sizes)  # size of a node of items[start:]
         cuts: list[int] = []
         start = 0
         # splitTwo leaves a node alone with <= 4 items or under a page.
@@ -241,7 +267,10 @@ class Node:
             fields[0::4] = self.flags
             fields[2::4] = key_sizes
             fields[3::4] = value_sizes
-            data = b"".join(chain.from_iterable(zip(keys, values)))
+            interleaved: list[bytes] = [b""] * (2 * n)
+            interleaved[0::2] = keys
+            interleaved[1::2] = values
+            data = b"".join(interleaved)
         else:
             item_sizes = iter(key_sizes)
             fields[1::4] = key_sizes

@@ -10,6 +10,7 @@ bbolt's recovered panics.
 from __future__ import annotations
 
 import mmap
+import struct
 from dataclasses import dataclass
 from operator import add
 
@@ -24,7 +25,7 @@ from .layout import (
     PAGE_HEADER_SIZE,
     element_array,
 )
-from .node import Node
+from .node import LeafRun, Node
 
 # Anything pages are read from: the file mapping, or an inline bucket value.
 Data = bytes | bytearray | memoryview | mmap.mmap
@@ -73,6 +74,20 @@ def decode(buf: Data, offset: int, header: PageHeader, pgid: int) -> Node:
     raise CorruptionError(f"invalid page type: {pgid}: {header.flags:x}")
 
 
+def decode_page(buf: Data, offset: int, pgid: int) -> Node:
+    """Check (as :func:`check_page`) and decode page ``pgid`` at ``offset``.
+
+    The read path's entry point: the header's fields are checked as plain
+    integers, without building a :class:`PageHeader`.
+    """
+    ident, flags, count, overflow = PAGE_HEADER.unpack_from(buf, offset)
+    if flags == LEAF_PAGE and ident == pgid:
+        return decode_leaf(buf, offset, count, pgid)
+    header = PageHeader(ident, flags, count, overflow)
+    check_page(header, pgid)
+    return decode(buf, offset, header, pgid)
+
+
 def _elements_start(buf_len: int, offset: int, count: int, pgid: int) -> int:
     start = offset + PAGE_HEADER_SIZE
     if start + 16 * count > buf_len:
@@ -93,10 +108,21 @@ def _sliceable(buf: Data) -> bytes | mmap.mmap:
 
 def decode_leaf(buf: Data, offset: int, count: int, pgid: int) -> Node:
     """Decode ``count`` leaf elements, their keys and values."""
+    flags, keys, values = leaf_run(buf, offset, count, pgid)
+    return Node(True, list(keys), list(values), list(flags), [], pgid)
+
+
+def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
+    """The flags, keys and values of ``count`` leaf elements, as sequences."""
     data = _sliceable(buf)
     size = len(data)
     start = _elements_start(size, offset, count, pgid)
-    fields = _element_fields(data, start, count)
+    fields = element_array(count).unpack_from(data, start)
+    codec = _LAYOUT_CODECS.get(fields) or _layout_codec(fields, count)
+    if codec is not None and start + codec.size <= size:
+        # One C call cuts every key and value (see _layout_codec).
+        items = codec.unpack_from(data, start)
+        return fields[0::4], items[0::2], items[1::2]
     bases = range(start, start + 16 * count, 16)
     key_starts = list(map(add, bases, fields[1::4]))
     key_ends = list(map(add, key_starts, fields[2::4]))
@@ -107,7 +133,41 @@ def decode_leaf(buf: Data, offset: int, count: int, pgid: int) -> Node:
     get = data.__getitem__
     keys = list(map(get, map(slice, key_starts, key_ends)))
     values = list(map(get, map(slice, key_ends, value_ends)))
-    return Node(True, keys, values, list(fields[0::4]), [], pgid)
+    return fields[0::4], keys, values
+
+
+# Leaf layouts seen so far -> the Struct that cuts all their keys and values
+# (None: not contiguous).  Pages of one bucket mostly share a few layouts;
+# the bound keeps a file of all-different pages from filling memory.
+_LAYOUT_CODECS: dict[tuple[int, ...], struct.Struct | None] = {}
+_LAYOUT_CODECS_LIMIT = 4096
+
+
+def _layout_codec(fields: tuple[int, ...], count: int) -> struct.Struct | None:
+    """A Struct that unpacks a leaf's keys and values from its element array.
+
+    bbolt writes each key right after the previous value, the first right
+    after the element headers, so a page's data is a run of ``ks`` and
+    ``vs`` byte strings that one format string describes.  Layouts whose
+    data is not one contiguous run (never written by bbolt) get None.
+    """
+    if fields in _LAYOUT_CODECS:
+        return _LAYOUT_CODECS[fields]
+    if not count:
+        return None
+    head = 16 * count
+    key_sizes, value_sizes = fields[2::4], fields[3::4]
+    key_starts = list(map(add, range(0, head, 16), fields[1::4]))
+    ends = list(map(add, map(add, key_starts, key_sizes), value_sizes))
+    if key_starts[0] < head or key_starts[1:] != ends[:-1]:
+        codec = None
+    else:
+        pad = key_starts[0]
+        layout = "".join(map("{}s{}s".format, key_sizes, value_sizes))
+        codec = struct.Struct(f"<{pad}x{layout}")
+    if len(_LAYOUT_CODECS) < _LAYOUT_CODECS_LIMIT:
+        _LAYOUT_CODECS[fields] = codec
+    return codec
 
 
 def decode_branch(buf: Data, offset: int, count: int, pgid: int) -> Node:

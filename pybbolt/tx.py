@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from types import TracebackType
@@ -12,10 +13,10 @@ from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed, TxNotWritable
 from .freelist import read_ids, rebuild
-from .layout import PAGE_HEADER, PGID_NO_FREELIST
+from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta
-from .node import Node
-from .page import Data, PageHeader, check_page, decode, read_header
+from .node import LeafRun, Node
+from .page import Data, PageHeader, decode_page, leaf_run, read_header
 
 if TYPE_CHECKING:
     from .check import CheckError
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
 
 KVStringer = Callable[[bytes], str]
 
-# Decoded leaves kept per transaction; branches are few and always kept.
-_LEAF_CACHE_LIMIT = 4096
+# Decoded leaves kept per transaction, in page bytes (branches are few and
+# always kept): enough for every leaf of a file of this size.
+_LEAF_CACHE_BYTES = 64 << 20
 
 
 class Tx:
@@ -48,7 +50,8 @@ class Tx:
         self._data: Data = db._data
         self._page_size = db.page_size
         self._branches: dict[int, Node] = {}
-        self._leaves: dict[int, Node] = {}
+        self._leaves: OrderedDict[int, Node] = OrderedDict()
+        self._leaf_cache_limit = max(_LEAF_CACHE_BYTES // max(self._page_size, 1), 64)
         self._root = Bucket(self, meta.root, meta.sequence, None, b"")
         # Write state: pages written by the commit, and the high-water mark.
         self._dirty: dict[int, bytearray] = {}
@@ -176,17 +179,47 @@ class Tx:
             raise CorruptionError(
                 f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
             )
-        header = PageHeader(*PAGE_HEADER.unpack_from(data, offset))
-        check_page(header, pgid)
-        node = decode(data, offset, header, pgid)
+        node = decode_page(data, offset, pgid)
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache:
             leaves = self._leaves
-            if len(leaves) >= _LEAF_CACHE_LIMIT:
-                del leaves[next(iter(leaves))]
+            if len(leaves) >= self._leaf_cache_limit:
+                leaves.popitem(last=False)  # first in, first out
             leaves[pgid] = node
         return node
+
+    def _adopt_node(self, pgid: int) -> Node:
+        """A node of page ``pgid`` that the caller may change (and keep).
+
+        A decoded leaf leaves the cache and is handed over as it is (its
+        bucket's dirty node stands in for the page from now on); branches,
+        which stay cached, and leaves read anew are copies or fresh decodes.
+        """
+        node = self._leaves.pop(pgid, None)
+        if node is None:
+            node = self._page_node(pgid, False)
+            if not node.is_leaf:
+                node = node.copy()
+        return node
+
+    def _walk_page(self, pgid: int) -> Node | LeafRun:
+        """Page ``pgid`` for a walk that visits each leaf once.
+
+        A cached node if there is one, a branch node (then cached), else the
+        leaf's run cut straight from the page: no node, no cache eviction.
+        """
+        node = self._branches.get(pgid)
+        if node is None:
+            node = self._leaves.get(pgid)
+        if node is not None:
+            return node
+        data, offset = self._data, pgid * self._page_size
+        if offset + self._page_size <= len(data):
+            ident, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
+            if flags == LEAF_PAGE and ident == pgid:
+                return leaf_run(data, offset, count, pgid)
+        return self._page_node(pgid, False)
 
     def _max_leaf_visits(self) -> int:
         return len(self._data) // max(self._page_size, 1) + 1  # a damaged meta's size 0
@@ -207,8 +240,7 @@ class Tx:
 
     def _free_page(self, pgid: int) -> None:
         """Make page ``pgid`` (with its overflow) pending in this transaction."""
-        header = self.page_header(pgid)
-        self._db._freelist.free(self.meta.txid, pgid, header.overflow)
+        self._db._freelist.free(self.meta.txid, pgid, self.page_header(pgid).overflow)
 
     def commit(self) -> None:
         """Write the changes to the file (FORMAT.md 10.2); durable on return."""
