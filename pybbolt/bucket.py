@@ -297,19 +297,31 @@ class Bucket:
 
     def put(self, key: bytes, value: bytes) -> None:
         """Set ``key`` to ``value``, replacing any previous value."""
-        self._check_writable()
+        tx = self._tx
+        if tx.closed:
+            raise TxClosed()
+        if not tx.writable:
+            raise TxNotWritable()
         if not key:
             raise KeyRequired()
         if len(key) > MAX_KEY_SIZE:
             raise KeyTooLarge()
         if len(value) > MAX_VALUE_SIZE:
             raise ValueTooLarge()
-        key, value = bytes(key), bytes(value)
+        if type(key) is not bytes:
+            key = bytes(key)
+        if type(value) is not bytes:
+            value = bytes(value)
         c = Cursor(self)
-        found = c._seek_raw(key)
-        if found is not None and found[0] == key and found[2] & BUCKET_LEAF_FLAG:
+        c._search(key)
+        found, index = c._nodes[-1], c._indexes[-1]
+        keys = found.keys
+        if index < len(keys) and keys[index] == key and found.flags[index] & BUCKET_LEAF_FLAG:
             raise IncompatibleValue()
-        self._leaf_for_write(c).put(key, key, value, 0, 0)
+        leaf = found if found.materialised else self._leaf_for_write(c)
+        if leaf is not found:  # a copy: search it again
+            index = bisect_left(leaf.keys, key)
+        leaf.put_at(index, key, value, 0)
 
     def delete(self, key: bytes) -> None:
         """Remove ``key``; nothing happens if it is absent."""

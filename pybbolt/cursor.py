@@ -198,7 +198,9 @@ class Cursor:
         bucket = self._bucket
         node = bucket._root_node()
         nodes, indexes = self._nodes, self._indexes
-        fetch = bucket._node
+        # bbolt's pageNode without a call per level: a dirty node, else the page.
+        dirty = bucket._nodes.get
+        fetch = bucket._node if bucket._root == 0 else bucket._tx._page_node
         while not node.is_leaf:
             keys = node.keys
             if not keys:
@@ -211,8 +213,12 @@ class Cursor:
             indexes.append(index)
             if len(nodes) >= MAX_DEPTH:
                 raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
-            node = fetch(node.pgids[index])
-        self._push(node, bisect_left(node.keys, key))
+            pgid = node.pgids[index]
+            child = dirty(pgid)
+            node = child if child is not None else fetch(pgid)
+        # One leaf: no need to count visits as the walks do.
+        nodes.append(node)
+        indexes.append(bisect_left(node.keys, key))
 
     def _item(self) -> Item | None:
         node, index = self._nodes[-1], self._indexes[-1]
