@@ -56,6 +56,7 @@ class Bucket:
         "_nodes",
         "_root",
         "_root_materialised",
+        "_route",
         "_tx",
         "fill_percent",
         "name",
@@ -71,6 +72,10 @@ class Bucket:
         self._buckets: dict[bytes, Bucket] = {}
         self._nodes: dict[int, Node] = {}
         self._root_materialised: Node | None = None
+        # The dirty leaf of the last put and the key range routed to it:
+        # branches do not change before the commit, so the next put of a key
+        # in the range goes there without a search (sequential loads).
+        self._route: tuple[Node, bytes | None, bytes | None] | None = None
         self.fill_percent = DEFAULT_FILL_PERCENT
 
     @classmethod
@@ -312,6 +317,19 @@ class Bucket:
             key = bytes(key)
         if type(value) is not bytes:
             value = bytes(value)
+        route = self._route
+        if (
+            route is not None
+            and (route[1] is None or key >= route[1])
+            and (route[2] is None or key < route[2])
+        ):
+            leaf = route[0]
+            keys = leaf.keys
+            index = bisect_left(keys, key)
+            if index < len(keys) and keys[index] == key and leaf.flags[index] & BUCKET_LEAF_FLAG:
+                raise IncompatibleValue()
+            leaf.put_at(index, key, value, 0)
+            return
         c = Cursor(self)
         c._search(key)
         found, index = c._nodes[-1], c._indexes[-1]
@@ -322,6 +340,8 @@ class Bucket:
         if leaf is not found:  # a copy: search it again
             index = bisect_left(leaf.keys, key)
         leaf.put_at(index, key, value, 0)
+        self._route = (leaf, *_key_range(c._nodes, c._indexes))
+
 
     def delete(self, key: bytes) -> None:
         """Remove ``key``; nothing happens if it is absent."""
@@ -628,3 +648,21 @@ class Bucket:
         if n.parent is not None and n.parent.pgid == 0:
             n.children = []
             self._spill_node(n.parent)
+
+
+def _key_range(nodes: list[Node], indexes: list[int]) -> tuple[bytes | None, bytes | None]:
+    """The keys a search routes along this path: ``low <= key < high`` (None: open).
+
+    At each branch the search takes the last separator <= key (the first
+    child for a key below them all), so the child at ``i`` gets the keys
+    from separator ``i`` (unbounded for ``i == 0``) up to separator ``i + 1``.
+    """
+    low: bytes | None = None
+    high: bytes | None = None
+    for node, i in zip(nodes[:-1], indexes):
+        keys = node.keys
+        if i > 0 and (low is None or keys[i] > low):
+            low = keys[i]
+        if i + 1 < len(keys) and (high is None or keys[i + 1] < high):
+            high = keys[i + 1]
+    return low, high

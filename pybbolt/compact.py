@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from .bucket import Bucket
 from .db import DB
-from .tx import Tx
-
-# (path of parent bucket names, key, value or None for a bucket, sequence)
-_Item = tuple[list[bytes], bytes, bytes | None, int]
 
 
 def compact(dst: DB, src: DB, tx_max_size: int = 0) -> None:
@@ -20,71 +14,82 @@ def compact(dst: DB, src: DB, tx_max_size: int = 0) -> None:
     values written in the current transaction would exceed ``tx_max_size``
     bytes (0: one transaction).  The last transaction is always committed.
     """
-    size = 0
-    tx = dst.begin(writable=True)
+    copier = _Copier(dst, tx_max_size)
     try:
         with src.view() as source:
-            for path, key, value, sequence in _walk(source):
-                item_size = len(key) + (len(value) if value is not None else 0)
-                if tx_max_size and size + item_size > tx_max_size:
-                    tx.commit()
-                    tx = dst.begin(writable=True)
-                    size = 0
-                size += item_size
-                _copy(tx, path, key, value, sequence)
-        tx.commit()
+            active = frozenset([source.meta.root])
+            for name, bucket in source.buckets():
+                copier.copy_bucket(bucket, [], name, active)
+        copier.tx.commit()
     finally:
-        if not tx.closed:
-            tx.rollback()
+        if not copier.tx.closed:
+            copier.tx.rollback()
 
 
-def _copy(tx: Tx, path: list[bytes], key: bytes, value: bytes | None, sequence: int) -> None:
-    if not path:
-        tx.create_bucket(key).set_sequence(sequence)
-        return
-    parent = tx.bucket(path[0])
-    for name in path[1:]:
+class _Copier:
+    """Writes the source's items into ``dst``, a transaction at a time."""
+
+    def __init__(self, dst: DB, tx_max_size: int) -> None:
+        self.dst = dst
+        self.tx_max_size = tx_max_size
+        self.tx = dst.begin(writable=True)
+        self.size = 0
+
+    def make_room(self, item_size: int) -> bool:
+        """Count an item; True if that committed and began a new transaction."""
+        size = self.size + item_size
+        if self.tx_max_size and size > self.tx_max_size:
+            self.tx.commit()
+            self.tx = self.dst.begin(writable=True)
+            self.size = item_size
+            return True
+        self.size = size
+        return False
+
+    def bucket(self, path: list[bytes]) -> Bucket:
+        """The destination bucket at ``path`` in the current transaction."""
+        parent = self.tx.bucket(path[0])
+        for name in path[1:]:
+            assert parent is not None
+            parent = parent.bucket(name)
         assert parent is not None
-        parent = parent.bucket(name)
-    assert parent is not None
-    parent.fill_percent = 1.0
-    if value is None:
-        parent.create_bucket(key).set_sequence(sequence)
-    else:
-        parent.put(key, value)
+        parent.fill_percent = 1.0
+        return parent
 
-
-def _walk(tx: Tx) -> Iterator[_Item]:
-    for name, bucket in tx.buckets():
-        yield from _walk_bucket(bucket, [], name, frozenset([tx.meta.root]))
-
-
-def _walk_bucket(
-    bucket: Bucket, path: list[bytes], name: bytes, active: frozenset[int]
-) -> Iterator[_Item]:
-    # A bucket whose root page is already open above it nests forever: bbolt
-    # recurses until its stack overflows (writing ever more to the output).
-    root = bucket._root
-    if root:
-        if root in active:
-            from .check import BboltPanic  # only on damage: keeps `import pybbolt` light
-
-            raise BboltPanic(
-                f"fatal error: stack overflow: bucket root page {root} contains itself",
-                raw=True, fatal=True, pgid=root,
-            )
-        active = active | {root}
-    yield path, name, None, bucket.sequence
-    inner = [*path, name]
-    for key, value in bucket.items():
-        if value is None:
-            child = bucket.bucket(key)
-            if child is None:  # damage: bbolt reads the nil bucket's sequence
-                from .check import BboltPanic
+    def copy_bucket(
+        self, bucket: Bucket, path: list[bytes], name: bytes, active: frozenset[int]
+    ) -> None:
+        """Create bucket ``name`` under ``path`` and copy ``bucket`` into it."""
+        # A bucket whose root page is already open above it nests forever: bbolt
+        # recurses until its stack overflows (writing ever more to the output).
+        root = bucket._root
+        if root:
+            if root in active:
+                from .check import BboltPanic  # only on damage: keeps `import pybbolt` light
 
                 raise BboltPanic(
-                    "runtime error: invalid memory address or nil pointer dereference", raw=True
+                    f"fatal error: stack overflow: bucket root page {root} contains itself",
+                    raw=True, fatal=True, pgid=root,
                 )
-            yield from _walk_bucket(child, inner, key, active)
-        else:
-            yield inner, key, value, bucket.sequence
+            active = active | {root}
+        self.make_room(len(name))
+        parent = self.bucket(path) if path else self.tx
+        parent.create_bucket(name).set_sequence(bucket.sequence)
+        inner = [*path, name]
+        target = self.bucket(inner)
+        for key, value in bucket.items():
+            if value is None:
+                child = bucket.bucket(key)
+                if child is None:  # damage: bbolt reads the nil bucket's sequence
+                    from .check import BboltPanic
+
+                    raise BboltPanic(
+                        "runtime error: invalid memory address or nil pointer dereference",
+                        raw=True,
+                    )
+                self.copy_bucket(child, inner, key, active)
+                target = self.bucket(inner)
+            else:
+                if self.make_room(len(key) + len(value)):
+                    target = self.bucket(inner)
+                target.put(key, value)
