@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -28,7 +29,12 @@ KVStringer = Callable[[bytes], str]
 
 # Decoded leaves kept per transaction, in page bytes (branches are few and
 # always kept): enough for every leaf of a file of this size.
-_LEAF_CACHE_BYTES = 64 << 20
+_LEAF_CACHE_BYTES = 32 << 20
+# Pages read through the mapping before the transaction drops the mapping's
+# resident pages: a walk over a big file then keeps a bounded RSS (the
+# kernel's page cache still holds the file; only our page tables let go).
+_RESIDENT_BYTES = 32 << 20
+_MADV_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)
 
 
 class Tx:
@@ -52,6 +58,8 @@ class Tx:
         self._branches: dict[int, Node] = {}
         self._leaves: OrderedDict[int, Node] = OrderedDict()
         self._leaf_cache_limit = max(_LEAF_CACHE_BYTES // max(self._page_size, 1), 64)
+        self._reads_left = self._resident_pages = max(
+            _RESIDENT_BYTES // max(self._page_size, 1), 64)
         self._root = Bucket(self, meta.root, meta.sequence, None, b"")
         # Write state: pages written by the commit, and the high-water mark.
         self._dirty: dict[int, bytearray] = {}
@@ -180,6 +188,9 @@ class Tx:
                 f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
             )
         node = decode_page(data, offset, pgid)
+        self._reads_left -= 1
+        if self._reads_left <= 0:
+            self._release_mapping()
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache:
@@ -216,10 +227,20 @@ class Tx:
             return node
         data, offset = self._data, pgid * self._page_size
         if offset + self._page_size <= len(data):
-            ident, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
+            ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
             if flags == LEAF_PAGE and ident == pgid:
+                self._reads_left -= 1 + overflow
+                if self._reads_left <= 0:
+                    self._release_mapping()
                 return leaf_run(data, offset, count, pgid)
         return self._page_node(pgid, False)
+
+    def _release_mapping(self) -> None:
+        """Drop the mapping's resident pages (they fault back in when read)."""
+        self._reads_left = self._resident_pages
+        data = self._data
+        if isinstance(data, mmap.mmap) and _MADV_DONTNEED is not None and not data.closed:
+            data.madvise(_MADV_DONTNEED)
 
     def _max_leaf_visits(self) -> int:
         return len(self._data) // max(self._page_size, 1) + 1  # a damaged meta's size 0
