@@ -16,6 +16,7 @@ from operator import add
 
 from .errors import CorruptionError
 from .layout import (
+    _ELEMENT_ARRAYS,
     BRANCH_ELEMENT,
     BRANCH_PAGE,
     FREELIST_PAGE,
@@ -110,6 +111,29 @@ def decode_leaf(buf: Data, offset: int, count: int, pgid: int) -> Node:
     """Decode ``count`` leaf elements, their keys and values."""
     flags, keys, values = leaf_run(buf, offset, count, pgid)
     return Node(True, list(keys), list(values), list(flags), [], pgid)
+
+
+def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+    """The run of leaf page ``pgid`` at ``offset`` if it is one (else None).
+
+    The scans' fast path: the header checked and the items cut in one call
+    for a page of a common layout; anything else takes the general path.
+    """
+    if offset + PAGE_HEADER_SIZE > len(data):
+        return None
+    ident, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
+    if flags != LEAF_PAGE or ident != pgid:
+        return None
+    start = offset + PAGE_HEADER_SIZE
+    codecs = _ELEMENT_ARRAYS.get(count)
+    if codecs is None or start + 16 * count > len(data):
+        return leaf_run(data, offset, count, pgid)
+    fields = codecs.unpack_from(data, start)
+    codec = _LAYOUT_CODECS.get(fields)
+    if codec is None or start + codec.size > len(data):
+        return leaf_run(data, offset, count, pgid)
+    items = codec.unpack_from(data, start)
+    return fields[0::4], items[0::2], items[1::2]
 
 
 def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:

@@ -14,10 +14,10 @@ from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed, TxNotWritable
 from .freelist import read_ids, rebuild
-from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
+from .layout import PGID_NO_FREELIST
 from .meta import Meta
 from .node import LeafRun, Node
-from .page import Data, PageHeader, decode_page, leaf_run, read_header
+from .page import Data, PageHeader, decode_page, leaf_page_run, read_header
 
 if TYPE_CHECKING:
     from .check import CheckError
@@ -226,13 +226,13 @@ class Tx:
         if node is not None:
             return node
         data, offset = self._data, pgid * self._page_size
-        if offset + self._page_size <= len(data):
-            ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
-            if flags == LEAF_PAGE and ident == pgid:
-                self._reads_left -= 1 + overflow
+        if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
+            run = leaf_page_run(data, offset, pgid)
+            if run is not None:
+                self._reads_left -= 1
                 if self._reads_left <= 0:
                     self._release_mapping()
-                return leaf_run(data, offset, count, pgid)
+                return run
         return self._page_node(pgid, False)
 
     def _release_mapping(self) -> None:
