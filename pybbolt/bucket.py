@@ -38,6 +38,7 @@ from .node import LeafRun, Node, run_items
 from .page import decode, read_header
 
 _KEYS_OF_RUN = itemgetter(1)
+_NOTHING: dict[int, Node] = {}
 
 if TYPE_CHECKING:
     from .stats import BucketStats
@@ -274,15 +275,17 @@ class Bucket:
 
     def _find(self, key: bytes) -> tuple[Node, int]:
         """The leaf node where ``key`` is or would be, and its index there."""
-        if self._tx.closed:
+        tx = self._tx
+        if tx.closed:
             raise TxClosed()
-        node = self._root_materialised or self._root_node()
-        # The hot path of get: without dirty nodes, pages come straight from
-        # the tx, branches (always cached) without a call.
+        # The hot path of get: without dirty nodes, cached pages come from the
+        # tx's dicts without a call (an empty node, falsy, takes the call).
         if self._nodes:
-            fetch, cached = self._node, self._nodes.get
+            first = second = _NOTHING.get
+            fetch = self._node
         else:
-            fetch, cached = self._tx._page_node, self._tx._branches.get
+            first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
+        node = self._root_materialised or first(self._root) or self._root_node()
         depth = 0
         while not node.is_leaf:
             keys = node.keys
@@ -295,7 +298,7 @@ class Bucket:
             if depth > MAX_DEPTH:
                 raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
             pgid = node.pgids[index]
-            node = cached(pgid) or fetch(pgid)
+            node = first(pgid) or second(pgid) or fetch(pgid)
         return node, bisect_left(node.keys, key)
 
     # -- writing -------------------------------------------------------------
