@@ -635,11 +635,15 @@ class Bucket:
             i += 1
         n.children = []
         page_size = tx._page_size
-        for node in n.split(page_size, self.fill_percent):
+        size = n.size()
+        # bbolt splits only a node of a page or more (splitTwo's sizeLessThan).
+        nodes = [n] if size < page_size else n.split(page_size, self.fill_percent)
+        for node in nodes:
             if node.pgid > 0:
                 tx._free_page(node.pgid)
                 node.pgid = 0
-            size = node.size()
+            if node is not n or len(nodes) > 1:
+                size = node.size()
             count = (size + page_size - 1) // page_size
             node.pgid = tx._allocate(count)
             tx._dirty[node.pgid] = node.encode(node.pgid, count * page_size, count - 1)
