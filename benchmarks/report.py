@@ -159,6 +159,11 @@ def fmt_ratio(value: float | None, lower: bool) -> str:
     return f"> {shown}" if lower else shown
 
 
+# The README's performance section lies between these lines (make bench rewrites it).
+README_START = "<!-- bench:start: written by `make bench` -->"
+README_END = "<!-- bench:end -->"
+
+
 def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
@@ -186,7 +191,51 @@ def render(results: dict[str, Any]) -> str:
             if results.get("identical") else "."
         ),
         "",
-        "## Library operations",
+    ]
+    table, per_get = _library_table(results)
+    lines += table
+    lines += [
+        "",
+        "¹ one repetition only: it took longer than the runner's slow limit "
+        f"({meta['slow_s']:.0f} s). A timeout is a repetition stopped at the limit "
+        f"({meta['timeout_s']:.0f} s; {meta.get('timeout_a_s', meta['timeout_s']):.0f} s for "
+        "(a), whose pybbolt time grows quadratically); its ratio is a lower bound.",
+        "",
+        "Per get (d): " + "; ".join(per_get) + ".",
+    ]
+    notes = results.get("notes", [])
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
+    cli = results.get("cli")
+    if cli:
+        lines += _render_cli(cli)
+    lines += _targets_table(results)
+    return "\n".join(lines)
+
+
+def render_readme(results: dict[str, Any]) -> str:
+    """The README's performance section: the tables of :func:`render`, briefly."""
+    meta = results["meta"]
+    lines = [
+        f"Last `make bench`: {meta['date']}, {meta['machine']}, Python {meta['python']}, "
+        f"Go bbolt {meta['bbolt']}; pybbolt at commit {meta['commit']}. Ratio = pybbolt / Go "
+        "in the same run; every figure is a median (¹: of one repetition; method and notes: "
+        "[`benchmarks/results/latest.md`](benchmarks/results/latest.md); where the time "
+        "goes: [`benchmarks/PROFILE.md`](benchmarks/PROFILE.md)).",
+        "",
+    ]
+    lines += _library_table(results, 3)[0]
+    cli = results.get("cli")
+    if cli:
+        lines += _render_cli(cli, 3)
+    lines += _targets_table(results, 3)
+    return "\n".join(lines)
+
+
+def _library_table(results: dict[str, Any], level: int = 2) -> tuple[list[str], list[str]]:
+    """The table of library operations, and the per-get figures."""
+    lines = [
+        "#" * level + " Library operations",
         "",
         "| operation | N | pybbolt | Go | ratio | lmdb | sqlite |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -213,24 +262,13 @@ def render(results: dict[str, Any]) -> str:
                         if row[s].get("median")
                     )
                 )
-    lines += [
+    return lines, per_get
+
+
+def _targets_table(results: dict[str, Any], level: int = 2) -> list[str]:
+    lines = [
         "",
-        "¹ one repetition only: it took longer than the runner's slow limit "
-        f"({meta['slow_s']:.0f} s). A timeout is a repetition stopped at the limit "
-        f"({meta['timeout_s']:.0f} s; {meta.get('timeout_a_s', meta['timeout_s']):.0f} s for "
-        "(a), whose pybbolt time grows quadratically); its ratio is a lower bound.",
-        "",
-        "Per get (d): " + "; ".join(per_get) + ".",
-    ]
-    notes = results.get("notes", [])
-    if notes:
-        lines += ["", *[f"- {note}" for note in notes]]
-    cli = results.get("cli")
-    if cli:
-        lines += _render_cli(cli)
-    lines += [
-        "",
-        "## Targets",
+        "#" * level + " Targets",
         "",
         "| target | scope | result | figure |",
         "| --- | --- | --- | --- |",
@@ -242,7 +280,7 @@ def render(results: dict[str, Any]) -> str:
     met = sum(1 for t in tgs if t["met"])
     lines += ["", f"{met} of {len(tgs)} targets met. See `benchmarks/PROFILE.md` for where "
               "the time goes in each missed one.", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _identical(results: dict[str, Any]) -> str:
@@ -250,12 +288,12 @@ def _identical(results: dict[str, Any]) -> str:
     return ", ".join(f"N={int(n):,} {'yes' if v else 'NO'}" for n, v in same)
 
 
-def _render_cli(cli: dict[str, Any]) -> list[str]:
+def _render_cli(cli: dict[str, Any], level: int = 2) -> list[str]:
     cmds = cli["commands"]
     floor = cmds["python -c pass"]["python"]["median"]
     lines = [
         "",
-        f"## CLI, whole process (N={cli['n']:,} database, {cli['timer']})",
+        "#" * level + f" CLI, whole process (N={cli['n']:,} database, {cli['timer']})",
         "",
         f"Median wall time; `pybbolt` is `.venv/bin/pybbolt`, `bbolt` the real v1.5.0 CLI. "
         f"DB is the file of Go's load (a), {cli['db_mb']:.0f} MB. Start-up floor "
@@ -283,7 +321,7 @@ def _render_cli(cli: dict[str, Any]) -> list[str]:
     if rss:
         lines += [
             "",
-            "### Peak RSS",
+            "#" * (level + 1) + " Peak RSS",
             "",
             "`ru_maxrss` of one run; the anonymous and file-backed parts are the peaks of "
             "`RssAnon` and `RssFile` sampled every 10 ms from `/proc` (file-backed pages "

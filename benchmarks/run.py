@@ -285,6 +285,15 @@ def write_results(results: dict[str, Any], out: Path) -> None:
     (out / "latest.json").write_text(json.dumps(results, indent=1) + "\n")
     (out / "latest.md").write_text(report.render(results))
     log(f"wrote {_rel(out / 'latest.md')} and latest.json")
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = text.find(report.README_START), text.find(report.README_END)
+    if 0 <= start < end:
+        body = report.render_readme(results)
+        readme.write_text(
+            text[: start + len(report.README_START)] + "\n" + body + "\n" + text[end:]
+        )
+        log("updated the performance section of README.md")
 
 
 if __name__ == "__main__":
