@@ -39,6 +39,8 @@ from .page import decode, read_header
 
 _KEYS_OF_RUN = itemgetter(1)
 _NOTHING: dict[int, Node] = {}
+# Greater than every key a bucket may hold (at most MAX_KEY_SIZE bytes).
+_ABOVE_ALL_KEYS = b"\xff" * (MAX_KEY_SIZE + 1)
 
 if TYPE_CHECKING:
     from .stats import BucketStats
@@ -57,7 +59,9 @@ class Bucket:
         "_nodes",
         "_root",
         "_root_materialised",
-        "_route",
+        "_route_high",
+        "_route_leaf",
+        "_route_low",
         "_tx",
         "fill_percent",
         "name",
@@ -76,7 +80,8 @@ class Bucket:
         # The dirty leaf of the last put and the key range routed to it:
         # branches do not change before the commit, so the next put of a key
         # in the range goes there without a search (sequential loads).
-        self._route: tuple[Node, bytes | None, bytes | None] | None = None
+        self._route_leaf: Node | None = None
+        self._route_low = self._route_high = b""
         self.fill_percent = DEFAULT_FILL_PERCENT
 
     @classmethod
@@ -320,30 +325,36 @@ class Bucket:
             key = bytes(key)
         if type(value) is not bytes:
             value = bytes(value)
-        route = self._route
-        if (
-            route is not None
-            and (route[1] is None or key >= route[1])
-            and (route[2] is None or key < route[2])
-        ):
-            leaf = route[0]
-            keys = leaf.keys
-            index = bisect_left(keys, key)
-            if index < len(keys) and keys[index] == key and leaf.flags[index] & BUCKET_LEAF_FLAG:
+        leaf = self._route_leaf
+        if leaf is not None and self._route_low <= key < self._route_high:
+            index = bisect_left(leaf.keys, key)
+        else:
+            leaf, index = self._leaf_for_put(key)
+        keys = leaf.keys
+        if index < len(keys) and keys[index] == key:
+            if leaf.flags[index] & BUCKET_LEAF_FLAG:
                 raise IncompatibleValue()
-            leaf.put_at(index, key, value, 0)
-            return
+            leaf.values[index] = value
+            leaf.flags[index] = 0
+        else:
+            keys.insert(index, key)
+            leaf.values.insert(index, value)
+            leaf.flags.insert(index, 0)
+
+    def _leaf_for_put(self, key: bytes) -> tuple[Node, int]:
+        """Search ``key``; materialise its leaf and remember the keys routed there."""
         c = Cursor(self)
         c._search(key)
         found, index = c._nodes[-1], c._indexes[-1]
         keys = found.keys
         if index < len(keys) and keys[index] == key and found.flags[index] & BUCKET_LEAF_FLAG:
-            raise IncompatibleValue()
+            raise IncompatibleValue()  # before anything is materialised
         leaf = found if found.materialised else self._leaf_for_write(c)
         if leaf is not found:  # a copy: search it again
             index = bisect_left(leaf.keys, key)
-        leaf.put_at(index, key, value, 0)
-        self._route = (leaf, *_key_range(c._nodes, c._indexes))
+        self._route_leaf = leaf
+        self._route_low, self._route_high = _key_range(c._nodes, c._indexes)
+        return leaf, index
 
 
     def delete(self, key: bytes) -> None:
@@ -657,19 +668,19 @@ class Bucket:
             self._spill_node(n.parent)
 
 
-def _key_range(nodes: list[Node], indexes: list[int]) -> tuple[bytes | None, bytes | None]:
-    """The keys a search routes along this path: ``low <= key < high`` (None: open).
+def _key_range(nodes: list[Node], indexes: list[int]) -> tuple[bytes, bytes]:
+    """The keys a search routes along this path: ``low <= key < high``.
 
     At each branch the search takes the last separator <= key (the first
     child for a key below them all), so the child at ``i`` gets the keys
     from separator ``i`` (unbounded for ``i == 0``) up to separator ``i + 1``.
+    Unbounded ends are b"" and a key above every valid key.
     """
-    low: bytes | None = None
-    high: bytes | None = None
+    low, high = b"", _ABOVE_ALL_KEYS
     for node, i in zip(nodes[:-1], indexes):
         keys = node.keys
-        if i > 0 and (low is None or keys[i] > low):
+        if i > 0 and keys[i] > low:
             low = keys[i]
-        if i + 1 < len(keys) and (high is None or keys[i + 1] < high):
+        if i + 1 < len(keys) and keys[i + 1] < high:
             high = keys[i + 1]
     return low, high

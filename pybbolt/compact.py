@@ -76,7 +76,8 @@ class _Copier:
         parent = self.bucket(path) if path else self.tx
         parent.create_bucket(name).set_sequence(bucket.sequence)
         inner = [*path, name]
-        target = self.bucket(inner)
+        put = self.bucket(inner).put
+        limit = self.tx_max_size or -1
         for key, value in bucket.items():
             if value is None:
                 child = bucket.bucket(key)
@@ -88,8 +89,13 @@ class _Copier:
                         raw=True,
                     )
                 self.copy_bucket(child, inner, key, active)
-                target = self.bucket(inner)
+                put = self.bucket(inner).put
+                continue
+            # make_room, inline: this is the loop every pair goes through.
+            size = self.size + len(key) + len(value)
+            if size > limit > 0:
+                self.make_room(len(key) + len(value))
+                put = self.bucket(inner).put
             else:
-                if self.make_room(len(key) + len(value)):
-                    target = self.bucket(inner)
-                target.put(key, value)
+                self.size = size
+            put(key, value)

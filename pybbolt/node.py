@@ -140,17 +140,6 @@ class Node:
         else:
             self.pgids.insert(i, pgid)
 
-    def put_at(self, index: int, key: bytes, value: bytes, flags: int) -> None:
-        """Set leaf item ``key``, whose search on this leaf gave ``index``."""
-        keys = self.keys
-        if index < len(keys) and keys[index] == key:
-            self.values[index] = value
-            self.flags[index] = flags
-            return
-        keys.insert(index, key)
-        self.values.insert(index, value)
-        self.flags.insert(index, flags)
-
     def delete(self, key: bytes) -> None:
         """Remove ``key`` if present and mark the node for rebalancing."""
         keys = self.keys
