@@ -284,7 +284,7 @@ class Bucket:
         if tx.closed:
             raise TxClosed()
         # The hot path of get: without dirty nodes, cached pages come from the
-        # tx's dicts without a call (an empty node, falsy, takes the call).
+        # tx's dicts without a call.
         if self._nodes:
             first = second = _NOTHING.get
             fetch = self._node

@@ -89,9 +89,6 @@ class Node:
         self.unbalanced = False
         self.spilled = False
 
-    def __len__(self) -> int:
-        return len(self.keys)
-
     def items(self, start: int = 0) -> Iterable[tuple[bytes, bytes | None]]:
         """The leaf's ``(key, value)`` pairs from ``start``; None for a bucket."""
         if start:
