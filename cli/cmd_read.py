@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from .common import check_source_path, open_readonly, preload_freelist
 from .runtime import CommandError, Invocation
 from .textfmt import FormatError, format_bytes, go_quote, parse_bytes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     import pybbolt
 
