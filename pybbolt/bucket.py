@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from .cursor import Cursor, Item
 from .errors import (
@@ -34,7 +32,11 @@ from .layout import (
 from .node import Node
 from .page import decode, read_header
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from .stats import BucketStats
     from .tx import Tx
 

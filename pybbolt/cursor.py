@@ -10,14 +10,15 @@ a leaf moves on to the next leaf.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from .errors import CorruptionError, IncompatibleValue
 from .layout import BUCKET_LEAF_FLAG
 from .node import Node
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .bucket import Bucket
 
 Item = tuple[bytes, bytes | None]

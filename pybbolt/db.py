@@ -9,9 +9,7 @@ import mmap
 import os
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 
 from .errors import (
     DatabaseNotOpen,
@@ -37,6 +35,11 @@ from .layout import (
 from .meta import Meta, choose, new_meta
 from .page import Data
 from .tx import Tx
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
 
 # How long to wait between two attempts to take the file lock (bbolt: 50ms).
 _LOCK_RETRY = 0.05

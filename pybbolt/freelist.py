@@ -9,7 +9,6 @@ below the high-water mark that no bucket reaches (:func:`rebuild`).
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING
 
 from .errors import CorruptionError
 from .layout import (
@@ -22,6 +21,7 @@ from .layout import (
 )
 from .page import Data, read_header
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from .tx import Tx
 

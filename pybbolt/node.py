@@ -9,7 +9,6 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
 from itertools import accumulate, chain
 from operator import add, sub
 
@@ -25,6 +24,10 @@ from .layout import (
     PAGE_HEADER_SIZE,
     element_array,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class Node:

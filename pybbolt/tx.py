@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO
+
+# collections.abc re-exports _collections_abc, which the interpreter has
+# loaded at start-up; importing collections.abc would load collections too.
+from _collections_abc import Callable
 
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed, TxNotWritable
 from .freelist import read_ids, rebuild
 from .layout import PAGE_HEADER, PGID_NO_FREELIST
-from .meta import Meta
+from .meta import Meta, replace
 from .node import Node
 from .page import Data, PageHeader, check_page, decode, read_header
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import TracebackType
+    from typing import BinaryIO
+
     from .check import CheckError
     from .db import DB
     from .inspect import BucketStructure
