@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import mmap
 import os
-import threading
 import time
-from dataclasses import dataclass
 
 from .errors import (
     DatabaseNotOpen,
@@ -38,8 +35,13 @@ from .tx import Tx
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    import contextlib
+    import threading
     from collections.abc import Callable
+    from dataclasses import dataclass
     from types import TracebackType
+else:  # the same locks, suppress and frozen dataclass, without their imports
+    from ._light import contextlib, dataclass, threading
 
 # How long to wait between two attempts to take the file lock (bbolt: 50ms).
 _LOCK_RETRY = 0.05
