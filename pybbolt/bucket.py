@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from _bisect import bisect_left  # bisect's own, without loading bisect.py
 
 from .cursor import Cursor, Item
 from .errors import (

@@ -9,7 +9,7 @@ a leaf moves on to the next leaf.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from _bisect import bisect_left  # bisect's own, without loading bisect.py
 
 from .errors import CorruptionError, IncompatibleValue
 from .layout import BUCKET_LEAF_FLAG

@@ -8,9 +8,11 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+# _bisect and _operator: the functions bisect and operator re-export, without
+# loading their Python modules at start-up.
+from _bisect import bisect_left
+from _operator import add, sub
 from itertools import accumulate, chain
-from operator import add, sub
 
 from .errors import Error
 from .layout import (

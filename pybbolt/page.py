@@ -10,7 +10,7 @@ bbolt's recovered panics.
 from __future__ import annotations
 
 import mmap
-from operator import add
+from _operator import add  # operator's own, without loading operator.py
 
 from .errors import CorruptionError
 from .layout import (
