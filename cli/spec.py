@@ -7,7 +7,6 @@ Everything here is declarative; the runners are named as ``"module:function"``
 from __future__ import annotations
 
 from .flags import HELP_FLAG, Flag, FrozenRecord
-from .textfmt import FORMAT_MODES
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -33,6 +32,11 @@ class Args(FrozenRecord):
         if self.kind == "range" and not self.low <= count <= self.high:
             return f"accepts between {self.low} and {self.high} arg(s), received {count}"
         return None
+
+
+# textfmt.FORMAT_MODES (tests check they agree), not imported from there: only
+# the commands that format values need textfmt, and `buckets` does not.
+FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
 
 
 def exact(n: int) -> Args:

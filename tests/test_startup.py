@@ -72,18 +72,19 @@ def test_import_pybbolt_loads_only_the_errors() -> None:
 
 
 @pytest.mark.parametrize(
-    ("argv", "expected"),
+    ("argv", "expected", "unused"),
     [
-        (["buckets", str(SAMPLE)], b"execution\nexecution-history\nexecution-index\n"),
-        (["get", str(SAMPLE), "execution", KEY], b'{"ID":"' + KEY.encode()),
+        (["buckets", str(SAMPLE)], b"execution\nexecution-history\nexecution-index\n",
+         {"pybbolt.cli.textfmt"}),
+        (["get", str(SAMPLE), "execution", KEY], b'{"ID":"' + KEY.encode(), set()),
     ],
 )
-def test_read_commands_import_little(argv: list[str], expected: bytes) -> None:
+def test_read_commands_import_little(argv: list[str], expected: bytes, unused: set[str]) -> None:
     _, loaded, status, out, err = _probe(argv)
     assert (status, err) == (0, b"")
     assert out.startswith(expected)
     assert loaded & HEAVY == set()
-    assert loaded & OTHER_COMMANDS == set()
+    assert loaded & (OTHER_COMMANDS | unused) == set()
 
 
 def test_public_names() -> None:
@@ -153,6 +154,12 @@ def test_light_stand_ins_behave_as_the_stdlib() -> None:
         for bad_args, bad_kwargs in (((), {}), ((1, "y", 3), {}), ((1,), {"a": 1}), ((), {"c": 1})):
             with pytest.raises(TypeError):
                 cls(*bad_args, **bad_kwargs)
+
+
+def test_spec_format_modes_are_textfmt_modes() -> None:
+    from pybbolt.cli import spec, textfmt
+
+    assert spec.FORMAT_MODES == textfmt.FORMAT_MODES
 
 
 def test_ascii_printability_needs_no_table() -> None:
