@@ -295,9 +295,10 @@ def _render_cli(cli: dict[str, Any], level: int = 2) -> list[str]:
         "",
         "#" * level + f" CLI, whole process (N={cli['n']:,} database, {cli['timer']})",
         "",
-        f"Median wall time; `pybbolt` is `.venv/bin/pybbolt`, `bbolt` the real v1.5.0 CLI. "
+        f"Median wall time; `pybbolt` is `{cli.get('pybbolt', '.venv/bin/pybbolt')}`, "
+        f"`bbolt` the real v1.5.0 CLI. "
         f"DB is the file of Go's load (a), {cli['db_mb']:.0f} MB. Start-up floor "
-        f"`python -c pass`: {fmt_time(floor)}.",
+        f"`python -c pass` (`{cli.get('python', '.venv/bin/python')}`): {fmt_time(floor)}.",
         "",
         "| command | pybbolt | bbolt | pybbolt / bbolt | pybbolt / `python -c pass` |",
         "| --- | ---: | ---: | ---: | ---: |",

@@ -122,16 +122,18 @@ def run_cli(paths: Paths) -> dict[str, Any]:
         while f.read(1 << 24):
             pass
     tools = {
-        "pybbolt": _rel(Path(sys.executable).parent / "pybbolt"),
+        "pybbolt": _rel(cli_timing.bench_pybbolt()),
         "bbolt": _rel(ROOT / ".bin" / "bbolt"),
     }
+    python = str(cli_timing.bench_python().relative_to(ROOT))  # not resolved: the venv's link
     fill = {"DB": _rel(db), "OUT": _rel(out), "KEY": key(paths.n // 2).hex()}
     env = cli_timing.cli_env(paths.work / "pycache")
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
-        # Fill the bytecode cache: pybbolt's modules, and what start-up imports.
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "pybbolt", "cli"],
+        # Fill the bytecode cache: the installed pybbolt, and what start-up imports.
+        subprocess.run([python, "-m", "compileall", "-q",
+                        *map(str, cli_timing.bench_site_packages())],
                        env=env, check=False, stdout=subprocess.DEVNULL)
         for template in (_CLI["buckets"], _CLI["get"], _CLI["stats"]):
             subprocess.run([tools["pybbolt"], *(fill.get(a, a) for a in template)],
@@ -153,7 +155,7 @@ def run_cli(paths: Paths) -> dict[str, Any]:
                 log(f"CLI {tool} {name}: median {timing['median']:.3f} s")
             commands[name] = row
         floor = cli_timing.Command(
-            "python -c pass", "python", [_rel(Path(sys.executable)), "-c", "pass"], runs=20
+            "python -c pass", "python", [python, "-c", "pass"], runs=20
         )
         commands["python -c pass"] = {"python": cli_timing.time_command(floor, env, warmup=2)}
         log(f"CLI python -c pass: {commands['python -c pass']['python']['median']:.3f} s")
@@ -173,6 +175,8 @@ def run_cli(paths: Paths) -> dict[str, Any]:
         "n": paths.n,
         "db_mb": db.stat().st_size / 1e6,
         "timer": "hyperfine" if cli_timing.have_hyperfine() else "subprocess timing",
+        "pybbolt": tools["pybbolt"],
+        "python": python,
         "commands": commands,
         "rss": rss,
     }
@@ -253,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not BOLTGO.exists():
         print("benchmarks: .bin/boltgo is missing: run `make gotools` (needs Go)", file=sys.stderr)
+        return 1
+    if not args.no_cli and (problem := cli_timing.check_bench_venv()) is not None:
+        print(f"benchmarks: {problem}", file=sys.stderr)
         return 1
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(SIZES)
     if args.quick:

@@ -1,14 +1,17 @@
-"""Commands that read through a transaction: info, buckets, keys, get, inspect."""
+"""Commands that read through a transaction: info, buckets, keys, get, inspect.
+
+Each command imports what only it needs (start-up time: `buckets` and `info`
+format nothing).
+"""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from .common import check_source_path, open_readonly, preload_freelist
 from .runtime import CommandError, Invocation
-from .textfmt import FormatError, format_bytes, go_quote, parse_bytes
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     import pybbolt
 
@@ -46,6 +49,8 @@ def _last_bucket(tx: pybbolt.Tx, names: list[str]) -> pybbolt.Bucket:
 
 
 def run_keys(inv: Invocation) -> None:
+    from .textfmt import FormatError, format_bytes
+
     path = inv.args[0]
     mode = inv.opts.get_str("format")
     check_source_path(path)
@@ -60,6 +65,8 @@ def run_keys(inv: Invocation) -> None:
 
 
 def run_get(inv: Invocation) -> None:
+    from .textfmt import FormatError, format_bytes, go_quote, parse_bytes
+
     args = inv.args
     path = args[0]
     if path == "":

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
-from .goparse import go_quote_str
 from .runtime import CommandError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     import pybbolt
 
@@ -22,9 +21,13 @@ def check_source_path(path: str) -> os.stat_result:
     """bbolt's ``checkSourceDBPath``: the file must exist and be stat-able."""
     try:
         return os.stat(path)
-    except FileNotFoundError:
-        raise CommandError(f"source database file {go_quote_str(path)} doesn't exist") from None
     except OSError as e:
+        from .goparse import go_quote_str  # for the messages only
+
+        if isinstance(e, FileNotFoundError):
+            raise CommandError(
+                f"source database file {go_quote_str(path)} doesn't exist"
+            ) from None
         raise CommandError(
             f"failed to open source database file {go_quote_str(path)}: "
             f"stat {path}: {os_error_text(e)}"

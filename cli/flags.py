@@ -11,15 +11,15 @@ double-dash flag.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Literal, TypeAlias
 
-from .goparse import go_quote_str, parse_bool, parse_float, parse_int, parse_uint
-
-FlagKind = Literal["bool", "string", "int", "int64", "uint", "uint32", "uint64", "float", "strings"]
-FlagValue = bool | str | int | float | list[str]
+    FlagKind: TypeAlias = Literal[
+        "bool", "string", "int", "int64", "uint", "uint32", "uint64", "float", "strings"
+    ]
+    FlagValue: TypeAlias = bool | str | int | float | list[str]
 
 # How the flag listing names each kind (pflag's ``UnquoteUsage``).
 TYPE_NAMES: dict[str, str] = {
@@ -35,16 +35,59 @@ TYPE_NAMES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Flag:
+class Record:
+    """What the dataclasses these classes were gave: ``==`` and ``repr`` from the
+    fields (``__slots__``, in declaration order).  Plain classes keep
+    ``dataclasses`` (and the ``inspect`` it imports) out of the CLI's start-up."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple[object, ...]:
+        names: tuple[str, ...] = self.__slots__
+        return tuple(getattr(self, name) for name in names)
+
+    def __eq__(self, other: object) -> bool:  # (and so __hash__ is None)
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self._values() == other._values()
+
+    def __repr__(self) -> str:
+        names: tuple[str, ...] = self.__slots__
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"{type(self).__name__}({fields})"
+
+
+class FrozenRecord(Record):
+    """A :class:`Record` never changed after ``__init__``: hashable."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+
+class Flag(FrozenRecord):
     """One flag of a command, as declared with pflag."""
 
-    name: str
-    kind: FlagKind
-    default: FlagValue
-    usage: str = ""
-    shorthand: str = ""
-    required: bool = False
+    # In field order (repr, ==), not sorted:
+    __slots__ = ("name", "kind", "default", "usage", "shorthand", "required")  # noqa: RUF023
+
+    def __init__(
+        self,
+        name: str,
+        kind: FlagKind,
+        default: FlagValue,
+        usage: str = "",
+        shorthand: str = "",
+        required: bool = False,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.default = default
+        self.usage = usage
+        self.shorthand = shorthand
+        self.required = required
 
     @property
     def is_bool(self) -> bool:
@@ -58,13 +101,20 @@ class FlagError(Exception):
     """A parse error; its text is pflag's message."""
 
 
-@dataclass
-class Parsed:
+class Parsed(Record):
     """The outcome of parsing: flag values, which were set, and the positionals."""
 
-    values: dict[str, FlagValue]
-    changed: set[str] = field(default_factory=set)
-    args: list[str] = field(default_factory=list)
+    __slots__ = ("values", "changed", "args")  # noqa: RUF023 (in field order)
+
+    def __init__(
+        self,
+        values: dict[str, FlagValue],
+        changed: set[str] | None = None,
+        args: list[str] | None = None,
+    ) -> None:
+        self.values = values
+        self.changed: set[str] = set() if changed is None else changed
+        self.args: list[str] = [] if args is None else args
 
     def get_str(self, name: str) -> str:
         value = self.values[name]
@@ -96,6 +146,8 @@ def _split_csv(text: str) -> list[str]:
     """pflag's ``readAsCSV`` for string-slice flags."""
     if text == "":
         return []
+    import csv
+
     try:
         rows = list(csv.reader([text], strict=True))
     except csv.Error as e:
@@ -106,10 +158,12 @@ def _split_csv(text: str) -> list[str]:
 def convert(flag: Flag, text: str) -> FlagValue:
     """Parse ``text`` as the flag's type (pflag's ``Value.Set``)."""
     kind = flag.kind
-    if kind == "bool":
-        return parse_bool(text)
     if kind == "string":
         return text
+    from .goparse import parse_bool, parse_float, parse_int, parse_uint
+
+    if kind == "bool":
+        return parse_bool(text)
     if kind in ("int", "int64"):
         return parse_int(text, 0, 64)
     if kind in ("uint", "uint64"):
@@ -160,6 +214,8 @@ class Parser:
         try:
             converted = convert(flag, value)
         except ValueError as e:
+            from .goparse import go_quote_str
+
             shown = f"-{flag.shorthand}, --{flag.name}" if flag.shorthand else f"--{flag.name}"
             raise FlagError(
                 f"invalid argument {go_quote_str(value)} for {go_quote_str(shown)} flag: {e}"
@@ -217,6 +273,8 @@ class Parser:
 
 def _quote_char(c: str) -> str:
     """Go's ``%q`` of a byte (a single-quoted character literal)."""
+    from .goparse import go_quote_str
+
     if c == "'":
         return "'\\''"
     if c == "\\":

@@ -9,18 +9,26 @@ line on stderr with status 2.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import BinaryIO
 
-from .flags import Flag, FlagError, Parser, strip_flags
+from pybbolt.errors import CorruptionError, Error
+
+from .flags import FlagError, Parser, strip_flags
 from .runtime import CommandError, Crash, Exit, Invocation, Output
-from .spec import HELP, ROOT, Command
-from .usage import command_flags, usage_text
+from .spec import HELP, ROOT, Command, command_flags
 
-Runner = Callable[[Invocation], None]
+# Start-up time is most of what `get` and `buckets` cost: this module imports
+# neither typing nor the command modules (each command imports its own, when
+# it runs), nor the usage text (printed on errors only).
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import BinaryIO
+
+    from .flags import Flag
+
+    Runner = Callable[[Invocation], None]
 
 
 def _levenshtein(a: bytes, b: bytes) -> int:
@@ -109,7 +117,7 @@ def _unknown_command(args: Sequence[str]) -> str | None:
 
 def _load(run: str) -> Runner:
     module_name, _, function = run.partition(":")
-    module = importlib.import_module(f".{module_name}", __package__)
+    module = __import__(module_name, globals(), None, [function], 1)  # from .module import
     runner: Runner = getattr(module, function)
     return runner
 
@@ -121,8 +129,14 @@ def _required_missing(flags: Sequence[Flag], changed: set[str]) -> str | None:
     return "required flag(s) " + ", ".join(f'"{m}"' for m in missing) + " not set"
 
 
+def _usage_text(command: Command, path: Sequence[str]) -> str:
+    from .usage import usage_text
+
+    return usage_text(command, path)
+
+
 def _fail(err: BinaryIO, command: Command, path: Sequence[str], message: str) -> int:
-    text = f"Error: {message}\n{usage_text(command, path)}\n"
+    text = f"Error: {message}\n{_usage_text(command, path)}\n"
     err.write(text.encode("utf-8", "surrogateescape"))
     return 1
 
@@ -173,8 +187,6 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
 
 
 def _run(inv: Invocation) -> int:
-    import pybbolt
-
     try:
         try:
             _load(inv.command.run)(inv)
@@ -186,13 +198,13 @@ def _run(inv: Invocation) -> int:
         if e.message:
             inv.err.write(e.message.encode("utf-8", "surrogateescape"))
         return e.status
-    except (Crash, pybbolt.CorruptionError) as e:
+    except (Crash, CorruptionError) as e:
         text = str(e)
         if not text.startswith("fatal error"):
             text = "panic: " + text
         inv.err.write(f"{text}\n".encode("utf-8", "surrogateescape"))
         return 2
-    except pybbolt.Error as e:
+    except Error as e:
         return _fail(inv.err, inv.command, inv.path, str(e))
     except BrokenPipeError:
         return 1
@@ -208,7 +220,7 @@ def run_help(inv: Invocation) -> None:
     if command is ROOT and _unknown_command(args) is not None:
         topic = "[" + " ".join(f"`{a}`" for a in inv.args) + "]"
         inv.err.write(f"Unknown help topic {topic}\n".encode("utf-8", "surrogateescape"))
-        usage = usage_text(ROOT, ["bbolt"])
+        usage = _usage_text(ROOT, ["bbolt"])
         usage = usage.split("\n\nFlags:")[0] + usage[usage.index('\n\nUse "'):]
         inv.err.write(usage.encode())
         return

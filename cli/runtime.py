@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from .flags import Record
 
-from .flags import Parsed
-from .spec import Command
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+    from .flags import Parsed
+    from .spec import Command
 
 _FLUSH_AT = 1 << 16
 
@@ -55,13 +58,23 @@ class Output:
         self._stream.flush()
 
 
-@dataclass
-class Invocation:
+class Invocation(Record):
     """A parsed command line handed to a runner."""
 
-    command: Command
-    path: list[str]
-    opts: Parsed
-    out: Output
-    err: BinaryIO
-    args: list[str] = field(default_factory=list)
+    __slots__ = ("command", "path", "opts", "out", "err", "args")  # noqa: RUF023 (in field order)
+
+    def __init__(
+        self,
+        command: Command,
+        path: list[str],
+        opts: Parsed,
+        out: Output,
+        err: BinaryIO,
+        args: list[str] | None = None,
+    ) -> None:
+        self.command = command
+        self.path = path
+        self.opts = opts
+        self.out = out
+        self.err = err
+        self.args: list[str] = [] if args is None else args

@@ -6,19 +6,22 @@ Everything here is declarative; the runners are named as ``"module:function"``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .flags import HELP_FLAG, Flag, FrozenRecord
 
-from .flags import Flag
-from .textfmt import FORMAT_MODES
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
-@dataclass(frozen=True)
-class Args:
+class Args(FrozenRecord):
     """cobra's positional-argument rule of a command."""
 
-    kind: str  # "exact", "min", "range"
-    low: int
-    high: int = 0
+    __slots__ = ("kind", "low", "high")  # noqa: RUF023 (in field order)
+
+    def __init__(self, kind: str, low: int, high: int = 0) -> None:
+        self.kind = kind  # "exact", "min", "range"
+        self.low = low
+        self.high = high
 
     def check(self, count: int) -> str | None:
         """The cobra error message for ``count`` arguments, or None."""
@@ -31,6 +34,11 @@ class Args:
         return None
 
 
+# textfmt.FORMAT_MODES (tests check they agree), not imported from there: only
+# the commands that format values need textfmt, and `buckets` does not.
+FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
+
+
 def exact(n: int) -> Args:
     return Args("exact", n)
 
@@ -39,18 +47,32 @@ def minimum(n: int) -> Args:
     return Args("min", n)
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(FrozenRecord):
     """One cobra command."""
 
-    use: str
-    short: str
-    long: str = ""
-    flags: tuple[Flag, ...] = ()
-    args: Args | None = None
-    run: str = ""  # "module:function"; empty for a group
-    legacy: frozenset[str] = frozenset()  # v1.4.3 single-dash long flags
-    subcommands: tuple[Command, ...] = ()
+    __slots__ = (  # noqa: RUF023 (in field order)
+        "use", "short", "long", "flags", "args", "run", "legacy", "subcommands"
+    )
+
+    def __init__(
+        self,
+        use: str,
+        short: str,
+        long: str = "",
+        flags: tuple[Flag, ...] = (),
+        args: Args | None = None,
+        run: str = "",  # "module:function"; empty for a group
+        legacy: frozenset[str] = frozenset(),  # v1.4.3 single-dash long flags
+        subcommands: tuple[Command, ...] = (),
+    ) -> None:
+        self.use = use
+        self.short = short
+        self.long = long
+        self.flags = flags
+        self.args = args
+        self.run = run
+        self.legacy = legacy
+        self.subcommands = subcommands
 
     @property
     def name(self) -> str:
@@ -65,6 +87,13 @@ class Command:
             if sub.name == name:
                 return sub
         return None
+
+
+def command_flags(command: Command, path: Sequence[str]) -> list[Flag]:
+    """The flags of a command as parsed: its own plus ``-h, --help``."""
+    name = path[-1] if path else command.name
+    help_flag = Flag(HELP_FLAG.name, "bool", False, f"help for {name}", "h")
+    return [*command.flags, help_flag]
 
 
 def _output_flag() -> Flag:

@@ -7,9 +7,9 @@ the outputs built from them match the reference byte for byte.
 
 from __future__ import annotations
 
-import hashlib
-
-from .unicode_print import all_print, is_print
+# Imported where needed, not here (start-up time of `get`, `keys`...):
+# .unicode_print (Go's printability table) for text that is not all ASCII,
+# hashlib for the "redacted" format.
 
 FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
 
@@ -69,10 +69,15 @@ def decode_runes(data: bytes) -> list[tuple[str | None, int]]:
 
 def is_printable(data: bytes) -> bool:
     """bbolt's ``isPrintable``: valid UTF-8 and every rune ``unicode.IsPrint``."""
+    if data.isascii():
+        # An ASCII rune is printable for Go as for str.isprintable: U+0020-U+007E.
+        return data.decode("ascii").isprintable()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return False
+    from .unicode_print import all_print
+
     return all_print(text)
 
 
@@ -82,6 +87,8 @@ def go_quote(data: bytes) -> str:
         text = data.decode("ascii")
         if text.isprintable() and '"' not in text and "\\" not in text:
             return f'"{text}"'
+    from .unicode_print import is_print
+
     parts = ['"']
     for ch, byte in decode_runes(data):
         if ch is None:
@@ -129,6 +136,8 @@ def format_bytes(data: bytes, mode: str) -> bytes:
     if mode == "bytes":
         return data
     if mode == "redacted":
+        import hashlib
+
         digest = hashlib.sha256(data).hexdigest()
         return f"<redacted len:{len(data)} sha256:{digest}>".encode("ascii")
     raise FormatError(f"formatBytes: unsupported format: {mode}")
@@ -136,6 +145,8 @@ def format_bytes(data: bytes, mode: str) -> bytes:
 
 def _hex_invalid_byte(byte: int) -> str:
     """Go's ``hex.InvalidByteError`` text for one byte."""
+    from .unicode_print import is_print
+
     ch = chr(byte)
     if is_print(byte):
         return f"encoding/hex: invalid byte: U+{byte:04X} '{ch}'"

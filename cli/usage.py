@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from .flags import TYPE_NAMES
+from .spec import Command, command_flags
 
-from .flags import HELP_FLAG, TYPE_NAMES, Flag
-from .spec import Command
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .flags import Flag
+
+__all__ = ["command_flags", "flag_listing", "usage_text"]
 
 _MIN_NAME_PADDING = 11
-
-
-def command_flags(command: Command, path: Sequence[str]) -> list[Flag]:
-    """The flags of a command as parsed: its own plus ``-h, --help``."""
-    name = path[-1] if path else command.name
-    help_flag = Flag(HELP_FLAG.name, "bool", False, f"help for {name}", "h")
-    return [*command.flags, help_flag]
 
 
 def _default_text(flag: Flag) -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
 from itertools import chain
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
 from .cursor import Cursor, Item
 from .errors import (
@@ -34,17 +32,22 @@ from .layout import (
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import LeafRun, Node, run_items
+from .node import Node, run_items
 from .page import decode, read_header
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from .node import LeafRun
+    from .stats import BucketStats
+    from .tx import Tx
 
 _KEYS_OF_RUN = itemgetter(1)
 _NOTHING: dict[int, Node] = {}
 # Greater than every key a bucket may hold (at most MAX_KEY_SIZE bytes).
 _ABOVE_ALL_KEYS = b"\xff" * (MAX_KEY_SIZE + 1)
 
-if TYPE_CHECKING:
-    from .stats import BucketStats
-    from .tx import Tx
 
 class Bucket:
     """A bucket of a transaction: its keys, values and nested buckets.

@@ -10,15 +10,16 @@ a leaf moves on to the next leaf.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
 from itertools import chain
-from typing import TYPE_CHECKING
 
 from .errors import CorruptionError, IncompatibleValue
 from .layout import BUCKET_LEAF_FLAG, MAX_DEPTH
 from .node import Node, run_items
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
     from .bucket import Bucket
 
 Item = tuple[bytes, bytes | None]

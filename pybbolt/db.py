@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
+import _thread
 import errno
 import fcntl
 import mmap
 import os
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from types import TracebackType
 
 from .errors import (
     DatabaseNotOpen,
@@ -38,6 +34,11 @@ from .meta import Meta, choose, new_meta
 from .page import Data
 from .tx import Tx
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+
 # How long to wait between two attempts to take the file lock (bbolt: 50ms).
 _LOCK_RETRY = 0.05
 
@@ -47,11 +48,22 @@ def os_page_size() -> int:
     return mmap.PAGESIZE or DEFAULT_PAGE_SIZE
 
 
-@dataclass(frozen=True)
 class Info:
     """What ``bbolt info`` prints."""
 
-    page_size: int
+    __slots__ = ("page_size",)
+
+    def __init__(self, page_size: int) -> None:
+        self.page_size = page_size
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Info) and other.page_size == self.page_size
+
+    def __hash__(self) -> int:
+        return hash(self.page_size)
+
+    def __repr__(self) -> str:
+        return f"Info(page_size={self.page_size})"
 
 
 class DB:
@@ -90,8 +102,10 @@ class DB:
         self.max_size = max_size
         self.alloc_size = alloc_size
         self._io = file_io or FileIO()
-        self._lock = threading.RLock()  # guards the meta, the mapping, the readers
-        self._writer = threading.Lock()  # held for the life of a write transaction
+        # threading's own locks, from its C module (threading itself would
+        # load functools and collections at every start-up).
+        self._lock = _thread.RLock()  # guards the meta, the mapping, the readers
+        self._writer = _thread.allocate_lock()  # held for the life of a write transaction
         self._readers: list[int] = []  # txids of open read transactions
         self._meta_write_failed = False  # set by a failed meta write: no more writes
         self._freelist: Freelist = Freelist()
@@ -357,8 +371,12 @@ class DB:
     def _release(self) -> None:
         self._data = b""
         if self._mmap is not None:
-            with contextlib.suppress(BufferError):
+            # A view of the mapping still alive: the GC unmaps it later.
+            # (try/except rather than contextlib: no import at start-up.)
+            try:  # noqa: SIM105
                 self._mmap.close()
+            except BufferError:
+                pass
             self._mmap = None
         if self._fd >= 0:
             fd, self._fd = self._fd, -1

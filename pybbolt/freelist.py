@@ -8,8 +8,7 @@ below the high-water mark that no bucket reaches (:func:`rebuild`).
 
 from __future__ import annotations
 
-import struct
-from typing import TYPE_CHECKING
+import _struct as struct  # what struct re-exports, without loading struct.py
 
 from .errors import CorruptionError
 from .layout import (
@@ -22,6 +21,7 @@ from .layout import (
 )
 from .page import Data, read_header
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from .tx import Tx
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mmap
-from dataclasses import dataclass, replace
 
 from .errors import ChecksumError, Error, InvalidDatabase, VersionMismatch
 from .layout import (
@@ -31,9 +30,14 @@ def fnv1a64(data: bytes) -> int:
     return h
 
 
-@dataclass(frozen=True)
 class Meta:
-    """The 64-byte meta structure found at offset 16 of pages 0 and 1."""
+    """The 64-byte meta structure found at offset 16 of pages 0 and 1.
+
+    Immutable (assigning a field raises ``AttributeError``): :func:`replace`
+    and :meth:`with_changes` make changed copies.  A plain class rather than a
+    frozen dataclass, for start-up time (``dataclasses`` imports ``inspect``);
+    ``==``, ``hash``, ``repr`` and ``vars()`` are as the dataclass gave them.
+    """
 
     magic: int
     version: int
@@ -45,6 +49,43 @@ class Meta:
     pgid: int
     txid: int
     checksum: int
+
+    def __init__(
+        self,
+        magic: int,
+        version: int,
+        page_size: int,
+        flags: int,
+        root: int,
+        sequence: int,
+        freelist: int,
+        pgid: int,
+        txid: int,
+        checksum: int,
+    ) -> None:
+        self.__dict__.update(
+            magic=magic, version=version, page_size=page_size, flags=flags, root=root,
+            sequence=sequence, freelist=freelist, pgid=pgid, txid=txid, checksum=checksum,
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} of an immutable Meta")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} of an immutable Meta")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Meta:
+            return NotImplemented
+        assert isinstance(other, Meta)
+        return self.fields() == other.fields()
+
+    def __hash__(self) -> int:
+        return hash(self.fields())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"Meta({fields})"
 
     @classmethod
     def decode(cls, buf: Buffer, offset: int = PAGE_HEADER_SIZE) -> Meta:
@@ -89,6 +130,12 @@ class Meta:
         PAGE_HEADER.pack_into(buf, 0, pgid, META_PAGE, 0, 0)
         META.pack_into(buf, PAGE_HEADER_SIZE, *self.fields())
         return bytes(buf)
+
+
+def replace(meta: Meta, **changes: int) -> Meta:
+    """A copy of ``meta`` with fields changed (as ``dataclasses.replace``; the
+    checksum is kept: :meth:`Meta.with_changes` recomputes it)."""
+    return Meta(**{**vars(meta), **changes})
 
 
 def new_meta(page_size: int, root: int, freelist: int, pgid: int, txid: int) -> Meta:

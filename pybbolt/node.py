@@ -9,7 +9,6 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, repeat
 from operator import add, sub
 
@@ -26,9 +25,13 @@ from .layout import (
     element_array,
 )
 
-# A leaf's flags, keys and values, parallel: a node's lists, or the tuples
-# cut straight out of a page by a walk that needs no node.
-LeafRun = tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    # A leaf's flags, keys and values, parallel: a node's lists, or the tuples
+    # cut straight out of a page by a walk that needs no node.
+    LeafRun = tuple[Sequence[int], Sequence[bytes], Sequence[bytes]]
 
 
 def run_items(run: LeafRun) -> Iterable[tuple[bytes, bytes | None]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from .errors import CorruptionError, Error
 from .layout import (
@@ -26,7 +26,7 @@ from .layout import (
     PGID_NO_FREELIST,
     VERSION,
 )
-from .meta import Meta
+from .meta import Meta, replace
 from .pages import RawPageError, read_meta0_geometry, read_page, set_page_id, write_page
 
 META_READ_SIZE = 1024

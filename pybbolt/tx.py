@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import mmap
 import os
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO
+from itertools import islice
 
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed, TxNotWritable
 from .freelist import read_ids, rebuild
 from .layout import PGID_NO_FREELIST
-from .meta import Meta
-from .node import LeafRun, Node
-from .page import Data, PageHeader, decode_page, leaf_page_run, read_header
+from .meta import Meta, replace
+from .node import Node
+from .page import decode_page, leaf_page_run, read_header
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from types import TracebackType
+    from typing import BinaryIO
+
     from .check import CheckError
     from .db import DB
     from .inspect import BucketStructure
+    from .node import LeafRun
+    from .page import Data, PageHeader
     from .stats import BucketStats
 
-KVStringer = Callable[[bytes], str]
+    KVStringer = Callable[[bytes], str]
 
 # Decoded leaves kept per transaction, in page bytes (branches are few and
 # always kept): enough for every leaf of a file of this size.
@@ -56,7 +59,7 @@ class Tx:
         self._data: Data = db._data
         self._page_size = db.page_size
         self._branches: dict[int, Node] = {}
-        self._leaves: OrderedDict[int, Node] = OrderedDict()
+        self._leaves: dict[int, Node] = {}
         self._leaf_cache_limit = max(_LEAF_CACHE_BYTES // max(self._page_size, 1), 64)
         self._reads_left = self._resident_pages = max(
             _RESIDENT_BYTES // max(self._page_size, 1), 64)
@@ -196,7 +199,11 @@ class Tx:
         elif cache:
             leaves = self._leaves
             if len(leaves) >= self._leaf_cache_limit:
-                leaves.popitem(last=False)  # first in, first out
+                # First in, first out, the older half at once: deleting from
+                # the front of a dict one by one would make each lookup of
+                # its first key walk over the deleted ones.
+                for old in list(islice(leaves, len(leaves) // 2)):
+                    del leaves[old]
             leaves[pgid] = node
         return node
 
