@@ -8,7 +8,7 @@ below the high-water mark that no bucket reaches (:func:`rebuild`).
 
 from __future__ import annotations
 
-import _struct as struct  # what struct re-exports, without loading struct.py
+import struct
 
 from .errors import CorruptionError
 from .layout import (

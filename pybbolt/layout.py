@@ -10,7 +10,7 @@ writes native byte order, and every platform of interest is little-endian.
 
 from __future__ import annotations
 
-import _struct as struct  # what struct re-exports, without loading struct.py
+import struct
 
 # --- constants ----------------------------------------------------------------
 
