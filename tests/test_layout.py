@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pybbolt import layout, schema
+from pybbolt import layout, page, schema
 from pybbolt.meta import Meta, fnv1a64
 
 from .conftest import FIXTURES, GOLDEN
@@ -78,3 +78,29 @@ def test_fresh_file_checksums_from_spec() -> None:
     assert m0.sum64() == 0x07516E114689FDEE
     assert m1.sum64() == 0x264C351A5179480F
     assert fnv1a64(b"") == layout.FNV_OFFSET
+
+
+@pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.name)
+def test_leaf_layout_codecs_match_construct(path: Path) -> None:
+    """A leaf's keys and values cut by its layout's one Struct (the scans' and
+    the gets' fast path, ``page.leaf_page_run``) are those construct reads
+    from the element headers."""
+    fast_path = 0
+    for data, off, ps in _pages(path):
+        hdr = schema.PageHeader.parse(data[off : off + 16])
+        if hdr.flags != layout.LEAF_PAGE or hdr.id != off // ps:
+            continue
+        expected: list[tuple[int, bytes, bytes]] = []
+        for i in range(hdr.count):
+            at = off + 16 + 16 * i
+            e = schema.LeafElement.parse(data[at : at + 16])
+            start = at + e.pos
+            expected.append((e.flags, data[start : start + e.ksize],
+                             data[start + e.ksize : start + e.ksize + e.vsize]))
+        run = page.leaf_page_run(data, off, off // ps)
+        assert run is not None
+        assert list(zip(*run)) == expected
+        fast_path += page._LAYOUT_CODECS.get(
+            layout.element_array(hdr.count).unpack_from(data, off + 16)) is not None
+    if path.stat().st_size > 16384:
+        assert fast_path > 0
