@@ -15,7 +15,6 @@ from operator import add
 
 from .errors import CorruptionError
 from .layout import (
-    _ELEMENT_ARRAYS,
     BRANCH_ELEMENT,
     BRANCH_PAGE,
     FREELIST_PAGE,
@@ -149,8 +148,9 @@ def decode_leaf(buf: Data, offset: int, count: int, pgid: int) -> Node:
 def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
     """The run of leaf page ``pgid`` at ``offset`` if it is one (else None).
 
-    The scans' fast path: the header checked and the items cut in one call
-    for a page of a common layout; anything else takes the general path.
+    The scans' fast path: the header checked, the element array looked up
+    by its bytes and the items cut in one call for a page of a known
+    layout; anything else takes the general path.
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
@@ -158,15 +158,12 @@ def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | 
     if flags != LEAF_PAGE or ident != pgid:
         return None
     start = offset + PAGE_HEADER_SIZE
-    codecs = _ELEMENT_ARRAYS.get(count)
-    if codecs is None or start + 16 * count > len(data):
+    layout = _LAYOUTS.get(data[start : start + 16 * count])
+    if layout is None or start + layout[0].size > len(data):
         return leaf_run(data, offset, count, pgid)
-    fields = codecs.unpack_from(data, start)
-    codec = _LAYOUT_CODECS.get(fields)
-    if codec is None or start + codec.size > len(data):
-        return leaf_run(data, offset, count, pgid)
+    codec, item_flags = layout
     items = codec.unpack_from(data, start)
-    return fields[0::4], items[0::2], items[1::2]
+    return item_flags, items[0::2], items[1::2]
 
 
 def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
@@ -174,12 +171,14 @@ def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
     data = _sliceable(buf)
     size = len(data)
     start = _elements_start(size, offset, count, pgid)
-    fields = element_array(count).unpack_from(data, start)
-    codec = _LAYOUT_CODECS.get(fields) or _layout_codec(fields, count)
-    if codec is not None and start + codec.size <= size:
-        # One C call cuts every key and value (see _layout_codec).
+    elements = data[start : start + 16 * count]
+    layout = _LAYOUTS.get(elements) or _layout(elements, count)
+    if layout is not None and start + layout[0].size <= size:
+        # One C call cuts every key and value (see _layout).
+        codec, item_flags = layout
         items = codec.unpack_from(data, start)
-        return fields[0::4], items[0::2], items[1::2]
+        return item_flags, items[0::2], items[1::2]
+    fields = element_array(count).unpack(elements)
     bases = range(start, start + 16 * count, 16)
     key_starts = list(map(add, bases, fields[1::4]))
     key_ends = list(map(add, key_starts, fields[2::4]))
@@ -193,38 +192,36 @@ def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
     return fields[0::4], keys, values
 
 
-# Leaf layouts seen so far -> the Struct that cuts all their keys and values
-# (None: not contiguous).  Pages of one bucket mostly share a few layouts;
-# the bound keeps a file of all-different pages from filling memory.
-_LAYOUT_CODECS: dict[tuple[int, ...], struct.Struct | None] = {}
-_LAYOUT_CODECS_LIMIT = 4096
+# Leaf element arrays seen so far (their bytes) -> the Struct that cuts all
+# the keys and values of a page that has it, and the items' flags (None:
+# not contiguous).  Pages of one bucket mostly share a few layouts; the
+# bound keeps a file of all-different pages from filling memory.
+_LAYOUTS: dict[bytes, tuple[struct.Struct, tuple[int, ...]] | None] = {}
+_LAYOUTS_LIMIT = 4096
 
 
-def _layout_codec(fields: tuple[int, ...], count: int) -> struct.Struct | None:
-    """A Struct that unpacks a leaf's keys and values from its element array.
+def _layout(elements: bytes, count: int) -> tuple[struct.Struct, tuple[int, ...]] | None:
+    """The Struct that unpacks the keys and values of a leaf, with its flags.
 
     bbolt writes each key right after the previous value, the first right
     after the element headers, so a page's data is a run of ``ks`` and
     ``vs`` byte strings that one format string describes.  Layouts whose
     data is not one contiguous run (never written by bbolt) get None.
     """
-    if fields in _LAYOUT_CODECS:
-        return _LAYOUT_CODECS[fields]
-    if not count:
-        return None
+    if elements in _LAYOUTS or not count:
+        return _LAYOUTS.get(elements)
+    fields = element_array(count).unpack(elements)
     head = 16 * count
     key_sizes, value_sizes = fields[2::4], fields[3::4]
     key_starts = list(map(add, range(0, head, 16), fields[1::4]))
     ends = list(map(add, map(add, key_starts, key_sizes), value_sizes))
-    if key_starts[0] < head or key_starts[1:] != ends[:-1]:
-        codec = None
-    else:
-        pad = key_starts[0]
-        layout = "".join(map("{}s{}s".format, key_sizes, value_sizes))
-        codec = struct.Struct(f"<{pad}x{layout}")
-    if len(_LAYOUT_CODECS) < _LAYOUT_CODECS_LIMIT:
-        _LAYOUT_CODECS[fields] = codec
-    return codec
+    layout = None
+    if key_starts[0] >= head and key_starts[1:] == ends[:-1]:
+        items = "".join(map("{}s{}s".format, key_sizes, value_sizes))
+        layout = struct.Struct(f"<{key_starts[0]}x{items}"), fields[0::4]
+    if len(_LAYOUTS) < _LAYOUTS_LIMIT:
+        _LAYOUTS[elements] = layout
+    return layout
 
 
 def decode_branch(buf: Data, offset: int, count: int, pgid: int) -> Node:

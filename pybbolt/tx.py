@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import mmap
 import os
-from itertools import islice
 
 from .bucket import Bucket
 from .cursor import Cursor
@@ -196,15 +195,12 @@ class Tx:
             self._release_mapping()
         if not node.is_leaf:
             self._branches[pgid] = node
-        elif cache:
-            leaves = self._leaves
-            if len(leaves) >= self._leaf_cache_limit:
-                # First in, first out, the older half at once: deleting from
-                # the front of a dict one by one would make each lookup of
-                # its first key walk over the deleted ones.
-                for old in list(islice(leaves, len(leaves) // 2)):
-                    del leaves[old]
-            leaves[pgid] = node
+        elif cache and len(self._leaves) < self._leaf_cache_limit:
+            # Once full, the cache keeps what it has: evicting would keep
+            # every decoded leaf alive long enough to reach the garbage
+            # collector's older generations, whose passes then cost more
+            # than the hits save (random reads over a big file).
+            self._leaves[pgid] = node
         return node
 
     def _adopt_node(self, pgid: int) -> Node:
