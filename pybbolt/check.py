@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from itertools import repeat
 from operator import add, and_, itemgetter, le, lt, mul, sub
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .errors import CorruptionError, Error, TxClosed
 from .layout import (
@@ -651,31 +651,43 @@ def _element_codecs(counts: Iterable[int]) -> Callable[[int], struct.Struct]:
     return codecs.__getitem__
 
 
-# (ksize, vsize) -> ({count: element array}, {count: codec of the keys}) of a
-# leaf as bbolt writes it when every key has ksize bytes and every value
-# vsize: element i at pos 16*(count-i) + i*(ksize+vsize), keys and values
-# packed in order after the element array.
-_FIXED: dict[tuple[int, int], tuple[dict[int, bytes], dict[int, struct.Struct]]] = {}
+class _Layout(NamedTuple):
+    """A leaf page of ``count`` elements as bbolt writes it when every key has
+    ``ksize`` bytes and every value ``vsize``: element i at pos
+    ``16*(count-i) + i*(ksize+vsize)``, keys and values packed in order after
+    the element array."""
+
+    array: bytes  # the element array (no bucket element)
+    keys: struct.Struct  # the keys, read from the end of the element array
+    page: struct.Struct  # the element array then the keys, read from the page's start
+    elements: struct.Struct  # the element array, read from the page's start
+
+
+# (ksize, vsize) -> {count: layout}
+_FIXED: dict[tuple[int, int], dict[int, _Layout]] = {}
 _FIXED_LIMIT = 64
 
 
-def _fixed_layout(
-    ksize: int, vsize: int, counts: Iterable[int]
-) -> tuple[dict[int, bytes], dict[int, struct.Struct]]:
-    entry = _FIXED.get((ksize, vsize))
-    if entry is None:
+def _fixed_layout(ksize: int, vsize: int, counts: Iterable[int]) -> dict[int, _Layout]:
+    layouts = _FIXED.get((ksize, vsize))
+    if layouts is None:
         if len(_FIXED) >= _FIXED_LIMIT:
             _FIXED.clear()
-        entry = _FIXED[(ksize, vsize)] = ({}, {})
-    arrays, codecs = entry
+        layouts = _FIXED[(ksize, vsize)] = {}
     stride = ksize + vsize
-    for c in set(counts).difference(arrays):
+    for c in set(counts).difference(layouts):
         fields: list[int] = []
         for i in range(c):
             fields += (0, 16 * (c - i) + i * stride, ksize, vsize)
-        arrays[c] = struct.pack(f"<{4 * c}I", *fields)
-        codecs[c] = struct.Struct("<" + f"{ksize}s{vsize}x" * c)
-    return arrays, codecs
+        keys = f"{ksize}s{vsize}x" * c
+        array = f"<{PAGE_HEADER_SIZE}x{16 * c}s"
+        layouts[c] = _Layout(
+            struct.pack(f"<{4 * c}I", *fields),
+            struct.Struct("<" + keys),
+            struct.Struct(array + keys),
+            struct.Struct(array),
+        )
+    return layouts
 
 
 class _Above:
@@ -761,20 +773,36 @@ def _leaf_keys(
     Every key and value must lie inside the file.  The (value offset,
     length) of the bucket elements are appended to ``entries``.
     """
+    n = len(offs)
+    c = counts[0]
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
+    if pos == 16 * c and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
+        # Laid out as bbolt writes fixed-size keys and values (and no bucket
+        # element)?  Then one codec call cuts out a leaf's keys.
+        layouts = _fixed_layout(ksize, vsize, counts)
+        if counts.count(c) == n:
+            # One count: each leaf's element array and keys in one call.
+            layout = layouts[c]
+            pages = map(layout.page.unpack_from, repeat(data), offs)
+            keys = list(itertools.chain.from_iterable(pages))
+            if keys[:: c + 1].count(layout.array) == n:
+                del keys[:: c + 1]
+                return keys, keys[::c], keys[c - 1 :: c], ksize
+        else:
+            bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
+            ends = list(map(add, bases, map(mul, counts, repeat(16))))
+            getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+            found = list(map(getitem, map(slice, bases, ends)))
+            leaf_layouts = list(map(layouts.__getitem__, counts))
+            if found == list(map(itemgetter(0), leaf_layouts)):
+                codecs = map(itemgetter(1), leaf_layouts)
+                per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+                keys = list(itertools.chain.from_iterable(per_leaf))
+                firsts = list(map(itemgetter(0), per_leaf))
+                return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
     ends = list(map(add, bases, map(mul, counts, repeat(16))))
     getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, bases[0])
-    if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
-        layouts, codecs = _fixed_layout(ksize, vsize, counts)
-        if list(map(getitem, map(slice, bases, ends))) == list(map(layouts.__getitem__, counts)):
-            # Every leaf is laid out as bbolt writes fixed-size keys and values
-            # (no bucket element): one codec call cuts out a leaf's keys.
-            codec = map(codecs.__getitem__, counts)
-            per_leaf = list(map(_unpack_structs, codec, repeat(data), ends))
-            keys = list(itertools.chain.from_iterable(per_leaf))
-            firsts = list(map(itemgetter(0), per_leaf))
-            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     codec = map(_element_codecs(counts), counts)
     arrays = map(_unpack_structs, codec, repeat(data), bases)
     fields = list(itertools.chain.from_iterable(arrays))

@@ -11,6 +11,7 @@ ever.
 from __future__ import annotations
 
 import gc
+import itertools
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -336,18 +337,26 @@ def _intact_leaves(
     s.leaf_inuse += PAGE_HEADER_SIZE * n
     if not keys:
         return
-    if 0 not in counts:
-        bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
-        _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, bases[0])
-        if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE:
-            arrays, _ = _fixed_layout(ksize, vsize, counts)
+    c = counts[0]
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
+    if c and pos == 16 * c and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE:
+        # Laid out as bbolt writes fixed-size keys and values, no bucket
+        # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
+        layouts = _fixed_layout(ksize, vsize, counts)
+        if counts.count(c) == n:
+            layout = layouts[c]
+            found = map(layout.elements.unpack_from, repeat(data), offs)
+            fixed = list(itertools.chain.from_iterable(found)).count(layout.array) == n
+        elif 0 not in counts:
             getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-            found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
-            if found == list(map(arrays.__getitem__, counts)):
-                # Laid out as bbolt writes fixed-size keys and values, no
-                # bucket element: each leaf uses 16 + count * (16 + k + v).
-                s.leaf_inuse += (16 + ksize + vsize) * keys
-                return
+            bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
+            found_arrays = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
+            fixed = found_arrays == [layouts[c].array for c in counts]
+        else:
+            fixed = False
+        if fixed:
+            s.leaf_inuse += (16 + ksize + vsize) * keys
+            return
     full: Sequence[int] = range(n) if 0 not in counts else [i for i in range(n) if counts[i]]
     if len(full) < n:
         lasts = list(map(lasts.__getitem__, full))
