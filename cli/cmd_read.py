@@ -118,7 +118,14 @@ class _IntactKeys:
 
     def _walk(self, data: Data, ps: int, root: int) -> Iterator[tuple[list[bytes], int]]:
         from pybbolt.bucket import MAX_DEPTH
-        from pybbolt.check import _Bail, _batch_pages, _branch_keys, _leaf_keys, _page_headers
+        from pybbolt.check import (
+            _Bail,
+            _batch_pages,
+            _branch_keys,
+            _leaf_keys,
+            _page_headers,
+            _uniform_leaves,
+        )
 
         size = len(data)
         npages = size // ps if ps > 0 else 0
@@ -151,8 +158,16 @@ class _IntactKeys:
                 children += _branch_keys(data, size, ps, off, count)[1]
             if max(children) >= npages:
                 raise _Bail
-            offs, flags, counts, _ = _page_headers(data, ps, children)
             n = len(children)
+            uniform = _uniform_leaves(data, ps, children, True)
+            if uniform is not None:
+                visits += n
+                if visits > limit:
+                    raise _Bail
+                self.leaves += n
+                yield uniform[0], uniform[2]
+                continue
+            offs, flags, counts, _ = _page_headers(data, ps, children)
             if flags.count(LEAF_PAGE) == n:
                 visits += n
                 if visits > limit:

@@ -659,8 +659,10 @@ class _Layout(NamedTuple):
 
     array: bytes  # the element array (no bucket element)
     keys: struct.Struct  # the keys, read from the end of the element array
-    page: struct.Struct  # the element array then the keys, read from the page's start
-    elements: struct.Struct  # the element array, read from the page's start
+    # Read from the page's start: the header's four fields, the element
+    # array, then (``page``) the keys.
+    page: struct.Struct
+    elements: struct.Struct
 
 
 # (ksize, vsize) -> {count: layout}
@@ -680,7 +682,7 @@ def _fixed_layout(ksize: int, vsize: int, counts: Iterable[int]) -> dict[int, _L
         for i in range(c):
             fields += (0, 16 * (c - i) + i * stride, ksize, vsize)
         keys = f"{ksize}s{vsize}x" * c
-        array = f"<{PAGE_HEADER_SIZE}x{16 * c}s"
+        array = f"<QHHI{16 * c}s"
         layouts[c] = _Layout(
             struct.pack(f"<{4 * c}I", *fields),
             struct.Struct("<" + keys),
@@ -758,6 +760,41 @@ def _branch_keys(
     return list(map(getitem, map(slice, starts, ends))), fields[2::4]
 
 
+def _uniform_leaves(
+    data: Data, ps: int, ids: list[int], keys: bool
+) -> tuple[list[bytes], int, int, int] | None:
+    """Pages ``ids`` (each below the file's page count) read at once as leaves of
+    one count with bbolt's layout of fixed-size keys and values, as guessed from
+    the first page: (all their keys in order, or [] unless ``keys``; the count;
+    the key size; the value size).  None when any page is not such a leaf."""
+    off = ids[0] * ps
+    _, flags, count, overflow = _unpack_header(data, off)
+    if flags != LEAF_PAGE or not count or overflow:
+        return None
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, off + PAGE_HEADER_SIZE)
+    if pos != 16 * count or count * (16 + ksize + vsize) > ps - PAGE_HEADER_SIZE:
+        return None
+    layout = _fixed_layout(ksize, vsize, (count,))[count]
+    codec = layout.page if keys else layout.elements
+    pages = map(codec.unpack_from, repeat(data), map(mul, ids, repeat(ps)))
+    items = list(itertools.chain.from_iterable(pages))
+    n = len(ids)
+    step = len(items) // n  # each page: id, flags, count, overflow, elements, keys
+    if (
+        items[0::step] != ids
+        or items[1::step].count(LEAF_PAGE) != n
+        or items[2::step].count(count) != n
+        or items[3::step].count(0) != n
+        or items[4::step].count(layout.array) != n
+    ):
+        return None
+    if not keys:
+        return [], count, ksize, vsize
+    for k in range(5):
+        del items[:: step - k]
+    return items, count, ksize, vsize
+
+
 def _leaf_keys(
     data: Data,
     size: int,
@@ -773,36 +810,20 @@ def _leaf_keys(
     Every key and value must lie inside the file.  The (value offset,
     length) of the bucket elements are appended to ``entries``.
     """
-    n = len(offs)
-    c = counts[0]
-    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
-    if pos == 16 * c and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
-        # Laid out as bbolt writes fixed-size keys and values (and no bucket
-        # element)?  Then one codec call cuts out a leaf's keys.
-        layouts = _fixed_layout(ksize, vsize, counts)
-        if counts.count(c) == n:
-            # One count: each leaf's element array and keys in one call.
-            layout = layouts[c]
-            pages = map(layout.page.unpack_from, repeat(data), offs)
-            keys = list(itertools.chain.from_iterable(pages))
-            if keys[:: c + 1].count(layout.array) == n:
-                del keys[:: c + 1]
-                return keys, keys[::c], keys[c - 1 :: c], ksize
-        else:
-            bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
-            ends = list(map(add, bases, map(mul, counts, repeat(16))))
-            getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-            found = list(map(getitem, map(slice, bases, ends)))
-            leaf_layouts = list(map(layouts.__getitem__, counts))
-            if found == list(map(itemgetter(0), leaf_layouts)):
-                codecs = map(itemgetter(1), leaf_layouts)
-                per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
-                keys = list(itertools.chain.from_iterable(per_leaf))
-                firsts = list(map(itemgetter(0), per_leaf))
-                return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
     ends = list(map(add, bases, map(mul, counts, repeat(16))))
     getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, bases[0])
+    if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
+        # Laid out as bbolt writes fixed-size keys and values (and no bucket
+        # element)?  Then one codec call cuts out a leaf's keys.
+        layouts = list(map(_fixed_layout(ksize, vsize, counts).__getitem__, counts))
+        if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+            codecs = map(itemgetter(1), layouts)
+            per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+            keys = list(itertools.chain.from_iterable(per_leaf))
+            firsts = list(map(itemgetter(0), per_leaf))
+            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     codec = map(_element_codecs(counts), counts)
     arrays = map(_unpack_structs, codec, repeat(data), bases)
     fields = list(itertools.chain.from_iterable(arrays))
@@ -1189,7 +1210,11 @@ class _Checker:
         ps = r.ps
         entries = info.entries if info is not None else None
         mark = self._mark_intact
-        offs, flags, counts = mark((root,), marked)
+        limit = self.intact_limit
+        if root >= limit:
+            raise _Bail
+        offs, flags, counts, overflows = _page_headers(data, ps, (root,))
+        mark((root,), marked, overflows)
         if flags[0] == LEAF_PAGE:
             if counts[0]:
                 keys = _leaf_keys(data, size, ps, offs, counts, entries)[0]
@@ -1223,35 +1248,44 @@ class _Checker:
                 lows += bkeys
                 highs += itertools.islice(bkeys, 1, None)
                 highs.append(mx)
-            offs, flags, counts = mark(children, marked)
+            if max(children) >= limit:
+                raise _Bail
             n = len(children)
             visits += n
-            if flags.count(LEAF_PAGE) == n:
-                if 0 in counts:
-                    raise _Bail
-                keys, firsts, lasts, _ = _leaf_keys(data, size, ps, offs, counts, entries)
-                # Each leaf's keys lie in [its key in the branch, the next key
-                # or the branch's own bound): then every ordering bbolt
-                # verifies, branch keys included, holds.
-                if (
-                    not all(map(lt, keys, itertools.islice(keys, 1, None)))
-                    or not all(map(le, lows, firsts))
-                    or not all(map(lt, lasts, highs))
-                ):
-                    raise _Bail
-            elif flags.count(BRANCH_PAGE) == n:
-                stack += reversed(list(zip(offs, counts, repeat(depth + 1), lows, highs)))
+            uniform = _uniform_leaves(data, ps, children, True)
+            if uniform is not None:
+                mark(children, marked, None)
+                keys, count, _, _ = uniform
+                firsts, lasts = keys[::count], keys[count - 1 :: count]
             else:
+                offs, flags, counts, overflows = _page_headers(data, ps, children)
+                mark(children, marked, overflows)
+                if flags.count(LEAF_PAGE) == n:
+                    if 0 in counts:
+                        raise _Bail
+                    keys, firsts, lasts, _ = _leaf_keys(data, size, ps, offs, counts, entries)
+                elif flags.count(BRANCH_PAGE) == n:
+                    stack += reversed(list(zip(offs, counts, repeat(depth + 1), lows, highs)))
+                    continue
+                else:
+                    raise _Bail
+            # Each leaf's keys lie in [its key in the branch, the next key or
+            # the branch's own bound): then every ordering bbolt verifies,
+            # branch keys included, holds.
+            if (
+                not all(map(lt, keys, itertools.islice(keys, 1, None)))
+                or not all(map(le, lows, firsts))
+                or not all(map(lt, lasts, highs))
+            ):
                 raise _Bail
         return visits
 
     def _mark_intact(
-        self, ids: Sequence[int], marked: list[Sequence[int]]
-    ) -> tuple[list[int], tuple[int, ...], tuple[int, ...]]:
-        """Mark pages ``ids`` (and their overflow) reachable if nothing is to be said
-        about them: (offsets, flags, counts).  ``marked`` records what to undo."""
-        if max(ids) >= self.intact_limit:
-            raise _Bail
+        self, ids: Sequence[int], marked: list[Sequence[int]], overflows: Sequence[int] | None
+    ) -> None:
+        """Mark pages ``ids`` (below the file's page count and the high-water
+        mark) and their ``overflows`` reachable if nothing is to be said about
+        them.  ``marked`` records what to undo."""
         bits = self.reach.bits
         n = len(ids)
         if (
@@ -1260,10 +1294,9 @@ class _Checker:
             or (n > 1 and len(set(ids)) != n)
         ):
             raise _Bail
-        offs, flags, counts, overflows = _page_headers(self.r.data, self.r.ps, ids)
         deque(map(bits.__setitem__, ids, repeat(1)), maxlen=0)
         marked.append(ids)
-        if any(overflows):
+        if overflows is not None and any(overflows):
             nbits = self.reach.nbits
             for pid, overflow in zip(ids, overflows):
                 if overflow:
@@ -1272,7 +1305,6 @@ class _Checker:
                         raise _Bail
                     bits[pid + 1 : end] = b"\x01" * overflow
                     marked.append(range(pid + 1, end))
-        return offs, flags, counts
 
     def _walk_pages(self, root: int) -> Iterator[CheckError]:
         hwm = self.hwm

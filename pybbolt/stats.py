@@ -11,7 +11,6 @@ ever.
 from __future__ import annotations
 
 import gc
-import itertools
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -28,6 +27,7 @@ from .check import (
     _element_codecs,
     _fixed_layout,
     _page_headers,
+    _uniform_leaves,
     has_prefix,
     keys_equal,
 )
@@ -266,7 +266,7 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
     element_codecs = _element_codecs
     # Pages of one depth, then branch pages whose children are still to
     # visit: (offset, count, depth of the children).
-    pages: Sequence[int] = (root,)
+    pages: list[int] = [root]
     depth = 0
     stack: list[tuple[int, int, int]] = []
     while True:
@@ -274,27 +274,36 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
         walk.left -= n
         if walk.left < 0 or max(pages) >= r.npages:
             raise _Bail
-        offs, flags, counts, overflows = _page_headers(data, ps, pages)
-        # Past the element arrays' ends, the last element of each page.
-        lasts = list(map(add, offs, map(mul, counts, repeat(16))))
-        if max(lasts) + 16 > size:
-            raise _Bail
-        if flags.count(LEAF_PAGE) == n:
-            _intact_leaves(walk, s, sub, offs, counts, lasts)
-            s.leaf_overflow_n += sum(overflows)
-        elif flags.count(BRANCH_PAGE) == n:
-            s.branch_page_n += n
-            s.branch_overflow_n += sum(overflows)
-            s.branch_inuse += PAGE_HEADER_SIZE * n
-            full = [i for i in range(n) if counts[i]] if 0 in counts else range(n)
-            if full:
-                tails = map(_BRANCH_TAIL.unpack_from, repeat(data), map(lasts.__getitem__, full))
-                s.branch_inuse += 16 * (sum(counts) - len(full)) + sum(
-                    map(and_, map(sum, tails), repeat(_U32))
-                )
-            stack += zip(offs, counts, repeat(depth + 1))
+        uniform = _uniform_leaves(data, ps, pages, False) if n > 1 else None
+        if uniform is not None:
+            # Leaves of one count with fixed-size keys and values, no bucket element.
+            _, count, ksize, vsize = uniform
+            s.key_n += n * count
+            s.leaf_page_n += n
+            s.leaf_inuse += n * (PAGE_HEADER_SIZE + count * (16 + ksize + vsize))
         else:
-            raise _Bail
+            offs, flags, counts, overflows = _page_headers(data, ps, pages)
+            # The last element of each page (past the end of an empty one's header).
+            lasts = list(map(add, offs, map(mul, counts, repeat(16))))
+            if max(lasts) + 16 > size:
+                raise _Bail
+            if flags.count(LEAF_PAGE) == n:
+                _intact_leaves(walk, s, sub, offs, counts, lasts)
+                s.leaf_overflow_n += sum(overflows)
+            elif flags.count(BRANCH_PAGE) == n:
+                s.branch_page_n += n
+                s.branch_overflow_n += sum(overflows)
+                s.branch_inuse += PAGE_HEADER_SIZE * n
+                full = [i for i in range(n) if counts[i]] if 0 in counts else range(n)
+                if full:
+                    at = map(lasts.__getitem__, full)
+                    tails = map(_BRANCH_TAIL.unpack_from, repeat(data), at)
+                    s.branch_inuse += 16 * (sum(counts) - len(full)) + sum(
+                        map(and_, map(sum, tails), repeat(_U32))
+                    )
+                stack += zip(offs, counts, repeat(depth + 1))
+            else:
+                raise _Bail
         s.depth = max(s.depth, depth + 1)
         # The children of the next branch pages of one depth.
         pages = []
@@ -339,22 +348,18 @@ def _intact_leaves(
         return
     c = counts[0]
     _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
-    if c and pos == 16 * c and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE:
+    if (
+        0 not in counts
+        and pos == 16 * c
+        and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE
+    ):
         # Laid out as bbolt writes fixed-size keys and values, no bucket
         # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
         layouts = _fixed_layout(ksize, vsize, counts)
-        if counts.count(c) == n:
-            layout = layouts[c]
-            found = map(layout.elements.unpack_from, repeat(data), offs)
-            fixed = list(itertools.chain.from_iterable(found)).count(layout.array) == n
-        elif 0 not in counts:
-            getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-            bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
-            found_arrays = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
-            fixed = found_arrays == [layouts[c].array for c in counts]
-        else:
-            fixed = False
-        if fixed:
+        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+        bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
+        found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
+        if found == [layouts[c].array for c in counts]:
             s.leaf_inuse += (16 + ksize + vsize) * keys
             return
     full: Sequence[int] = range(n) if 0 not in counts else [i for i in range(n) if counts[i]]

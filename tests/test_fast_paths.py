@@ -255,9 +255,14 @@ def test_damaged_fixtures_read_the_same(
     _compare(tmp_path, name, src, 40, monkeypatch)
 
 
+@pytest.mark.parametrize("batch", [None, 5])
 def test_damaged_fixed_layout_reads_the_same(
-    fixed_size_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    batch: int | None, fixed_size_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if batch is not None:
+        # Small batches: many of them hold leaves of one count.
+        monkeypatch.setattr(check_mod, "_batch_pages", lambda ps: batch)
+        monkeypatch.setattr(stats_mod, "_batch_pages", lambda ps: batch)
     _compare(tmp_path, "fixed", fixed_size_db, 120, monkeypatch)
 
 
