@@ -151,27 +151,42 @@ class _IntactKeys:
             if depth >= MAX_DEPTH - 2:
                 raise _Bail
             children: list[int] = []
-            while stack and stack[-1][2] == depth and len(children) < batch:
+            while (
+                stack
+                and stack[-1][2] == depth
+                and (not children or len(children) + stack[-1][1] <= batch)
+            ):
                 off, count, _ = stack.pop()
                 if not count:
                     raise _Bail
                 children += _branch_keys(data, size, ps, off, count)[1]
             if max(children) >= npages:
                 raise _Bail
-            n = len(children)
-            uniform = _uniform_leaves(data, ps, children, True)
-            if uniform is not None:
+            below: list[tuple[int, int, int]] = []
+            # At most a batch of pages at a time (one branch may have more).
+            for at in range(0, len(children), batch):
+                part = children[at : at + batch] if len(children) > batch else children
+                n = len(part)
+                uniform = _uniform_leaves(data, ps, part, True)
+                if uniform is None:
+                    offs, flags, counts, _ = _page_headers(data, ps, part)
+                    if flags.count(BRANCH_PAGE) == n:
+                        branches += n
+                        if branches > limit:
+                            raise _Bail
+                        below += zip(offs, counts, repeat(depth + 1))
+                        continue
+                    if flags.count(LEAF_PAGE) != n:
+                        raise _Bail
+                if below:
+                    raise _Bail  # leaves and branches side by side
                 visits += n
                 if visits > limit:
                     raise _Bail
-                self.leaves += n
-                yield uniform[0], uniform[2]
-                continue
-            offs, flags, counts, _ = _page_headers(data, ps, children)
-            if flags.count(LEAF_PAGE) == n:
-                visits += n
-                if visits > limit:
-                    raise _Bail
+                if uniform is not None:
+                    self.leaves += n
+                    yield uniform[0], uniform[2]
+                    continue
                 if 0 in counts:  # empty leaves are skipped
                     full = [i for i in range(n) if counts[i]]
                     if not full:
@@ -181,13 +196,10 @@ class _IntactKeys:
                 keys, _, _, ksize = _leaf_keys(data, size, ps, offs, counts, None)
                 self.leaves += len(offs)
                 yield keys, ksize
-            elif flags.count(BRANCH_PAGE) == n:
-                branches += n
-                if branches > limit:
-                    raise _Bail
-                stack += reversed(list(zip(offs, counts, repeat(depth + 1))))
-            else:
-                raise _Bail
+            if below:
+                if len(below) != len(children):
+                    raise _Bail  # leaves and branches side by side
+                stack += reversed(below)
 
 
 def run_get(inv: Invocation) -> None:

@@ -733,8 +733,8 @@ def _branch_keys(
     """All keys and child ids of the branch page at ``off`` (``count`` > 0)."""
     base = off + PAGE_HEADER_SIZE
     end = base + 16 * count
-    if end > size:
-        raise _Bail
+    if end > size or count > (ps - PAGE_HEADER_SIZE) // 16:
+        raise _Bail  # past the file, or more children than bbolt puts on a page
     fields = _element_codecs((count,))(count).unpack_from(data, base)
     if any(fields[3::4]):
         raise _Bail  # a child id of 2**32 or more: beyond any file the fast path reads
@@ -1237,7 +1237,11 @@ class _Checker:
             children: list[int] = []
             lows: list[bytes] = []
             highs: list[bytes | _Above] = []
-            while stack and stack[-1][2] == depth and len(children) < batch:
+            while (
+                stack
+                and stack[-1][2] == depth
+                and (not children or len(children) + stack[-1][1] <= batch)
+            ):
                 off, count, _, mn, mx = stack.pop()
                 if not count:
                     raise _Bail
@@ -1250,34 +1254,41 @@ class _Checker:
                 highs.append(mx)
             if max(children) >= limit:
                 raise _Bail
-            n = len(children)
-            visits += n
-            uniform = _uniform_leaves(data, ps, children, True)
-            if uniform is not None:
-                mark(children, marked, None)
-                keys, count, _, _ = uniform
-                firsts, lasts = keys[::count], keys[count - 1 :: count]
-            else:
-                offs, flags, counts, overflows = _page_headers(data, ps, children)
-                mark(children, marked, overflows)
-                if flags.count(LEAF_PAGE) == n:
-                    if 0 in counts:
+            visits += len(children)
+            below: list[tuple[int, int, int, bytes | None, bytes | _Above]] = []
+            # At most a batch of pages at a time (one branch may have more).
+            for at in range(0, len(children), batch):
+                part = children[at : at + batch] if len(children) > batch else children
+                n = len(part)
+                uniform = _uniform_leaves(data, ps, part, True)
+                if uniform is not None:
+                    mark(part, marked, None)
+                    keys, count, _, _ = uniform
+                    firsts, lasts = keys[::count], keys[count - 1 :: count]
+                else:
+                    offs, flags, counts, overflows = _page_headers(data, ps, part)
+                    mark(part, marked, overflows)
+                    if flags.count(BRANCH_PAGE) == n:
+                        below += zip(offs, counts, repeat(depth + 1), lows[at:], highs[at:])
+                        continue
+                    if flags.count(LEAF_PAGE) != n or 0 in counts:
                         raise _Bail
                     keys, firsts, lasts, _ = _leaf_keys(data, size, ps, offs, counts, entries)
-                elif flags.count(BRANCH_PAGE) == n:
-                    stack += reversed(list(zip(offs, counts, repeat(depth + 1), lows, highs)))
-                    continue
-                else:
+                if below:
+                    raise _Bail  # leaves and branches side by side
+                # Each leaf's keys lie in [its key in the branch, the next key
+                # or the branch's own bound): then every ordering bbolt
+                # verifies, branch keys included, holds.
+                if (
+                    not all(map(lt, keys, itertools.islice(keys, 1, None)))
+                    or not all(map(le, itertools.islice(lows, at, at + n), firsts))
+                    or not all(map(lt, lasts, itertools.islice(highs, at, at + n)))
+                ):
                     raise _Bail
-            # Each leaf's keys lie in [its key in the branch, the next key or
-            # the branch's own bound): then every ordering bbolt verifies,
-            # branch keys included, holds.
-            if (
-                not all(map(lt, keys, itertools.islice(keys, 1, None)))
-                or not all(map(le, lows, firsts))
-                or not all(map(lt, lasts, highs))
-            ):
-                raise _Bail
+            if below:
+                if len(below) != len(children):
+                    raise _Bail  # leaves and branches side by side
+                stack += reversed(below)
         return visits
 
     def _mark_intact(

@@ -267,8 +267,10 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
     # Pages of one depth, then branch pages whose children are still to
     # visit: (offset, count, depth of the children).
     pages: list[int] = [root]
+    pending: list[int] = []
     depth = 0
     stack: list[tuple[int, int, int]] = []
+    most = (ps - PAGE_HEADER_SIZE) // 16  # children bbolt puts on a branch page
     while True:
         n = len(pages)
         walk.left -= n
@@ -305,19 +307,22 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
             else:
                 raise _Bail
         s.depth = max(s.depth, depth + 1)
-        # The children of the next branch pages of one depth.
-        pages = []
-        while stack and not pages:
+        # The children of the next branch pages of one depth, at most a batch
+        # at a time (one branch may have more).
+        while stack and not pending:
             depth = stack[-1][2]
-            while stack and stack[-1][2] == depth and len(pages) < batch:
+            while stack and stack[-1][2] == depth and len(pending) < batch:
                 off, count, _ = stack.pop()
+                if count > most:
+                    raise _Bail
                 if count:
                     fields = element_codecs((count,))(count).unpack_from(data, off + 16)
                     if any(fields[3::4]):
                         raise _Bail
-                    pages += fields[2::4]
-        if not pages:
+                    pending += fields[2::4]
+        if not pending:
             break
+        pages, pending = pending[:batch], pending[batch:]
     walk.active.discard(root)
     s.branch_alloc = (s.branch_page_n + s.branch_overflow_n) * ps
     s.leaf_alloc = (s.leaf_page_n + s.leaf_overflow_n) * ps
