@@ -23,7 +23,6 @@ of the file faults only when bbolt would read that far.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import struct
 from collections import deque
@@ -1181,8 +1180,6 @@ class _Checker:
         did and returns False.
         """
         marked: list[Sequence[int]] = []
-        gc_was_enabled = gc.isenabled()
-        gc.disable()  # the walk makes many short-lived tuples and no cycle
         try:
             visits = self._intact_walk(root, info, marked)
         except (_Bail, struct.error):
@@ -1193,9 +1190,6 @@ class _Checker:
             if info is not None:
                 info.entries.clear()
             return False
-        finally:
-            if gc_was_enabled:
-                gc.enable()
         # The exact walks visit each page twice (reachability, key order).
         self.r.tick(2 * visits)
         return True

@@ -10,7 +10,6 @@ ever.
 
 from __future__ import annotations
 
-import gc
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -239,15 +238,10 @@ def _intact_stats(r: PageReader, root: int) -> BucketStats | None:
     the order pages are visited in, which lets each branch's children be read at
     once."""
     walk = _Walk(r)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # the walk makes many short-lived tuples and no cycle
     try:
         s = _intact_bucket(walk, root)
     except (_Bail, struct.error, BboltPanic):
         return None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     r.tick(r.npages + 1 - walk.left)
     return s
 
