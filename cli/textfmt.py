@@ -143,6 +143,44 @@ def format_bytes(data: bytes, mode: str) -> bytes:
     raise FormatError(f"formatBytes: unsupported format: {mode}")
 
 
+# Control bytes (C0 and DEL) to 1, every other byte to 0.  A control byte is
+# never printable, and (below 0x80) always a rune of its own.
+_CONTROLS = bytes(1 if b < 0x20 or b == 0x7F else 0 for b in range(256))
+
+
+def format_lines(items: list[bytes], mode: str, size: int = -1) -> bytes:
+    """:func:`format_bytes` of each of ``items``, each followed by a newline.
+
+    ``size``, if not -1, is the length of every item.
+    """
+    if not items:
+        return b""
+    if mode == "auto":
+        joined = b"".join(items)
+        controls = joined.translate(_CONTROLS)
+        shortest = size if size >= 0 else min(map(len, items))
+        if shortest and bytes(shortest) not in controls:
+            # No run of `shortest` bytes without a control byte: every item
+            # has one, and none is printable.
+            return _hex_lines(items, joined, shortest)
+        if b"\x01" not in controls and joined.isascii():  # all printable ASCII
+            return b"\n".join(items) + b"\n"
+    elif mode == "hex":
+        return _hex_lines(items, b"".join(items), size if size >= 0 else min(map(len, items)))
+    elif mode == "bytes":
+        return b"\n".join(items) + b"\n"
+    return b"".join([format_bytes(item, mode) + b"\n" for item in items])
+
+
+def _hex_lines(items: list[bytes], joined: bytes, shortest: int) -> bytes:
+    """The hex of each of ``items`` (``joined`` together), each followed by a newline."""
+    if shortest and len(joined) == shortest * len(items):  # all of one size
+        text = joined.hex("\n", shortest)
+    else:
+        text = "\n".join(map(bytes.hex, items))
+    return (text + "\n").encode("ascii")
+
+
 def _hex_invalid_byte(byte: int) -> str:
     """Go's ``hex.InvalidByteError`` text for one byte."""
     from .unicode_print import is_print

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import itertools
 import struct
-from collections.abc import Callable, Generator, Iterator
-from operator import add, and_, lt
-from typing import TYPE_CHECKING, cast
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from itertools import repeat
+from operator import add, and_, itemgetter, le, lt, mul, sub
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from .errors import CorruptionError, Error, TxClosed
 from .layout import (
@@ -618,6 +620,233 @@ def _cycle(pgid: int, ids: list[int]) -> BboltPanic:
     )
 
 
+# --- whole-page operations: the fast paths of the walks -----------------------
+#
+# The walks above follow bbolt element by element, which costs tens of Python
+# operations per page.  The fast paths (here for check, in stats and in the
+# ``keys`` command) read the children of many branch pages at once with
+# C-level ``map``s over precompiled structs, and only accept what is plainly
+# intact; they have no effect until they succeed.  Anything else raises
+# :class:`_Bail` (or ``struct.error`` for a read past the end of the file),
+# and the caller runs the exact walk instead, which reports it as bbolt does.
+
+
+class _Bail(Exception):
+    """A fast path met something it does not handle: the exact walk runs instead."""
+
+
+_unpack_header = PAGE_HEADER.unpack_from
+_unpack_structs = struct.Struct.unpack_from
+
+# count -> the codec of a page's element array, as ``4 * count`` u32.
+_ELEMENTS: dict[int, struct.Struct] = {}
+
+
+def _element_codecs(counts: Iterable[int]) -> Callable[[int], struct.Struct]:
+    """A C-level lookup of the element-array codec of each of ``counts``."""
+    codecs = _ELEMENTS
+    for c in set(counts).difference(codecs):
+        codecs[c] = struct.Struct(f"<{4 * c}I")
+    return codecs.__getitem__
+
+
+class _Layout(NamedTuple):
+    """A leaf page of ``count`` elements as bbolt writes it when every key has
+    ``ksize`` bytes and every value ``vsize``: element i at pos
+    ``16*(count-i) + i*(ksize+vsize)``, keys and values packed in order after
+    the element array."""
+
+    array: bytes  # the element array (no bucket element)
+    keys: struct.Struct  # the keys, read from the end of the element array
+    # Read from the page's start: the header's four fields, the element
+    # array, then (``page``) the keys.
+    page: struct.Struct
+    elements: struct.Struct
+
+
+# (ksize, vsize) -> {count: layout}
+_FIXED: dict[tuple[int, int], dict[int, _Layout]] = {}
+_FIXED_LIMIT = 64
+
+
+def _fixed_layout(ksize: int, vsize: int, counts: Iterable[int]) -> dict[int, _Layout]:
+    layouts = _FIXED.get((ksize, vsize))
+    if layouts is None:
+        if len(_FIXED) >= _FIXED_LIMIT:
+            _FIXED.clear()
+        layouts = _FIXED[(ksize, vsize)] = {}
+    stride = ksize + vsize
+    for c in set(counts).difference(layouts):
+        fields: list[int] = []
+        for i in range(c):
+            fields += (0, 16 * (c - i) + i * stride, ksize, vsize)
+        keys = f"{ksize}s{vsize}x" * c
+        array = f"<QHHI{16 * c}s"
+        layouts[c] = _Layout(
+            struct.pack(f"<{4 * c}I", *fields),
+            struct.Struct("<" + keys),
+            struct.Struct(array + keys),
+            struct.Struct(array),
+        )
+    return layouts
+
+
+class _Above:
+    """Above every key: the upper bound of the keys on the right edge of a tree."""
+
+    __slots__ = ()
+
+    def __gt__(self, other: object) -> bool:
+        return True
+
+
+_ABOVE = _Above()
+
+
+def _batch_pages(ps: int) -> int:
+    """How many pages (about 4 MiB) the fast paths read at once."""
+    return max(16, (1 << 22) // max(ps, 1))
+
+
+# (ksize, count) -> (positions, key sizes, codec of the keys) of a branch page
+# as bbolt writes keys of one size: element i at pos 16*(count-i) + i*ksize.
+_FIXED_BRANCH: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...], struct.Struct]] = {}
+_FIXED_BRANCH_LIMIT = 4096
+
+
+def _page_headers(
+    data: Data, ps: int, ids: Sequence[int]
+) -> tuple[list[int], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(offsets, flags, counts, overflows) of pages ``ids``, each below the
+    file's page count; raises :class:`_Bail` unless every page names itself."""
+    offs = list(map(mul, ids, repeat(ps)))
+    hid, flags, counts, overflows = zip(*map(_unpack_header, repeat(data), offs))
+    if hid != tuple(ids):
+        raise _Bail
+    return offs, flags, counts, overflows
+
+
+def _branch_keys(
+    data: Data, size: int, ps: int, off: int, count: int
+) -> tuple[list[bytes], tuple[int, ...]]:
+    """All keys and child ids of the branch page at ``off`` (``count`` > 0)."""
+    base = off + PAGE_HEADER_SIZE
+    end = base + 16 * count
+    if end > size or count > (ps - PAGE_HEADER_SIZE) // 16:
+        raise _Bail  # past the file, or more children than bbolt puts on a page
+    fields = _element_codecs((count,))(count).unpack_from(data, base)
+    if any(fields[3::4]):
+        raise _Bail  # a child id of 2**32 or more: beyond any file the fast path reads
+    ksize = fields[1]
+    layout = _FIXED_BRANCH.get((ksize, count))
+    if layout is None and fields[0] == 16 * count and count * (16 + ksize) <= ps - 16:
+        if len(_FIXED_BRANCH) >= _FIXED_BRANCH_LIMIT:
+            _FIXED_BRANCH.clear()
+        layout = _FIXED_BRANCH[(ksize, count)] = (
+            tuple(16 * (count - i) + i * ksize for i in range(count)),
+            (ksize,) * count,
+            struct.Struct("<" + f"{ksize}s" * count),
+        )
+    if layout is not None and fields[0::4] == layout[0] and fields[1::4] == layout[1]:
+        # Keys of one size packed in order after the elements, as bbolt writes them.
+        return list(layout[2].unpack_from(data, end)), fields[2::4]
+    starts = list(map(add, range(base, end, 16), fields[0::4]))
+    ends = list(map(add, starts, fields[1::4]))
+    top = max(ends)
+    if top > size or top - base > _PAGE_MAX_ALLOC:
+        raise _Bail
+    getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+    return list(map(getitem, map(slice, starts, ends))), fields[2::4]
+
+
+def _uniform_leaves(
+    data: Data, ps: int, ids: list[int], keys: bool
+) -> tuple[list[bytes], int, int, int] | None:
+    """Pages ``ids`` (each below the file's page count) read at once as leaves of
+    one count with bbolt's layout of fixed-size keys and values, as guessed from
+    the first page: (all their keys in order, or [] unless ``keys``; the count;
+    the key size; the value size).  None when any page is not such a leaf."""
+    off = ids[0] * ps
+    _, flags, count, overflow = _unpack_header(data, off)
+    if flags != LEAF_PAGE or not count or overflow:
+        return None
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, off + PAGE_HEADER_SIZE)
+    if pos != 16 * count or count * (16 + ksize + vsize) > ps - PAGE_HEADER_SIZE:
+        return None
+    layout = _fixed_layout(ksize, vsize, (count,))[count]
+    codec = layout.page if keys else layout.elements
+    pages = map(codec.unpack_from, repeat(data), map(mul, ids, repeat(ps)))
+    items = list(itertools.chain.from_iterable(pages))
+    n = len(ids)
+    step = len(items) // n  # each page: id, flags, count, overflow, elements, keys
+    if (
+        items[0::step] != ids
+        or items[1::step].count(LEAF_PAGE) != n
+        or items[2::step].count(count) != n
+        or items[3::step].count(0) != n
+        or items[4::step].count(layout.array) != n
+    ):
+        return None
+    if not keys:
+        return [], count, ksize, vsize
+    for k in range(5):
+        del items[:: step - k]
+    return items, count, ksize, vsize
+
+
+def _leaf_keys(
+    data: Data,
+    size: int,
+    ps: int,
+    offs: list[int],
+    counts: Sequence[int],
+    entries: list[tuple[int, int]] | None,
+) -> tuple[list[bytes], list[bytes], list[bytes], int]:
+    """The keys of the leaves at ``offs`` (each with ``counts[i]`` > 0 elements):
+    all of them in order, the first and the last of each leaf, and their
+    common size (-1 when not known to be the same).
+
+    Every key and value must lie inside the file.  The (value offset,
+    length) of the bucket elements are appended to ``entries``.
+    """
+    bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
+    ends = list(map(add, bases, map(mul, counts, repeat(16))))
+    getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, bases[0])
+    if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
+        # Laid out as bbolt writes fixed-size keys and values (and no bucket
+        # element)?  Then one codec call cuts out a leaf's keys.
+        layouts = list(map(_fixed_layout(ksize, vsize, counts).__getitem__, counts))
+        if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+            codecs = map(itemgetter(1), layouts)
+            per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+            keys = list(itertools.chain.from_iterable(per_leaf))
+            firsts = list(map(itemgetter(0), per_leaf))
+            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
+    codec = map(_element_codecs(counts), counts)
+    arrays = map(_unpack_structs, codec, repeat(data), bases)
+    fields = list(itertools.chain.from_iterable(arrays))
+    elements = itertools.chain.from_iterable(map(range, bases, ends, repeat(16)))
+    starts = list(map(add, elements, fields[1::4]))
+    kends = list(map(add, starts, fields[2::4]))
+    vsizes = fields[3::4]
+    top = max(map(add, kends, vsizes))
+    # bbolt slices a key or value up to its end, counted from its element.
+    if top > size or top - min(bases) > _PAGE_MAX_ALLOC:
+        raise _Bail
+    keys = list(map(getitem, map(slice, starts, kends)))
+    last = list(itertools.accumulate(counts))
+    firsts = list(map(keys.__getitem__, map(sub, last, counts)))
+    lasts = list(map(keys.__getitem__, map(sub, last, repeat(1))))
+    if entries is not None:
+        flags = fields[0::4]
+        if max(flags) and any(map(and_, flags, repeat(BUCKET_LEAF_FLAG))):
+            bucket = map(and_, flags, repeat(BUCKET_LEAF_FLAG))
+            for i in itertools.compress(range(len(flags)), bucket):
+                entries.append((kends[i], vsizes[i]))
+    return keys, firsts, lasts, -1
+
+
 # --- the check ----------------------------------------------------------------
 
 
@@ -766,6 +995,8 @@ class _Checker:
         nbits = min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK)
         self.reach = _Reachable(nbits)
         self.freed = _Freed(nbits)
+        # Pages the fast path reads: inside the file and at most the high-water mark.
+        self.intact_limit = max(0, min(npages, self.hwm + 1))
 
     # -- bbolt's check -----------------------------------------------------
 
@@ -930,8 +1161,155 @@ class _Checker:
 
     def _invariants(self, root: int, info: _BucketInfo | None) -> Iterator[CheckError]:
         """``checkInvariantProperties``: reachability of every page, then key order."""
+        if self._intact_tree(root, info):
+            return
         yield from self._walk_pages(root)
         yield from self._key_order(root, info)
+
+    # -- the fast path: an intact tree, a level of pages at a time ----------
+
+    def _intact_tree(self, root: int, info: _BucketInfo | None) -> bool:
+        """``_invariants`` of a tree with nothing to report, with whole-page operations.
+
+        When every page of the tree from ``root`` is a branch or leaf page
+        inside the file, below the high-water mark, neither free nor
+        referenced before, with its keys in order within its ancestors'
+        bounds (and no empty page below the root), marks the pages reachable,
+        collects ``info``'s bucket entries and returns True: the exact walks
+        would report nothing and do the same.  Otherwise it undoes what it
+        did and returns False.
+        """
+        marked: list[Sequence[int]] = []
+        try:
+            visits = self._intact_walk(root, info, marked)
+        except (_Bail, struct.error):
+            bits = self.reach.bits
+            for ids in marked:
+                for pid in ids:
+                    bits[pid] = 0
+            if info is not None:
+                info.entries.clear()
+            return False
+        # The exact walks visit each page twice (reachability, key order).
+        self.r.tick(2 * visits)
+        return True
+
+    def _intact_walk(
+        self, root: int, info: _BucketInfo | None, marked: list[Sequence[int]]
+    ) -> int:
+        """The work of :meth:`_intact_tree`; returns the number of pages, or raises _Bail."""
+        r = self.r
+        data = r.data
+        size = r.size
+        ps = r.ps
+        entries = info.entries if info is not None else None
+        mark = self._mark_intact
+        limit = self.intact_limit
+        if root >= limit:
+            raise _Bail
+        offs, flags, counts, overflows = _page_headers(data, ps, (root,))
+        mark((root,), marked, overflows)
+        if flags[0] == LEAF_PAGE:
+            if counts[0]:
+                keys = _leaf_keys(data, size, ps, offs, counts, entries)[0]
+                if not all(map(lt, keys, itertools.islice(keys, 1, None))):
+                    raise _Bail
+            return 1
+        if flags[0] != BRANCH_PAGE:
+            raise _Bail
+        visits = 1
+        batch = _batch_pages(ps)
+        # Branch pages to visit, in key order from the end: (offset, count,
+        # depth, min key, max key).
+        stack: list[tuple[int, int, int, bytes | None, bytes | _Above]] = [
+            (offs[0], counts[0], 0, None, _ABOVE)
+        ]
+        while stack:
+            # The children of the next branches of one depth, in key order,
+            # with the bounds of their keys.
+            depth = stack[-1][2]
+            children: list[int] = []
+            lows: list[bytes] = []
+            highs: list[bytes | _Above] = []
+            while (
+                stack
+                and stack[-1][2] == depth
+                and (not children or len(children) + stack[-1][1] <= batch)
+            ):
+                off, count, _, mn, mx = stack.pop()
+                if not count:
+                    raise _Bail
+                bkeys, ids = _branch_keys(data, size, ps, off, count)
+                if mn is not None and mn > bkeys[0]:
+                    raise _Bail
+                children += ids
+                lows += bkeys
+                highs += itertools.islice(bkeys, 1, None)
+                highs.append(mx)
+            if max(children) >= limit:
+                raise _Bail
+            visits += len(children)
+            below: list[tuple[int, int, int, bytes | None, bytes | _Above]] = []
+            # At most a batch of pages at a time (one branch may have more).
+            for at in range(0, len(children), batch):
+                part = children[at : at + batch] if len(children) > batch else children
+                n = len(part)
+                uniform = _uniform_leaves(data, ps, part, True)
+                if uniform is not None:
+                    mark(part, marked, None)
+                    keys, count, _, _ = uniform
+                    firsts, lasts = keys[::count], keys[count - 1 :: count]
+                else:
+                    offs, flags, counts, overflows = _page_headers(data, ps, part)
+                    mark(part, marked, overflows)
+                    if flags.count(BRANCH_PAGE) == n:
+                        below += zip(offs, counts, repeat(depth + 1), lows[at:], highs[at:])
+                        continue
+                    if flags.count(LEAF_PAGE) != n or 0 in counts:
+                        raise _Bail
+                    keys, firsts, lasts, _ = _leaf_keys(data, size, ps, offs, counts, entries)
+                if below:
+                    raise _Bail  # leaves and branches side by side
+                # Each leaf's keys lie in [its key in the branch, the next key
+                # or the branch's own bound): then every ordering bbolt
+                # verifies, branch keys included, holds.
+                if (
+                    not all(map(lt, keys, itertools.islice(keys, 1, None)))
+                    or not all(map(le, itertools.islice(lows, at, at + n), firsts))
+                    or not all(map(lt, lasts, itertools.islice(highs, at, at + n)))
+                ):
+                    raise _Bail
+            if below:
+                if len(below) != len(children):
+                    raise _Bail  # leaves and branches side by side
+                stack += reversed(below)
+        return visits
+
+    def _mark_intact(
+        self, ids: Sequence[int], marked: list[Sequence[int]], overflows: Sequence[int] | None
+    ) -> None:
+        """Mark pages ``ids`` (below the file's page count and the high-water
+        mark) and their ``overflows`` reachable if nothing is to be said about
+        them.  ``marked`` records what to undo."""
+        bits = self.reach.bits
+        n = len(ids)
+        if (
+            any(map(bits.__getitem__, ids))
+            or any(map(self.freed.bits.__getitem__, ids))
+            or (n > 1 and len(set(ids)) != n)
+        ):
+            raise _Bail
+        deque(map(bits.__setitem__, ids, repeat(1)), maxlen=0)
+        marked.append(ids)
+        if overflows is not None and any(overflows):
+            nbits = self.reach.nbits
+            for pid, overflow in zip(ids, overflows):
+                if overflow:
+                    end = pid + overflow + 1
+                    if end > nbits or bits.find(1, pid + 1, end) != -1:
+                        raise _Bail
+                    bits[pid + 1 : end] = b"\x01" * overflow
+                    marked.append(range(pid + 1, end))
 
     def _walk_pages(self, root: int) -> Iterator[CheckError]:
         hwm = self.hwm

@@ -11,15 +11,27 @@ ever.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from itertools import repeat
-from operator import and_
-from typing import TYPE_CHECKING
+from operator import add, and_, mul
+from typing import TYPE_CHECKING, cast
 
-from .check import BboltPanic, InlinePage, PageReader, has_prefix, keys_equal
+from .check import (
+    BboltPanic,
+    InlinePage,
+    PageReader,
+    _Bail,
+    _batch_pages,
+    _element_codecs,
+    _fixed_layout,
+    _page_headers,
+    _uniform_leaves,
+    has_prefix,
+    keys_equal,
+)
 from .errors import TxClosed
-from .layout import BRANCH_PAGE, BUCKET_LEAF_FLAG, LEAF_PAGE, PAGE_HEADER_SIZE
+from .layout import BRANCH_PAGE, BUCKET_LEAF_FLAG, LEAF_ELEMENT, LEAF_PAGE, PAGE_HEADER_SIZE
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -115,6 +127,10 @@ def _bucket_values(r: PageReader, off: int, count: int) -> Iterator[tuple[int, I
 
 def _stats(r: PageReader, root: int, inline: InlinePage | None) -> BucketStats:
     """``Bucket.Stats`` of the bucket with this root (or this inline page), iteratively."""
+    if inline is None:
+        fast = _intact_stats(r, root)
+        if fast is not None:
+            return fast
     ps = r.ps
 
     def frame(root: int, inline: InlinePage | None) -> _Frame:
@@ -191,6 +207,184 @@ def _stats(r: PageReader, root: int, inline: InlinePage | None) -> BucketStats:
         if not frames:
             return s
         frames[-1].sub.add(s)
+
+
+# --- the fast path: an intact tree, all the children of a branch at once -----
+
+_TAIL = struct.Struct("<4xIII")  # (pos, ksize, vsize) of a leaf element
+_BRANCH_TAIL = struct.Struct("<II")  # (pos, ksize) of a branch element
+# Bytes whose lowest bit is clear: deleting them from the low bytes of the
+# element flags leaves something only where a bucket element is.
+_NO_BUCKET_FLAG = bytes(range(0, 256, 2))
+# Nested buckets deeper than this take the exact walk.
+_MAX_NESTING = 128
+
+
+class _Walk:
+    """What the fast stats walk shares across the buckets it visits."""
+
+    __slots__ = ("active", "left", "r")
+
+    def __init__(self, r: PageReader) -> None:
+        self.r = r
+        self.left = r.npages + 1  # page visits before the walk gives up
+        self.active: set[int] = set()
+
+
+def _intact_stats(r: PageReader, root: int) -> BucketStats | None:
+    """``Stats`` of the bucket rooted at page ``root`` with whole-page operations,
+    or None when its tree (or a nested bucket's) is not plainly intact: then the
+    exact walk runs and raises where bbolt panics.  The numbers do not depend on
+    the order pages are visited in, which lets each branch's children be read at
+    once."""
+    walk = _Walk(r)
+    try:
+        s = _intact_bucket(walk, root)
+    except (_Bail, struct.error, BboltPanic):
+        return None
+    r.tick(r.npages + 1 - walk.left)
+    return s
+
+
+def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
+    r = walk.r
+    data = r.data
+    size = r.size
+    ps = r.ps
+    if root >= r.npages or root in walk.active or len(walk.active) >= _MAX_NESTING:
+        raise _Bail
+    walk.active.add(root)
+    s = BucketStats(bucket_n=1)
+    sub = BucketStats()
+    batch = _batch_pages(ps)
+    element_codecs = _element_codecs
+    # Pages of one depth, then branch pages whose children are still to
+    # visit: (offset, count, depth of the children).
+    pages: list[int] = [root]
+    pending: list[int] = []
+    depth = 0
+    stack: list[tuple[int, int, int]] = []
+    most = (ps - PAGE_HEADER_SIZE) // 16  # children bbolt puts on a branch page
+    while True:
+        n = len(pages)
+        walk.left -= n
+        if walk.left < 0 or max(pages) >= r.npages:
+            raise _Bail
+        uniform = _uniform_leaves(data, ps, pages, False) if n > 1 else None
+        if uniform is not None:
+            # Leaves of one count with fixed-size keys and values, no bucket element.
+            _, count, ksize, vsize = uniform
+            s.key_n += n * count
+            s.leaf_page_n += n
+            s.leaf_inuse += n * (PAGE_HEADER_SIZE + count * (16 + ksize + vsize))
+        else:
+            offs, flags, counts, overflows = _page_headers(data, ps, pages)
+            # The last element of each page (past the end of an empty one's header).
+            lasts = list(map(add, offs, map(mul, counts, repeat(16))))
+            if max(lasts) + 16 > size:
+                raise _Bail
+            if flags.count(LEAF_PAGE) == n:
+                _intact_leaves(walk, s, sub, offs, counts, lasts)
+                s.leaf_overflow_n += sum(overflows)
+            elif flags.count(BRANCH_PAGE) == n:
+                s.branch_page_n += n
+                s.branch_overflow_n += sum(overflows)
+                s.branch_inuse += PAGE_HEADER_SIZE * n
+                full = [i for i in range(n) if counts[i]] if 0 in counts else range(n)
+                if full:
+                    at = map(lasts.__getitem__, full)
+                    tails = map(_BRANCH_TAIL.unpack_from, repeat(data), at)
+                    s.branch_inuse += 16 * (sum(counts) - len(full)) + sum(
+                        map(and_, map(sum, tails), repeat(_U32))
+                    )
+                stack += zip(offs, counts, repeat(depth + 1))
+            else:
+                raise _Bail
+        s.depth = max(s.depth, depth + 1)
+        # The children of the next branch pages of one depth, at most a batch
+        # at a time (one branch may have more).
+        while stack and not pending:
+            depth = stack[-1][2]
+            while stack and stack[-1][2] == depth and len(pending) < batch:
+                off, count, _ = stack.pop()
+                if count > most:
+                    raise _Bail
+                if count:
+                    fields = element_codecs((count,))(count).unpack_from(data, off + 16)
+                    if any(fields[3::4]):
+                        raise _Bail
+                    pending += fields[2::4]
+        if not pending:
+            break
+        pages, pending = pending[:batch], pending[batch:]
+    walk.active.discard(root)
+    s.branch_alloc = (s.branch_page_n + s.branch_overflow_n) * ps
+    s.leaf_alloc = (s.leaf_page_n + s.leaf_overflow_n) * ps
+    s.depth += sub.depth
+    s.add(sub)
+    return s
+
+
+def _intact_leaves(
+    walk: _Walk,
+    s: BucketStats,
+    sub: BucketStats,
+    offs: list[int],
+    counts: tuple[int, ...],
+    lasts: list[int],
+) -> None:
+    """Add the leaves at ``offs`` to ``s``, and their nested buckets to ``sub``.
+
+    ``lasts`` are the offsets of their last elements (inside the file)."""
+    r = walk.r
+    data = r.data
+    n = len(offs)
+    keys = sum(counts)
+    s.key_n += keys
+    s.leaf_page_n += n
+    s.leaf_inuse += PAGE_HEADER_SIZE * n
+    if not keys:
+        return
+    c = counts[0]
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
+    if (
+        0 not in counts
+        and pos == 16 * c
+        and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE
+    ):
+        # Laid out as bbolt writes fixed-size keys and values, no bucket
+        # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
+        layouts = _fixed_layout(ksize, vsize, counts)
+        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+        bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
+        found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
+        if found == [layouts[c].array for c in counts]:
+            s.leaf_inuse += (16 + ksize + vsize) * keys
+            return
+    full: Sequence[int] = range(n) if 0 not in counts else [i for i in range(n) if counts[i]]
+    if len(full) < n:
+        lasts = list(map(lasts.__getitem__, full))
+    used = list(map(sum, map(_TAIL.unpack_from, repeat(data), lasts)))
+    s.leaf_inuse += 16 * (keys - len(full)) + sum(
+        used if max(used) <= _U32 else map(and_, used, repeat(_U32))
+    )
+    starts = map(add, map(offs.__getitem__, full), repeat(PAGE_HEADER_SIZE))
+    getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+    # The low byte of every element's flags.
+    low = b"".join(map(getitem, map(slice, starts, map(add, lasts, repeat(16)), repeat(16))))
+    if not low.translate(None, _NO_BUCKET_FLAG):
+        return
+    for i in full:
+        off = offs[i]
+        for j in range(counts[i]):
+            flags, pos, ksize, vsize = r.leaf_element(off, j)
+            if flags & BUCKET_LEAF_FLAG:
+                e = off + PAGE_HEADER_SIZE + 16 * j
+                root, inline = r.open_bucket_page(*r.value(e, pos, ksize, vsize))
+                if inline is not None:
+                    sub.add(_stats(r, 0, inline))
+                else:
+                    sub.add(_intact_bucket(walk, root))
 
 
 def _reader(tx: Tx) -> PageReader:

@@ -1,0 +1,312 @@
+"""The whole-page fast paths of check and stats against the exact walks.
+
+``check`` and ``stats`` read intact trees a level of
+pages at a time and hand anything else to the walks that follow bbolt
+element by element.  These tests pin down that the fast paths are taken on
+intact files, and that on damaged files (a few hundred seeded random edits of
+headers, elements, keys and child ids) every result, message and exception
+is the same with and without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import struct
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import given, settings
+from pybbolt.cli import cmd_read
+from pybbolt.cli.textfmt import FORMAT_MODES, format_bytes, format_lines
+
+import pybbolt
+from pybbolt import check as check_mod
+from pybbolt import stats as stats_mod
+from pybbolt.stats import top_level_stats
+
+from .conftest import FIXTURES, GOLDEN
+
+SOURCES = ["nested.db", "churn_seed1.db", "overflow.db", "binary_keys.db", "many_buckets.db",
+           "pagesize_16384.db", "bacalhau_compute.db", "many_keys.db"]
+
+
+# --- the three read paths, with or without their fast paths ------------------
+
+
+@pytest.fixture
+def exact(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Switch the fast paths off (what the code did before them)."""
+
+    def switch_off() -> None:
+        monkeypatch.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+
+    return switch_off
+
+
+def _failure(e: BaseException) -> tuple[str, str]:
+    return type(e).__name__, str(e)
+
+
+def check_outcome(path: Path, page_id: int = 0) -> Any:
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            return [(str(e), e.kind, e.pgid, e.fatal) for e in tx.check(page_id)]
+    except Exception as e:
+        return _failure(e)
+
+
+def stats_outcome(path: Path) -> Any:
+    out: list[Any] = []
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            try:
+                n, total = top_level_stats(tx)
+                out.append((n, dataclasses.astuple(total)))
+            except Exception as e:
+                out.append(_failure(e))
+            for _, bucket in tx.buckets():
+                try:
+                    out.append(dataclasses.astuple(bucket.stats()))
+                except Exception as e:
+                    out.append(_failure(e))
+    except Exception as e:
+        out.append(_failure(e))
+    return out
+
+
+def keys_outcome(path: Path) -> Any:
+    """The keys the ``keys`` command reads from every bucket, nested ones included."""
+    out: list[Any] = []
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            todo = [(name, b) for name, b in tx.buckets()]
+            while todo and len(out) < 300:
+                name, bucket = todo.pop()
+                keys: list[Any] = [name]
+                try:
+                    for batch in cmd_read._key_batches(bucket):
+                        keys += batch
+                except Exception as e:
+                    keys.append(_failure(e))
+                out.append(keys)
+                todo += [(name + b"/" + k, b) for k, b in bucket.buckets()]
+    except Exception as e:
+        out.append(_failure(e))
+    return out
+
+
+def outcomes(path: Path) -> tuple[Any, Any, Any]:
+    return check_outcome(path), stats_outcome(path), keys_outcome(path)
+
+
+# --- intact files take the fast paths ----------------------------------------
+
+
+def _intact_files() -> list[Path]:
+    files = sorted(FIXTURES.glob("*.db"))
+    if (GOLDEN / "db").is_dir():
+        files += sorted((GOLDEN / "db").glob("*.db"))
+    return files
+
+
+@pytest.fixture(scope="module")
+def fixed_size_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Fixed-size keys and values (the layout the fast paths cut with one codec
+    call), printable keys, and nested buckets."""
+    path = tmp_path_factory.mktemp("fast") / "fixed.db"
+    with pybbolt.open(path, page_size=4096) as db:
+        for t in range(12):  # three levels of pages
+            with db.update() as tx:
+                b = tx.create_bucket_if_not_exists(b"fixed")
+                for i in range(1000 * t, 1000 * (t + 1)):
+                    b.put(bytes(8) + i.to_bytes(8, "big"), i.to_bytes(4, "big") * 25)
+        with db.update() as tx:
+            b = tx.create_bucket(b"text")
+            for i in range(1500):
+                b.put(b"key-%06d" % i, b"value %d" % i)
+            nest = tx.create_bucket(b"nest")
+            for j in range(12):
+                sub = nest.create_bucket(b"sub-%02d" % j)
+                for i in range(40 * j):
+                    sub.put(i.to_bytes(4, "big"), bytes(60))
+    return path
+
+
+def test_intact_files_take_the_fast_paths(
+    fixed_size_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("the exact walk ran on an intact file")
+
+    monkeypatch.setattr(check_mod._Checker, "_walk_pages", refuse)
+    monkeypatch.setattr(check_mod._Checker, "_key_order", refuse)
+    for path in [*_intact_files(), fixed_size_db]:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            assert list(tx.check()) == [], path
+            r = check_mod.PageReader(tx._data, tx.page_size)
+            todo = [b for _, b in tx.buckets()]
+            while todo:
+                bucket = todo.pop()
+                todo += [b for _, b in bucket.buckets()]
+                if bucket.inline:
+                    continue
+                assert stats_mod._intact_stats(r, bucket.root) is not None, path
+                assert [k for batch in cmd_read._key_batches(bucket) for k in batch] == list(
+                    bucket.keys())
+
+
+def test_fixed_layout_reads_the_same(fixed_size_db: Path, exact: Callable[[], None]) -> None:
+    fast = outcomes(fixed_size_db)
+    exact()
+    assert outcomes(fixed_size_db) == fast
+
+
+# --- damaged files: the same results with and without the fast paths -------
+
+
+def _pages(data: bytes, ps: int) -> list[tuple[int, int, int]]:
+    """(id, flags, count) of the branch and leaf pages."""
+    out = []
+    for pid in range(2, len(data) // ps):
+        flags, count = struct.unpack_from("<HH", data, pid * ps + 8)
+        if flags in (1, 2):
+            out.append((pid, flags, count))
+    return out
+
+
+def damage(data: bytearray, ps: int, rng: random.Random) -> None:
+    """One random edit of a branch or leaf page."""
+    pages = _pages(bytes(data), ps)
+    if not pages:
+        return
+    branches = [p for p in pages if p[1] == 1]
+    # Branch pages are few: edit one as often as a leaf.
+    pid, flags, count = rng.choice(branches if branches and rng.random() < 0.5 else pages)
+    base = pid * ps
+    npages = len(data) // ps
+    # Element 0 is special (bounded by the parent's key): pick it often.
+    i = rng.randrange(count) if count and rng.random() < 0.7 else 0
+    elem = base + 16 + 16 * i
+    kind = rng.randrange(10)
+    if kind == 0:  # a header byte
+        data[base + rng.randrange(16)] = rng.randrange(256)
+    elif kind == 1 and count:  # an element byte
+        data[elem + rng.randrange(16)] = rng.choice((0, 1, 0xFF, rng.randrange(256)))
+    elif kind == 2 and count and flags == 1:  # a child id
+        other = rng.choice([p[0] for p in pages] + [0, 1, npages - 1, npages, npages + 5])
+        struct.pack_into("<Q", data, elem + 8, other)
+    elif kind in (3, 4) and count:  # a key byte
+        pos, ksize = struct.unpack_from("<II", data, elem + (0 if flags == 1 else 4))
+        at = elem + pos + rng.randrange(max(ksize, 1))
+        if at < len(data):
+            data[at] = rng.choice((0, 0xFF, rng.randrange(256)))
+    elif kind == 5:  # the count
+        struct.pack_into("<H", data, base + 10, rng.choice((0, 1, max(count - 1, 0), count + 1,
+                                                            0xFFFF)))
+    elif kind == 6 and count and flags == 2:  # the bucket flag of an element
+        data[elem] ^= 1
+    elif kind == 7:  # the overflow count
+        struct.pack_into("<I", data, base + 12, rng.choice((1, 2, npages, 1 << 31)))
+    elif kind == 8:  # another page's bytes (its id kept, or not)
+        src = rng.choice(pages)[0] * ps
+        keep_id = rng.random() < 0.7
+        data[base + (8 if keep_id else 0) : base + ps] = data[src + (8 if keep_id else 0) :
+                                                              src + ps]
+    elif kind == 9 and count > 1:  # two elements swapped
+        j = rng.randrange(count)
+        other = base + 16 + 16 * j
+        a, b = bytes(data[elem : elem + 16]), bytes(data[other : other + 16])
+        # Positions are relative to the element: keep each pointing at its key.
+        off = 0 if flags == 1 else 4
+        pa = struct.unpack_from("<I", a, off)[0] + elem - other
+        pb = struct.unpack_from("<I", b, off)[0] + other - elem
+        data[other : other + 16] = a[:off] + struct.pack("<I", pa & 0xFFFFFFFF) + a[off + 4 :]
+        data[elem : elem + 16] = b[:off] + struct.pack("<I", pb & 0xFFFFFFFF) + b[off + 4 :]
+
+
+def _variants(tmp: Path, name: str, src: Path, n: int, seed: int) -> Iterator[Path]:
+    original = src.read_bytes()
+    ps = struct.unpack_from("<I", original, 16 + 8)[0]
+    rng = random.Random(seed)
+    for k in range(n):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 1, 1, 2, 3))):
+            damage(data, ps, rng)
+        path = tmp / f"{name}-{k}.db"
+        path.write_bytes(data)
+        yield path
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_damaged_fixtures_read_the_same(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = FIXTURES / name
+    if not src.exists():
+        pytest.skip(f"{name} missing")
+    _compare(tmp_path, name, src, 40, monkeypatch)
+
+
+@pytest.mark.parametrize("batch", [None, 5])
+def test_damaged_fixed_layout_reads_the_same(
+    batch: int | None, fixed_size_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if batch is not None:
+        # Small batches: many of them hold leaves of one count.
+        monkeypatch.setattr(check_mod, "_batch_pages", lambda ps: batch)
+        monkeypatch.setattr(stats_mod, "_batch_pages", lambda ps: batch)
+    _compare(tmp_path, "fixed", fixed_size_db, 120, monkeypatch)
+
+
+def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = list(_variants(tmp, name, src, n, seed=hash(name) & 0xFFFF))
+    fast = [outcomes(p) for p in paths]
+    with monkeypatch.context() as m:
+        m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+        slow = [outcomes(p) for p in paths]
+    for path, f, s in zip(paths, fast, slow):
+        assert f[0] == s[0], f"check differs on {path.name}"
+        assert f[1] == s[1], f"stats differ on {path.name}"
+        assert f[2] == s[2], f"keys differ on {path.name}"
+
+
+def test_damaged_golden_files_read_the_same(exact: Callable[[], None]) -> None:
+    bad = sorted((GOLDEN / "bad").glob("*.db")) if (GOLDEN / "bad").is_dir() else []
+    if not bad:
+        pytest.skip("../shared/golden/bad is not present")
+    fast = [outcomes(p) for p in bad]
+    exact()
+    assert [outcomes(p) for p in bad] == fast
+
+
+# --- formatting a batch of keys ----------------------------------------------
+
+_pieces = st.sampled_from([b"", b"\x00", b"\x1f", b"\x7f", b"a", b"Z~ ", b"\x80", b"\xc3\xa9",
+                           b"\xe2\x80\xa8", b"\xf0\x9f\x98\x80", b"\xff", b"\xed\xa0\x80",
+                           b"\xcd\xb8", b"0123456789abcdef"])
+_items = st.lists(st.lists(_pieces, max_size=4).map(b"".join), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(items=_items, mode=st.sampled_from(FORMAT_MODES.split("|")))
+def test_format_lines_is_format_bytes_per_line(items: list[bytes], mode: str) -> None:
+    expected = b"".join(format_bytes(x, mode) + b"\n" for x in items)
+    assert format_lines(items, mode) == expected
+    sizes = {len(x) for x in items}
+    if len(sizes) == 1:
+        assert format_lines(items, mode, sizes.pop()) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(0, 5), n=st.integers(1, 8), data=st.data())
+def test_format_lines_of_one_size(size: int, n: int, data: st.DataObject) -> None:
+    items = [data.draw(st.binary(min_size=size, max_size=size)) for _ in range(n)]
+    for mode in ("auto", "hex", "bytes"):
+        expected = b"".join(format_bytes(x, mode) + b"\n" for x in items)
+        assert format_lines(items, mode, size) == expected
