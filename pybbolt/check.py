@@ -666,17 +666,35 @@ class _Layout(NamedTuple):
 
 # (ksize, vsize) -> {count: layout}
 _FIXED: dict[tuple[int, int], dict[int, _Layout]] = {}
-_FIXED_LIMIT = 64
+# A codec of n keys holds n codes of 32 bytes: past this many keys in all
+# the cached codecs (fixed layouts and branches), the caches start afresh.
+_CACHED_KEYS_LIMIT = 1 << 19
+_cached_keys = 0
+
+
+def _cache_keys(n: int) -> bool:
+    """Account for codecs of ``n`` more keys; whether the caches were emptied first."""
+    global _cached_keys
+    _cached_keys += n
+    if _cached_keys <= _CACHED_KEYS_LIMIT:
+        return False
+    _FIXED.clear()
+    _FIXED_BRANCH.clear()
+    _cached_keys = n
+    return True
 
 
 def _fixed_layout(ksize: int, vsize: int, counts: Iterable[int]) -> dict[int, _Layout]:
-    layouts = _FIXED.get((ksize, vsize))
-    if layouts is None:
-        if len(_FIXED) >= _FIXED_LIMIT:
-            _FIXED.clear()
-        layouts = _FIXED[(ksize, vsize)] = {}
+    """The layouts of leaves of ``counts`` elements (each fitting in a page)."""
+    wanted = set(counts)
+    layouts = _FIXED.get((ksize, vsize), {})
+    missing = wanted.difference(layouts)
+    if missing:
+        if _cache_keys(2 * sum(missing) + 1):
+            missing = wanted
+        layouts = _FIXED.setdefault((ksize, vsize), {})
     stride = ksize + vsize
-    for c in set(counts).difference(layouts):
+    for c in missing:
         fields: list[int] = []
         for i in range(c):
             fields += (0, 16 * (c - i) + i * stride, ksize, vsize)
@@ -711,7 +729,6 @@ def _batch_pages(ps: int) -> int:
 # (ksize, count) -> (positions, key sizes, codec of the keys) of a branch page
 # as bbolt writes keys of one size: element i at pos 16*(count-i) + i*ksize.
 _FIXED_BRANCH: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...], struct.Struct]] = {}
-_FIXED_BRANCH_LIMIT = 4096
 
 
 def _page_headers(
@@ -740,8 +757,7 @@ def _branch_keys(
     ksize = fields[1]
     layout = _FIXED_BRANCH.get((ksize, count))
     if layout is None and fields[0] == 16 * count and count * (16 + ksize) <= ps - 16:
-        if len(_FIXED_BRANCH) >= _FIXED_BRANCH_LIMIT:
-            _FIXED_BRANCH.clear()
+        _cache_keys(count)
         layout = _FIXED_BRANCH[(ksize, count)] = (
             tuple(16 * (count - i) + i * ksize for i in range(count)),
             (ksize,) * count,
@@ -809,6 +825,8 @@ def _leaf_keys(
     Every key and value must lie inside the file.  The (value offset,
     length) of the bucket elements are appended to ``entries``.
     """
+    if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
+        raise _Bail  # more elements than bbolt puts on a page
     bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
     ends = list(map(add, bases, map(mul, counts, repeat(16))))
     getitem = cast("Callable[[slice], bytes]", data.__getitem__)

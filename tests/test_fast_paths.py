@@ -310,3 +310,15 @@ def test_format_lines_of_one_size(size: int, n: int, data: st.DataObject) -> Non
     for mode in ("auto", "hex", "bytes"):
         expected = b"".join(format_bytes(x, mode) + b"\n" for x in items)
         assert format_lines(items, mode, size) == expected
+
+
+def test_layout_codecs_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The codecs built for leaf and branch layouts start afresh past a budget."""
+    monkeypatch.setattr(check_mod, "_CACHED_KEYS_LIMIT", 200)
+    monkeypatch.setattr(check_mod, "_cached_keys", 0)
+    for ksize in range(40):
+        layouts = check_mod._fixed_layout(ksize, 3, range(1, 9))
+        assert set(layouts) >= set(range(1, 9))
+        assert layouts[5].keys.size == 5 * (ksize + 3)
+        assert check_mod._cached_keys <= 200
+    assert sum(map(len, check_mod._FIXED.values())) <= 16
