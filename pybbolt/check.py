@@ -305,6 +305,10 @@ class InlinePage:
         return BRANCH_ELEMENT.unpack(self.read(PAGE_HEADER_SIZE + 16 * i, 16))
 
 
+def _no_note(pages: int) -> None:
+    pass
+
+
 class PageReader:
     """Raw page access with bbolt's semantics, shared by check and stats.
 
@@ -315,9 +319,11 @@ class PageReader:
     over) stops with a fatal error instead of running for ever.
     """
 
-    __slots__ = ("budget", "data", "npages", "ps", "size", "visits")
+    __slots__ = ("budget", "data", "note_reads", "npages", "ps", "size", "visits")
 
-    def __init__(self, data: Data, page_size: int) -> None:
+    def __init__(
+        self, data: Data, page_size: int, note_reads: Callable[[int], None] | None = None
+    ) -> None:
         if isinstance(data, memoryview):
             data = data.tobytes()  # slices must be bytes, to compare keys
         self.data = data
@@ -326,9 +332,13 @@ class PageReader:
         self.npages = self.size // page_size if page_size else 0  # a damaged meta's size 0
         self.visits = 0
         self.budget = 8 * (self.npages + 1) + 1_000_000
+        # Told of the pages read, the transaction keeps the RSS of long walks
+        # bounded (Tx._note_reads).
+        self.note_reads = note_reads or _no_note
 
     def tick(self, n: int = 1) -> None:
         self.visits += n
+        self.note_reads(n)
         if self.visits > self.budget:
             raise BboltPanic(
                 f"fatal error: gave up after {self.budget} page visits: the pages reference "
@@ -1007,7 +1017,7 @@ class _Checker:
     def __init__(self, tx: Tx, kv: KVStringer) -> None:
         self.tx = tx
         self.kv = kv
-        self.r = PageReader(tx._data, tx.page_size)
+        self.r = PageReader(tx._data, tx.page_size, tx._note_reads)
         self.hwm = tx.meta.pgid
         npages = self.r.npages
         nbits = min(max(self.hwm, npages) + 1, npages + _MAX_BITMAP_SLACK)
@@ -1272,6 +1282,7 @@ class _Checker:
             for at in range(0, len(children), batch):
                 part = children[at : at + batch] if len(children) > batch else children
                 n = len(part)
+                r.note_reads(n)
                 uniform = _uniform_leaves(data, ps, part, True)
                 if uniform is not None:
                     mark(part, marked, None)

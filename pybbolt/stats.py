@@ -268,6 +268,7 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
     while True:
         n = len(pages)
         walk.left -= n
+        r.note_reads(n)
         if walk.left < 0 or max(pages) >= r.npages:
             raise _Bail
         uniform = _uniform_leaves(data, ps, pages, False) if n > 1 else None
@@ -390,7 +391,7 @@ def _intact_leaves(
 def _reader(tx: Tx) -> PageReader:
     if tx.closed:
         raise TxClosed()
-    return PageReader(tx._data, tx.page_size)
+    return PageReader(tx._data, tx.page_size, tx._note_reads)
 
 
 def bucket_stats(bucket: Bucket) -> BucketStats:

@@ -190,9 +190,7 @@ class Tx:
                 f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
             )
         node = decode_page(data, offset, pgid)
-        self._reads_left -= 1
-        if self._reads_left <= 0:
-            self._release_mapping()
+        self._note_reads(1)
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
@@ -232,11 +230,15 @@ class Tx:
         if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
             run = leaf_page_run(data, offset, pgid)
             if run is not None:
-                self._reads_left -= 1
-                if self._reads_left <= 0:
-                    self._release_mapping()
+                self._note_reads(1)
                 return run
         return self._page_node(pgid, False)
+
+    def _note_reads(self, pages: int) -> None:
+        """Count pages read through the mapping (by this tx or a walk of its own)."""
+        self._reads_left -= pages
+        if self._reads_left <= 0:
+            self._release_mapping()
 
     def _release_mapping(self) -> None:
         """Drop the mapping's resident pages (they fault back in when read)."""
