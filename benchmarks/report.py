@@ -180,7 +180,7 @@ def render(results: dict[str, Any]) -> str:
         "uint64 big-endian i; value = 100 bytes. Writers do not sync (bbolt `NoSync`, "
         "lmdb `sync=False`, sqlite `synchronous=OFF`). Every figure is the median of "
         f"{meta['reps']} repetitions, each timed inside its process (start-up, key "
-        "generation and opening a source file not counted); ratio = pybbolt / Go in the "
+        "generation and opening a source file not counted; nor the first import of a module an operation loads lazily); ratio = pybbolt / Go in the "
         "same run. Go's (e) and (e2) touch each key and value slice without copying "
         "(idiomatic Go); the Python stores return new bytes objects. sqlite's (f) is "
         "`PRAGMA integrity_check`, its (h) `VACUUM INTO`; lmdb's (h) is "
