@@ -790,6 +790,8 @@ def _uniform_leaves(
     if pos != 16 * count or count * (16 + ksize + vsize) > ps - PAGE_HEADER_SIZE:
         return None
     layout = _fixed_layout(ksize, vsize, (count,))[count]
+    if layout.elements.unpack_from(data, off)[4] != layout.array:
+        return None  # not even the first page
     codec = layout.page if keys else layout.elements
     pages = map(codec.unpack_from, repeat(data), map(mul, ids, repeat(ps)))
     items = list(itertools.chain.from_iterable(pages))
@@ -848,10 +850,13 @@ def _leaf_keys(
     starts = list(map(add, elements, fields[1::4]))
     kends = list(map(add, starts, fields[2::4]))
     vsizes = fields[3::4]
-    top = max(map(add, kends, vsizes))
     # bbolt slices a key or value up to its end, counted from its element.
-    if top > size or top - min(bases) > _PAGE_MAX_ALLOC:
-        raise _Bail
+    first = min(bases)
+    top = max(kends) + max(vsizes)
+    if top > size or top - first > _PAGE_MAX_ALLOC:
+        top = max(map(add, kends, vsizes))
+        if top > size or top - first > _PAGE_MAX_ALLOC:
+            raise _Bail
     keys = list(map(getitem, map(slice, starts, kends)))
     last = list(itertools.accumulate(counts))
     firsts = list(map(keys.__getitem__, map(sub, last, counts)))
