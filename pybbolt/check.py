@@ -837,7 +837,9 @@ def _leaf_keys(
         # Laid out as bbolt writes fixed-size keys and values (and no bucket
         # element)?  Then one codec call cuts out a leaf's keys.
         layouts = list(map(_fixed_layout(ksize, vsize, counts).__getitem__, counts))
-        if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+        if getitem(slice(bases[0], ends[0])) == layouts[0].array and list(
+            map(getitem, map(slice, bases, ends))
+        ) == list(map(itemgetter(0), layouts)):
             codecs = map(itemgetter(1), layouts)
             per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
             keys = list(itertools.chain.from_iterable(per_leaf))
