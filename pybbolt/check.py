@@ -800,6 +800,8 @@ def _uniform_leaves(
     if pos != 16 * count or count * (16 + ksize + vsize) > ps - PAGE_HEADER_SIZE:
         return None
     layout = _fixed_layout(ksize, vsize, (count,))[count]
+    if layout.elements.unpack_from(data, off)[4] != layout.array:
+        return None  # not even the first page
     codec = layout.page if keys else layout.elements
     pages = map(codec.unpack_from, repeat(data), map(mul, ids, repeat(ps)))
     items = list(itertools.chain.from_iterable(pages))
@@ -845,7 +847,9 @@ def _leaf_keys(
         # Laid out as bbolt writes fixed-size keys and values (and no bucket
         # element)?  Then one codec call cuts out a leaf's keys.
         layouts = list(map(_fixed_layout(ksize, vsize, counts).__getitem__, counts))
-        if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+        if getitem(slice(bases[0], ends[0])) == layouts[0].array and list(
+            map(getitem, map(slice, bases, ends))
+        ) == list(map(itemgetter(0), layouts)):
             codecs = map(itemgetter(1), layouts)
             per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
             keys = list(itertools.chain.from_iterable(per_leaf))
@@ -858,10 +862,13 @@ def _leaf_keys(
     starts = list(map(add, elements, fields[1::4]))
     kends = list(map(add, starts, fields[2::4]))
     vsizes = fields[3::4]
-    top = max(map(add, kends, vsizes))
     # bbolt slices a key or value up to its end, counted from its element.
-    if top > size or top - min(bases) > _PAGE_MAX_ALLOC:
-        raise _Bail
+    first = min(bases)
+    top = max(kends) + max(vsizes)
+    if top > size or top - first > _PAGE_MAX_ALLOC:
+        top = max(map(add, kends, vsizes))
+        if top > size or top - first > _PAGE_MAX_ALLOC:
+            raise _Bail
     keys = list(map(getitem, map(slice, starts, kends)))
     last = list(itertools.accumulate(counts))
     firsts = list(map(keys.__getitem__, map(sub, last, counts)))

@@ -357,11 +357,13 @@ def _intact_leaves(
         # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
         layouts = _fixed_layout(ksize, vsize, counts)
         getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-        bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
-        found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
-        if found == [layouts[c].array for c in counts]:
-            s.leaf_inuse += (16 + ksize + vsize) * keys
-            return
+        first = offs[0] + PAGE_HEADER_SIZE
+        if getitem(slice(first, lasts[0] + 16)) == layouts[c].array:  # else not worth trying
+            bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
+            found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
+            if found == [layouts[c].array for c in counts]:
+                s.leaf_inuse += (16 + ksize + vsize) * keys
+                return
     full: Sequence[int] = range(n) if 0 not in counts else [i for i in range(n) if counts[i]]
     if len(full) < n:
         lasts = list(map(lasts.__getitem__, full))
