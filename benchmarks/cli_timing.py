@@ -26,6 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The commands timed (and profiled) on the 1M file; DB, OUT, KEY are filled in.
+CLI_COMMANDS: dict[str, list[str]] = {
+    "check": ["check", "DB"],
+    "stats": ["stats", "DB"],
+    "keys": ["keys", "DB", "bench"],
+    "get": ["get", "--parse-format", "hex", "DB", "bench", "KEY"],
+    "buckets": ["buckets", "DB"],
+    "compact": ["compact", "-o", "OUT", "DB"],
+}
+
 BENCH_VENV = Path(__file__).resolve().parent / "work" / "venv"
 
 

@@ -20,18 +20,10 @@ import sys
 from pathlib import Path
 
 from . import cli_timing
-from .cli_timing import cli_env
+from .cli_timing import CLI_COMMANDS, cli_env
 from .measure import BOLTGO, ROOT, Paths
 from .workload import OPERATIONS, get_keys, key, shuffled_keys, write_keys
 
-CLI_COMMANDS: dict[str, list[str]] = {
-    "check": ["check", "DB"],
-    "stats": ["stats", "DB"],
-    "keys": ["keys", "DB", "bench"],
-    "get": ["get", "--parse-format", "hex", "DB", "bench", "KEY"],
-    "buckets": ["buckets", "DB"],
-    "compact": ["compact", "-o", "OUT", "DB"],
-}
 TOP = 25
 
 

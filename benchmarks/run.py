@@ -98,14 +98,6 @@ def cross_check(n: int, ops: dict[str, dict[str, Any]]) -> list[str]:
 
 # -- CLI -------------------------------------------------------------------
 
-_CLI: dict[str, list[str]] = {
-    "check": ["check", "DB"],
-    "stats": ["stats", "DB"],
-    "keys": ["keys", "DB", "bench"],
-    "get": ["get", "--parse-format", "hex", "DB", "bench", "KEY"],
-    "buckets": ["buckets", "DB"],
-    "compact": ["compact", "-o", "OUT", "DB"],
-}
 _SLOW = ("check", "stats", "keys", "compact")
 
 
@@ -135,11 +127,12 @@ def run_cli(paths: Paths) -> dict[str, Any]:
         subprocess.run([python, "-m", "compileall", "-q",
                         *map(str, cli_timing.bench_site_packages())],
                        env=env, check=False, stdout=subprocess.DEVNULL)
-        for template in (_CLI["buckets"], _CLI["get"], _CLI["stats"]):
+        for name in ("buckets", "get", "stats"):
+            template = cli_timing.CLI_COMMANDS[name]
             subprocess.run([tools["pybbolt"], *(fill.get(a, a) for a in template)],
                            env=env, check=False, stdout=subprocess.DEVNULL)
         commands: dict[str, dict[str, Any]] = {}
-        for name, template in _CLI.items():
+        for name, template in cli_timing.CLI_COMMANDS.items():
             row: dict[str, Any] = {}
             for tool, exe in tools.items():
                 argv = [exe, *(fill.get(a, a) for a in template)]
@@ -163,7 +156,7 @@ def run_cli(paths: Paths) -> dict[str, Any]:
         for name in report.RSS_COMMANDS:
             rss[name] = {}
             for tool, exe in tools.items():
-                argv = [exe, *(fill.get(a, a) for a in _CLI[name])]
+                argv = [exe, *(fill.get(a, a) for a in cli_timing.CLI_COMMANDS[name])]
                 rss[name][tool] = cli_timing.peak_rss(
                     argv, env, remove_first=out if name == "compact" else None
                 )

@@ -336,9 +336,11 @@ class PageReader:
         # bounded (Tx._note_reads).
         self.note_reads = note_reads or _no_note
 
-    def tick(self, n: int = 1) -> None:
+    def tick(self, n: int = 1, read: bool = True) -> None:
+        """Count ``n`` page visits (``read``: not yet told to ``note_reads``)."""
         self.visits += n
-        self.note_reads(n)
+        if read:
+            self.note_reads(n)
         if self.visits > self.budget:
             raise BboltPanic(
                 f"fatal error: gave up after {self.budget} page visits: the pages reference "
@@ -1225,8 +1227,9 @@ class _Checker:
             if info is not None:
                 info.entries.clear()
             return False
-        # The exact walks visit each page twice (reachability, key order).
-        self.r.tick(2 * visits)
+        # The exact walks visit each page twice (reachability, key order);
+        # the pages were noted as read batch by batch.
+        self.r.tick(2 * visits, read=False)
         return True
 
     def _intact_walk(

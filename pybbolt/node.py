@@ -92,16 +92,6 @@ class Node:
         self.unbalanced = False
         self.spilled = False
 
-    def items(self, start: int = 0) -> Iterable[tuple[bytes, bytes | None]]:
-        """The leaf's ``(key, value)`` pairs from ``start``; None for a bucket."""
-        if start:
-            return run_items((self.flags[start:], self.keys[start:], self.values[start:]))
-        return run_items((self.flags, self.keys, self.values))
-
-    def is_bucket(self, index: int) -> bool:
-        """Whether leaf item ``index`` is a nested bucket."""
-        return bool(self.flags[index] & BUCKET_LEAF_FLAG)
-
     def size(self) -> int:
         """Serialised size in bytes (FORMAT.md 5.3)."""
         n = len(self.keys)

@@ -108,11 +108,6 @@ def decode_page(buf: Data, offset: int, pgid: int) -> Node:
     The read path's entry point: the header's fields are checked as plain
     integers, without building a :class:`PageHeader`.
     """
-    if isinstance(buf, bytes | mmap.mmap):
-        run = leaf_page_run(buf, offset, pgid)
-        if run is not None:
-            item_flags, keys, values = run
-            return Node(True, list(keys), list(values), list(item_flags), [], pgid)
     ident, flags, count, overflow = PAGE_HEADER.unpack_from(buf, offset)
     if flags == LEAF_PAGE and ident == pgid:
         return decode_leaf(buf, offset, count, pgid)

@@ -242,7 +242,7 @@ def _intact_stats(r: PageReader, root: int) -> BucketStats | None:
         s = _intact_bucket(walk, root)
     except (_Bail, struct.error, BboltPanic):
         return None
-    r.tick(r.npages + 1 - walk.left)
+    r.tick(r.npages + 1 - walk.left, read=False)  # noted batch by batch
     return s
 
 
