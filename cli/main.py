@@ -14,6 +14,7 @@ import sys
 
 from pybbolt.errors import CorruptionError, Error
 
+from .extra import EXTRA_COMMANDS
 from .flags import FlagError, Parser, strip_flags
 from .runtime import CommandError, Crash, Exit, Invocation, Output
 from .spec import HELP, ROOT, Command, command_flags
@@ -150,6 +151,10 @@ def render_help(command: Command, path: Sequence[str]) -> str:
 
 def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
     """Run one command line; returns the exit status."""
+    if argv and argv[0] in EXTRA_COMMANDS:
+        from .extra import run
+
+        return run(argv[0], argv[1:], stdout, stderr)
     command, path, args = find(argv)
     if command is ROOT:
         message = _unknown_command(args)
