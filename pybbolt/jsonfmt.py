@@ -1,0 +1,51 @@
+"""Bytes in JSON, unambiguously: the one encoding every JSON output uses.
+
+A key, value or bucket name appears as a JSON string when it is valid UTF-8
+without control characters (tab, newline and carriage return allowed), and
+otherwise as ``{"hex": "…"}``.  A string is therefore always the UTF-8 text
+of the bytes, and an object always names its encoding; input accepts both,
+and also ``{"base64": "…"}`` (docs/JSON.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from .errors import Error
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class JSONBytesError(Error):
+    """A JSON value that does not encode bytes."""
+
+
+def bytes_to_json(data: bytes) -> str | dict[str, str]:
+    """``data`` as a JSON string when it is plain text, else ``{"hex": ...}``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"hex": data.hex()}
+    if (text.isascii() and text.isprintable()) or _CONTROL.search(text) is None:
+        return text
+    return {"hex": data.hex()}
+
+
+def bytes_from_json(value: object) -> bytes:
+    """The bytes a JSON value of :func:`bytes_to_json`'s schema stands for."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, dict) and len(value) == 1:
+        ((encoding, text),) = value.items()
+        if isinstance(text, str):
+            try:
+                if encoding == "hex":
+                    return bytes.fromhex(text)
+                if encoding == "base64":
+                    return base64.b64decode(text, validate=True)
+            except (ValueError, binascii.Error) as e:
+                raise JSONBytesError(f"bad {encoding} bytes {text[:40]!r}: {e}") from None
+    raise JSONBytesError(
+        f'expected bytes as a string or {{"hex": ...}} / {{"base64": ...}}, got {value!r:.60}')
