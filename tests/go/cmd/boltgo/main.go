@@ -16,6 +16,7 @@ const usage = `usage:
   boltgo replay WORKLOAD.json FILE
   boltgo hold FILE --mode write|read --seconds S [--timeout S]
   boltgo bench OP --n N --db FILE [--keys FILE] [--dst FILE] [--reps R]
+  boltgo gen-shape etcd|raft|containerd FILE [--scale F]
 `
 
 func main() {
@@ -38,6 +39,8 @@ func main() {
 		code = cmdHold(args)
 	case "bench":
 		code = cmdBench(args)
+	case "gen-shape":
+		code = cmdGenShape(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
