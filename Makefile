@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 
-.PHONY: venv gotools test lint fixtures demo soak fuzz bench clean
+.PHONY: venv gotools test test-all lint fixtures demo soak fuzz bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,11 @@ gotools:
 
 test: venv gotools lint
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Everything: lint, the default suite and the soak-marked tests in one run
+# (the long runs with many more examples stay in `make soak` and `make fuzz`).
+test-all: venv gotools lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak"
 
 lint: venv
 	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz

@@ -32,11 +32,9 @@ and ``PYBBOLT_DIFF_DAMAGE_EXAMPLES`` the number of damaged files (default 60).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import resource
-import select
 import struct
 import subprocess
 import sys
@@ -54,6 +52,7 @@ from pybbolt.cli.unicode_print import is_print
 
 import pybbolt
 
+from . import cli_worker
 from .conftest import BIN, FIXTURES, ROOT, need
 
 EXAMPLES = int(os.environ.get("PYBBOLT_DIFF_EXAMPLES", "40"))
@@ -65,34 +64,6 @@ TIMEOUT = 60.0
 BBOLT_MEMORY = 2 << 30  # as the golden set was recorded
 FORMATS = ["auto", "ascii-encoded", "hex", "bytes", "redacted"]
 STATS: Counter[str] = Counter()
-
-WORKER = r"""
-import io, json, os, sys
-proto = os.fdopen(os.dup(1), "w", buffering=1)
-os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-from pybbolt.cli.main import main
-proto.write("ready\n")
-for line in sys.stdin:
-    argv = json.loads(line)
-    out, err = io.BytesIO(), io.BytesIO()
-    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape")
-    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", errors="surrogateescape")
-    try:
-        status = main(argv)
-    except SystemExit as e:
-        status = e.code if isinstance(e.code, int) else 1
-    except BaseException as e:
-        status = 99
-        import traceback
-        sys.stderr.write("Traceback (escaped main): " + "".join(traceback.format_exception(e)))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    o, e = out.getvalue(), err.getvalue()
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    proto.write(json.dumps({"exit": status, "stdout": o.hex(),
-                            "stderr": e.decode("utf-8", "replace")}) + "\n")
-"""
-
 
 @dataclass(frozen=True)
 class Result:
@@ -126,42 +97,22 @@ def run_binary(argv: list[str], cwd: Path) -> Result:
 
 
 class Worker:
-    """pybbolt's ``main`` in a long-lived process of the project's interpreter."""
+    """pybbolt's ``main`` in a long-lived process of the project's interpreter
+    (tests/cli_worker.py)."""
 
     def __init__(self) -> None:
-        self.proc: subprocess.Popen[str] | None = None
+        self.w = cli_worker.Worker(python=str(PYTHON))
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([str(PYTHON), "-c", WORKER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, cwd=ROOT / ".venv")
-        assert self._read(60) == "ready"
+        self.w.start()
 
-    def _read(self, timeout: float) -> str:
-        assert self.proc is not None and self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            self.stop()
-            raise AssertionError(f"pybbolt took more than {timeout} s")
-        line = self.proc.stdout.readline()
-        if not line:
-            self.stop()
-            raise AssertionError("the pybbolt worker died")
-        return line.strip()
-
-    def run(self, argv: list[str]) -> Result:
-        if self.proc is None:
-            self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(argv) + "\n")
-        self.proc.stdin.flush()
-        reply = json.loads(self._read(TIMEOUT))
-        return Result(reply["exit"], bytes.fromhex(reply["stdout"]), reply["stderr"])
+    def run(self, argv: list[str], cwd: Path) -> Result:
+        r = self.w.run(argv, cwd, TIMEOUT)
+        assert r is not None, f"{argv}: pybbolt took more than {TIMEOUT} s"
+        return Result(r.returncode, r.stdout, r.stderr.decode("utf-8", "replace"))
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+        self.w.stop()
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +165,7 @@ def first_difference(a: bytes, b: bytes) -> str:
 
 def compare(worker: Worker, argv: list[str], cwd: Path, damaged: bool = False) -> None:
     ref = bbolt_view(run_bbolt(argv, cwd), argv)
-    got = worker.run(argv)
+    got = worker.run(argv, cwd)
     STATS["commands"] += 1
     assert no_traceback(got), f"{argv}: pybbolt {got.brief()}"
     if damaged and any(w in got.stderr or w.encode() in got.stdout for w in FOREIGN):
@@ -244,7 +195,7 @@ def compare(worker: Worker, argv: list[str], cwd: Path, damaged: bool = False) -
 
 def compare_binary(worker: Worker, argv: list[str], cwd: Path) -> None:
     """The console script itself answers as the worker does."""
-    a, b = worker.run(argv), run_binary(argv, cwd)
+    a, b = worker.run(argv, cwd), run_binary(argv, cwd)
     STATS["binary"] += 1
     assert (a.exit, a.stdout, a.stderr == "") == (b.exit, b.stdout, b.stderr == ""), (
         f"{argv}:\n  worker {a.brief()}\n  binary {b.brief()}")
