@@ -102,7 +102,7 @@ def test_value_too_large(tmp_path: Path) -> None:
     try:
         with pybbolt.open(tmp_path / "v.db") as db, db.update() as tx:
             b = tx.create_bucket(b"b")
-            with pytest.raises(pybbolt.ValueTooLarge, match="^value too large$"):
+            with pytest.raises(pybbolt.ValueTooLarge, match=r"^value too large$"):
                 b.put(b"k", huge)  # type: ignore[arg-type]
             assert b.get(b"k") is None
     finally:

@@ -11,6 +11,7 @@ before the first) are checked against Go's own cursor (``boltgo cursor``).
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
 import subprocess
@@ -119,7 +120,7 @@ def test_moves_across_page_boundaries(go_db: Path) -> None:
         b = tx.bucket(b"b")
         assert b is not None
         c = b.cursor()
-        for left, right in zip(leaves, leaves[1:]):
+        for left, right in itertools.pairwise(leaves):
             last, first = left[-1], right[0]
             assert c.seek(last + b"\x00") == item(first)  # between pages: the next page
             assert c.prev() == item(last)
@@ -257,7 +258,7 @@ def test_cursor_delete(go_db: Path, tmp_path: Path) -> None:
             assert n is not None
             nc = n.cursor()
             assert nc.seek(b"child") == (b"child", None)
-            with pytest.raises(pybbolt.IncompatibleValue, match="^incompatible value$"):
+            with pytest.raises(pybbolt.IncompatibleValue, match=r"^incompatible value$"):
                 nc.delete()
         with db.view() as tx:
             b = tx.bucket(b"b")
@@ -265,7 +266,7 @@ def test_cursor_delete(go_db: Path, tmp_path: Path) -> None:
             assert [k for k, _ in b.cursor()] == [k for k in KEYS if int(k) % 4 == 2]
             c = b.cursor()
             c.first()
-            with pytest.raises(pybbolt.TxNotWritable, match="^tx not writable$"):
+            with pytest.raises(pybbolt.TxNotWritable, match=r"^tx not writable$"):
                 c.delete()
             assert [str(e) for e in tx.check()] == []
 
@@ -278,7 +279,7 @@ def test_closed_transaction(go_db: Path) -> None:
         c = b.cursor()
         tx.rollback()
         for move in (c.first, c.last, c.next, c.prev):
-            with pytest.raises(pybbolt.TxClosed, match="^tx closed$"):
+            with pytest.raises(pybbolt.TxClosed, match=r"^tx closed$"):
                 move()
         with pytest.raises(pybbolt.TxClosed):
             c.seek(b"0002")
