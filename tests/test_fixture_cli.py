@@ -103,7 +103,7 @@ def test_recording_is_reproducible(bbolt_cli: Path) -> None:
     """Record the whole set again with the real CLI: it must be the committed file."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "gen_cli_cases.py"), "--check", "--runs", "1",
-         "--bbolt", str(bbolt_cli)],
+         "--jobs", "2", "--bbolt", str(bbolt_cli)],
         capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
