@@ -127,7 +127,7 @@ def summary() -> list[str]:
     """One line per replayed set, for the session's summary."""
     lines = []
     for name, c in sorted(COUNTS.items()):
-        parts = [f"{c[f'{how} passed']}/{c[f'{how} total']} {how}"
+        parts = [f"{c[f'{how} passed']}/{c[f'{how} total']} cases passed {how}"
                  for how in ("in-process", "subprocess") if c[f"{how} total"]]
-        lines.append(f"{name}: {c['in-process total']} cases ({', '.join(parts)})")
+        lines.append(f"{name}: {', '.join(parts)}")
     return lines
