@@ -85,7 +85,7 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise Overtime()
 
 
-def _state() -> dict[str, Any]:
+def process_state() -> dict[str, Any]:
     """What a command must not change for the next one."""
     umask = os.umask(0o022)
     os.umask(umask)
@@ -98,10 +98,10 @@ def _state() -> dict[str, Any]:
     }
 
 
-def _restore(before: dict[str, Any], cwd: str | None) -> list[str]:
+def restore_state(before: dict[str, Any], cwd: str | None) -> list[str]:
     """Put the process state back as ``before``; what had changed (the
     working directory should be ``cwd`` when given: the command ran there)."""
-    after = _state()
+    after = process_state()
     expected = dict(before, cwd=os.path.realpath(cwd)) if cwd is not None else before
     leaks = [name for name in before if after[name] != expected[name]]
     os.chdir(before["cwd"])
@@ -168,7 +168,7 @@ def main() -> None:
     proto.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         req = json.loads(line)
-        before = _state()
+        before = process_state()
         start = time.monotonic()
         signal.setitimer(signal.ITIMER_REAL, float(req["timeout"]))
         try:
@@ -180,7 +180,7 @@ def main() -> None:
             signal.setitimer(signal.ITIMER_REAL, 0)
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         reply["seconds"] = time.monotonic() - start
-        reply["leaks"] = _restore(before, req.get("cwd"))
+        reply["leaks"] = restore_state(before, req.get("cwd"))
         proto.write(json.dumps(reply) + "\n")
 
 
