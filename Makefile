@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 
-.PHONY: venv gotools test lint fixtures demo soak fuzz bench clean
+.PHONY: venv gotools test test-all lint fixtures demo soak fuzz bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -21,6 +21,11 @@ gotools:
 
 test: venv gotools lint
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Everything: lint, the default suite and the soak-marked tests in one run
+# (the long runs with many more examples stay in `make soak` and `make fuzz`).
+test-all: venv gotools lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak"
 
 lint: venv
 	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz
@@ -54,13 +59,15 @@ soak: venv gotools
 	PYBBOLT_FAULT_FULL=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_faults.py
 
 # Hostile input with many more examples (FUZZ_EXAMPLES damaged files through
-# every read CLI command, and through the library), then the atheris harness
+# every read CLI command, and through the library; ten times the differential
+# examples against the real bbolt CLI), then the atheris harness
 # for FUZZ_SECONDS if atheris is installed (`$(PY) -m pip install atheris`).
 FUZZ_EXAMPLES ?= 2000
 FUZZ_SECONDS ?= 600
 fuzz: venv gotools
 	PYBBOLT_FUZZ_CLI_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_fuzz_cli.py tests/test_fuzz_regressions.py
 	PYBBOLT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_hostile.py
+	PYBBOLT_DIFF_EXAMPLES=300 PYBBOLT_DIFF_DAMAGE_EXAMPLES=400 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_cli_differential.py
 	@if $(PY) -c 'import atheris' 2>/dev/null; then \
 		mkdir -p build/fuzz-corpus && $(PY) fuzz/fuzz_read.py build/fuzz-corpus -max_total_time=$(FUZZ_SECONDS) \
 			-timeout=20 -rss_limit_mb=1024 -max_len=512 -len_control=0 -artifact_prefix=build/fuzz-; \
