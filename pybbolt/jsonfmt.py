@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 
 from .errors import Error
@@ -49,3 +50,32 @@ def bytes_from_json(value: object) -> bytes:
                 raise JSONBytesError(f"bad {encoding} bytes {text[:40]!r}: {e}") from None
     raise JSONBytesError(
         f'expected bytes as a string or {{"hex": ...}} / {{"base64": ...}}, got {value!r:.60}')
+
+
+# Bytes that keep ASCII from being copied into a JSON string as is: controls,
+# DEL (shown as hex by bytes_to_json) and the two characters JSON escapes.
+_NOT_VERBATIM = bytes(range(0x20)) + b'"\\\x7f'
+
+
+def json_text(data: bytes) -> str:
+    """The serialized JSON (compact, UTF-8) of :func:`bytes_to_json` ``(data)``."""
+    if data.isascii() and len(data.translate(None, _NOT_VERBATIM)) == len(data):
+        return f'"{data.decode("ascii")}"'
+    return json.dumps(bytes_to_json(data), ensure_ascii=False, separators=(",", ":"))
+
+
+def json_texts(items: list[bytes]) -> list[str]:
+    """:func:`json_text` of each of ``items``: a batch of plain ASCII at C speed.
+
+    The usual batch (printable ASCII keys and values) is checked once, joined,
+    instead of item by item; streaming outputs format a leaf's items at once.
+    """
+    joined = b"".join(items)
+    if joined.isascii() and len(joined.translate(None, _NOT_VERBATIM)) == len(joined):
+        return [f'"{item.decode("ascii")}"' for item in items]
+    return [json_text(item) for item in items]
+
+
+def dumps(obj: object) -> str:
+    """The compact serialization every JSON output uses (UTF-8, no spaces)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
