@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from .errors import Error
-from .jsonfmt import bytes_from_json, bytes_to_json, dumps, json_text, json_texts
-from .walk import batches, path_text, resolve
+from .jsonfmt import bytes_from_json, bytes_to_json, dumps, json_texts
+from .walk import Entry, batches, path_text, resolve
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -55,14 +55,15 @@ def export_lines(tx: Tx, path: Sequence[bytes] = (), decoder: Decoder | None = N
     yield header(tx.page_size) + "\n"
     path = tuple(path)
     if path:
-        yield _bucket_line(_path_json(path), bucket.sequence)
+        yield _bucket_line(path_json(path), bucket.sequence)
     for batch in batches(bucket, path, recursive=True):
-        yield "".join(_batch_lines(batch, decoder))
+        yield "".join(entry_lines(batch, decoder))
         if progress is not None:
             progress(len(batch))
 
 
-def _path_json(path: Sequence[bytes]) -> str:
+def path_json(path: Sequence[bytes]) -> str:
+    """A bucket path as the records write it: a JSON list of names."""
     return "[" + ",".join(json_texts(list(path))) + "]"
 
 
@@ -70,28 +71,40 @@ def _bucket_line(path_json: str, sequence: int) -> str:
     return f'{{"bucket":{path_json},"sequence":{sequence}}}\n'
 
 
-def _batch_lines(batch: list, decoder: Decoder | None) -> list[str]:  # type: ignore[type-arg]
-    """The records of a batch of entries of one bucket."""
+def entry_lines(batch: Sequence[Entry], decoder: Decoder | None = None,
+                values: bool = True) -> list[str]:
+    """The records (lines) of a batch of entries of one bucket.
+
+    A nested bucket is its bucket record; a pair is a pair record, without
+    ``"value"`` when not ``values`` (the key listings), with the decoded
+    forms when there is a ``decoder``.
+    """
     path = batch[0].path
-    path_json = _path_json(path)
+    parent = path_json(path)
     keys = json_texts([e.key for e in batch])
-    values = json_texts([b"" if e.value is None else e.value for e in batch])
+    texts = json_texts([e.value or b"" for e in batch]) if values else keys
     lines = []
-    for entry, key, value in zip(batch, keys, values):
+    for entry, key, value in zip(batch, keys, texts):
         if entry.bucket is not None:
-            child = path_json[:-1] + ("," if path else "") + key + "]"
+            child = parent[:-1] + ("," if path else "") + key + "]"
             lines.append(_bucket_line(child, entry.bucket.sequence))
-        elif decoder is None:
-            lines.append(f'{{"bucket":{path_json},"key":{key},"value":{value}}}\n')
-        else:
-            extra = ""
-            decoded_key = decoder.key(entry.key, path)
-            if decoded_key != bytes_to_json(entry.key):
-                extra = f',"decoded_key":{dumps(decoded_key)}'
-            decoded = dumps(decoder.value(entry.value, entry.key, path))
-            lines.append(f'{{"bucket":{path_json},"key":{key},"value":{value}'
-                         f'{extra},"decoded_value":{decoded}}}\n')
+            continue
+        line = f'{{"bucket":{parent},"key":{key}'
+        if values:
+            line += f',"value":{value}'
+        if decoder is not None:
+            line += decoded_fields(decoder, path, entry.key, entry.value or b"")
+        lines.append(line + "}\n")
     return lines
+
+
+def decoded_fields(decoder: Decoder, path: Sequence[bytes], key: bytes, value: bytes) -> str:
+    """``,"decoded_key":K`` (when it is not the key's bytes) ``,"decoded_value":V``."""
+    text = ""
+    decoded_key = decoder.key(key, path)
+    if decoded_key != bytes_to_json(key):
+        text = f',"decoded_key":{dumps(decoded_key)}'
+    return text + f',"decoded_value":{dumps(decoder.value(value, key, path))}'
 
 
 def read_header(line: bytes | str) -> int | None:
@@ -230,5 +243,5 @@ def load(db: DB, lines: Iterable[bytes | str], merge: bool = False,
     return loader.result
 
 
-__all__ = ["FORMAT", "VERSION", "LoadError", "ImportResult", "export_lines", "header",
-           "json_text", "load", "read_header"]
+__all__ = ["FORMAT", "VERSION", "ImportResult", "LoadError", "decoded_fields", "entry_lines",
+           "export_lines", "header", "load", "path_json", "read_header"]
