@@ -122,8 +122,9 @@ def run_get(inv: Invocation) -> None:
     if path == "":
         raise CommandError("path required")
     hex_names = inv.opts.get_bool("hex")
+    parse_format = "hex" if hex_names else inv.opts.get_str("parse-format")
     try:
-        key = parse_bytes(os.fsencode(args[-1]), "hex" if hex_names else inv.opts.get_str("parse-format"))
+        key = parse_bytes(os.fsencode(args[-1]), parse_format)
     except ValueError as e:
         raise CommandError(str(e)) from None
     if not key:

@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     import click
 
 # name -> "module:attribute" of a click.Command (modules of this package).
-EXTRA_COMMANDS: dict[str, str] = {}
+EXTRA_COMMANDS: dict[str, str] = {
+    "ls": "cmd_data:ls_command",
+    "find": "cmd_data:find_command",
+    "export": "cmd_data:export_command",
+    "import": "cmd_data:import_command",
+    "put": "cmd_edit:put_command",
+    "delete": "cmd_edit:delete_command",
+    "create-bucket": "cmd_edit:create_bucket_command",
+    "delete-bucket": "cmd_edit:delete_bucket_command",
+    "set-sequence": "cmd_edit:set_sequence_command",
+}
 
 
 def load(name: str) -> click.Command:

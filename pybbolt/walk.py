@@ -96,8 +96,11 @@ class Matcher:
     """The tests of ``pybbolt find``: every given one must hold."""
 
     def __init__(self, key_prefix: bytes | None = None, key_regex: bytes | None = None,
-                 value_regex: bytes | None = None) -> None:
+                 value_regex: bytes | None = None,
+                 value_of: Callable[[Entry], bytes] | None = None) -> None:
+        """``value_of(entry)``: the bytes ``value_regex`` searches (default: the value)."""
         self.key_prefix = key_prefix
+        self.value_of = value_of
         try:
             self.key_regex = re.compile(key_regex) if key_regex is not None else None
             self.value_regex = re.compile(value_regex) if value_regex is not None else None
@@ -110,7 +113,10 @@ class Matcher:
         if self.key_regex is not None and self.key_regex.search(entry.key) is None:
             return False
         if self.value_regex is not None:
-            return entry.value is not None and self.value_regex.search(entry.value) is not None
+            if entry.value is None:
+                return False
+            value = entry.value if self.value_of is None else self.value_of(entry)
+            return self.value_regex.search(value) is not None
         return True
 
 
