@@ -162,14 +162,14 @@ def ls_command(db: str, buckets: tuple[str, ...], recursive: bool, as_json: bool
         bucket = resolve(tx, path)
         for batch in batches(bucket, path, recursive, key_prefix, key_start):
             if left is not None:
+                if left == 0:
+                    break
                 batch = list(islice(batch, left))
                 left -= len(batch)
             if as_json:
                 write("".join(entry_lines(batch, decoder)))
             else:
                 write("".join(_ls_lines(batch, len(path), fmt, decoder)))
-            if left == 0:
-                break
 
 
 def _ls_lines(batch: list[Entry], base: int, fmt: str, decoder: Decoder | None) -> list[str]:
