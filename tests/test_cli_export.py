@@ -67,8 +67,14 @@ def test_round_trip_checked_by_go(boltgo: Path, tmp_path: Path, source: Path) ->
     buckets = sum(1 for line in out.splitlines()[1:] if '"key":' not in line)
     assert run("import", copy, "-i", lines) == (
         0, "", f"imported {pairs} pairs, {buckets} buckets into {copy}\n")
-    assert ok("export", copy) == out
-    assert go_export(boltgo, copy).stdout == go.stdout
+    again = ok("export", copy)
+    assert go_export(boltgo, copy).stdout == again.encode()
+    if go_dump(boltgo, db)["check"]:
+        # Damage Go's check sees (keys out of order, duplicated across leaves)
+        # cannot survive a load: the copy holds the same records, in order, once.
+        assert sorted(set(out.splitlines()[1:])) == sorted(again.splitlines()[1:])
+    else:
+        assert again == out
     dump = go_dump(boltgo, copy)
     assert dump["check"] == []
     assert dump["page_size"] == json.loads(out.splitlines()[0])["page_size"]
