@@ -211,9 +211,9 @@ def find_command(db: str, buckets: tuple[str, ...], key_prefix: str | None,
                  limit: int | None, decode: str | None, hex_: bool) -> None:
     """Find the keys (at every level below BUCKET..., or everywhere) that match.
 
-    Prints the bucket path and the key of each match, as they are found; a
-    nested bucket whose name matches the key tests shows as NAME/.  Every
-    test given must hold.
+    Prints the bucket path, a tab and the key of each match, as they are
+    found; a nested bucket whose name passes the key tests shows as its
+    path and a slash.  Every test given must hold.
     """
     from pybbolt.jsonfmt import dumps
     from pybbolt.transfer import entry_lines
@@ -244,8 +244,8 @@ def find_command(db: str, buckets: tuple[str, ...], key_prefix: str | None,
             found += 1
             if as_json:
                 write(entry_lines([entry], decoder, values=False)[0])
-            elif entry.value is None:
-                write(f"{show_path(entry.path)}\t{show_path([entry.key])}/\n")
+            elif entry.value is None:  # a nested bucket: its path
+                write(show_path((*entry.path, entry.key)) + "/\n")
             else:
                 write(f"{show_path(entry.path)}\t{show_path([entry.key])}\n")
 
