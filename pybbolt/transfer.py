@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from .errors import Error
-from .jsonfmt import bytes_from_json, bytes_to_json, dumps, json_texts
-from .walk import Entry, batches, path_text, resolve
+from .jsonfmt import bytes_from_json, bytes_to_json, dumps, json_text, json_texts
+from .walk import BATCH, Entry, batches, path_text, resolve
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -56,10 +57,38 @@ def export_lines(tx: Tx, path: Sequence[bytes] = (), decoder: Decoder | None = N
     path = tuple(path)
     if path:
         yield _bucket_line(path_json(path), bucket.sequence)
-    for batch in batches(bucket, path, recursive=True):
-        yield "".join(entry_lines(batch, decoder))
+    if decoder is not None:
+        for batch in batches(bucket, path, recursive=True):
+            yield "".join(entry_lines(batch, decoder))
+            if progress is not None:
+                progress(len(batch))
+        return
+    yield from _plain_export(bucket, path, progress)
+
+
+def _plain_export(bucket: Bucket, path: tuple[bytes, ...],
+                  progress: Callable[[int], None] | None) -> Iterator[str]:
+    """:func:`export_lines` without a decoder: the pairs of a batch formatted at once."""
+    parent = path_json(path)
+    pairs = bucket.items()
+    while chunk := list(islice(pairs, BATCH)):
         if progress is not None:
-            progress(len(batch))
+            progress(len(chunk))
+        keys, values = zip(*chunk)
+        if None not in values:  # no nested bucket: the usual batch
+            yield "".join([f'{{"bucket":{parent},"key":{k},"value":{v}}}\n'
+                           for k, v in zip(json_texts(keys), json_texts(values))])
+            continue
+        for key, value in chunk:
+            if value is not None:
+                yield f'{{"bucket":{parent},"key":{json_text(key)},"value":{json_text(value)}}}\n'
+                continue
+            child = bucket.bucket(key)
+            if child is None:
+                raise Error(f"{path_text((*path, key))}: a bucket entry that is not a bucket")
+            inner = (*path, key)
+            yield _bucket_line(path_json(inner), child.sequence)
+            yield from _plain_export(child, inner, progress)
 
 
 def path_json(path: Sequence[bytes]) -> str:

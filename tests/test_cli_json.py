@@ -8,12 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from pybbolt.cli.usage import usage_text
 from pybbolt.cli.spec import ROOT
+from pybbolt.cli.usage import usage_text
 
 from .cli_run import ok, run
-from .conftest import FIXTURES, GOLDEN
+from .conftest import FIXTURES
 
 INLINE = FIXTURES / "inline_bucket.db"
 NESTED = FIXTURES / "nested.db"

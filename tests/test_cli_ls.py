@@ -72,7 +72,8 @@ def test_json(db: Path) -> None:
 def test_limit_prefix_start(db: Path) -> None:
     assert ok("ls", db, "app", "--limit", "2") == "a\t1\nb\t00ff\n"
     assert ok("ls", db, "app", "--limit", "0") == ""
-    assert ok("ls", "-r", db, "--limit", "3") == "006e756c/\n006e756c/6b00\t7461620968657265\n-flag/\n"
+    assert ok("ls", "-r", db, "--limit", "3") == (
+        "006e756c/\n006e756c/6b00\t7461620968657265\n-flag/\n")
     assert ok("ls", db, "app", "--prefix", "e") == "empty\t\n"
     assert ok("ls", db, "app", "--start", "c") == "empty\t\njson\t{\"x\": [1, 2]}\nsub/\n"
     assert ok("ls", db, "app", "--start", "empty", "--limit", "1") == "empty\t\n"
