@@ -154,3 +154,19 @@ def test_a_file_another_process_holds_is_refused(boltgo: Path, db: Path, mode: s
                 "0); close it or give a longer --timeout\n")
     assert db.read_bytes() == before
     assert ok("put", "--timeout", "2s", db, "app", "a", "2") == ""  # released
+
+
+def test_go_durations() -> None:
+    from pybbolt.cli.godur import parse_duration
+
+    assert [parse_duration(t) for t in ("0", "1s", "1.5s", "300ms", "1h2m3s", "-2m", "10us",
+                                        "1µs", "2ns", ".5s")] == [
+        0, 10**9, 15 * 10**8, 3 * 10**8, 3723 * 10**9, -120 * 10**9, 10_000, 1000, 2, 5 * 10**8]
+    for text, message in (("", 'time: invalid duration ""'),
+                          ("x", 'time: invalid duration "x"'),
+                          ("5", 'time: missing unit in duration "5"'),
+                          ("2d", 'time: unknown unit "d" in duration "2d"'),
+                          ("1..s", 'time: invalid duration "1..s"')):
+        with pytest.raises(ValueError) as e:
+            parse_duration(text)
+        assert str(e.value) == message

@@ -160,3 +160,24 @@ def test_golden_has_no_case_with_the_new_flags(golden: Path) -> None:
     for line in (golden / "cases.jsonl").read_text().splitlines():
         argv = json.loads(line)["argv"]
         assert not {"--json", "--hex", "--decode"} & {a.split("=")[0] for a in argv}
+
+
+BYTES_CASES = [
+    b"", b"a", b'"', b"\\", b"\t\n\r", b"\x00", b"\x7f", b"a\x1fb", "é".encode(),
+    "\u2028".encode(), b"\xc2\x85", b"\xff", b"\xed\xa0\x80", 'x"é'.encode(), b"\x08", b"\x0c",
+    bytes(range(256)), "\U0001f600".encode(), b"plain text",
+]
+
+
+def test_serialized_bytes_are_the_schema() -> None:
+    """json_text (the fast writer) = json.dumps of bytes_to_json, and reads back."""
+    from pybbolt.jsonfmt import bytes_from_json, bytes_to_json, json_text, json_texts
+
+    for data in BYTES_CASES:
+        text = json_text(data)
+        assert text == json.dumps(bytes_to_json(data), ensure_ascii=False, separators=(",", ":"))
+        assert bytes_from_json(json.loads(text)) == data
+    assert json_texts(BYTES_CASES) == [json_text(d) for d in BYTES_CASES]
+    assert json_texts([b"a", b"b"]) == ['"a"', '"b"']
+    assert [json_text(d) for d in (b"\x00\xff", b"tab\there", "é".encode(), b"\x7f")] == [
+        '{"hex":"00ff"}', '"tab\\there"', '"é"', '{"hex":"7f"}']
