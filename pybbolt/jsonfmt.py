@@ -67,12 +67,14 @@ def json_text(data: bytes) -> str:
     Written directly (no JSON encoder call per item) for plain ASCII and for
     bytes shown as hex; tests check it against ``json.dumps(bytes_to_json(data))``.
     """
+    size = len(data)
+    # An ASCII control byte means hex whether or not the rest is UTF-8: the
+    # usual binary value ends here, before a decode that would fail (slowly).
+    if len(data.translate(None, _CONTROL_BYTES)) != size:
+        return f'{{"hex":"{data.hex()}"}}'
     if data.isascii():
-        size = len(data)
         if len(data.translate(None, _NOT_VERBATIM)) == size:
             return f'"{data.decode("ascii")}"'
-        if len(data.translate(None, _CONTROL_BYTES)) != size:
-            return f'{{"hex":"{data.hex()}"}}'
         return _ENCODE_STRING(data.decode("ascii"))
     try:
         text = data.decode("utf-8")
