@@ -355,8 +355,11 @@ def _import_new(db: str, first: bytes, lines: Iterator[bytes]) -> pybbolt.transf
     try:
         with pybbolt.open(temp, page_size=page_size) as store:
             result = load(store, lines, tx_max_pairs=NEW_FILE_TX_PAIRS)
-        os.replace(temp, db)
-    except BaseException:
+        try:
+            os.link(temp, db)  # unlike a rename, never replaces a file made meanwhile
+        except FileExistsError:
+            raise Error(f"{db} was created by someone else during the import; "
+                        "nothing written") from None
+    finally:
         os.unlink(temp)
-        raise
     return result
