@@ -79,6 +79,9 @@ def run(name: str, args: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> i
     except Error as e:
         err.write(f"Error: {e}\n")
         status = 1
+    except (RecursionError, MemoryError) as e:  # as cli.main does for bbolt's commands
+        err.write(f"fatal error: {type(e).__name__}: {e}\n")
+        status = 2
     finally:
         sys.stdout, sys.stderr = saved
         for stream in (out, err):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Error
 from .jsonfmt import bytes_from_json, bytes_to_json, dumps, json_text, json_texts
-from .walk import BATCH, Entry, batches, path_text, resolve
+from .walk import BATCH, Entry, batches, nested, path_text, resolve
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -63,11 +63,12 @@ def export_lines(tx: Tx, path: Sequence[bytes] = (), decoder: Decoder | None = N
             if progress is not None:
                 progress(len(batch))
         return
-    yield from _plain_export(bucket, path, progress)
+    yield from _plain_export(bucket, path, progress, frozenset())
 
 
 def _plain_export(bucket: Bucket, path: tuple[bytes, ...],
-                  progress: Callable[[int], None] | None) -> Iterator[str]:
+                  progress: Callable[[int], None] | None,
+                  roots: frozenset[int]) -> Iterator[str]:
     """:func:`export_lines` without a decoder: the pairs of a batch formatted at once."""
     parent = path_json(path)
     pairs = bucket.items()
@@ -83,12 +84,10 @@ def _plain_export(bucket: Bucket, path: tuple[bytes, ...],
             if value is not None:
                 yield f'{{"bucket":{parent},"key":{json_text(key)},"value":{json_text(value)}}}\n'
                 continue
-            child = bucket.bucket(key)
-            if child is None:
-                raise Error(f"{path_text((*path, key))}: a bucket entry that is not a bucket")
+            child, below = nested(bucket, key, path, roots)
             inner = (*path, key)
             yield _bucket_line(path_json(inner), child.sequence)
-            yield from _plain_export(child, inner, progress)
+            yield from _plain_export(child, inner, progress, below)
 
 
 def path_json(path: Sequence[bytes]) -> str:
@@ -155,7 +154,7 @@ def _check_header(record: dict[str, object], number: int) -> None:
             f"line {number}: not a {FORMAT} version {VERSION} header: {dumps(record)[:80]}")
 
 
-_SCAN = json.JSONDecoder().scan_once
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _bytes(value: object) -> bytes:

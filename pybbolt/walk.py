@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import BucketNotFound, Error
+from .errors import BucketNotFound, CorruptionError, Error
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -48,6 +48,27 @@ def resolve(tx: Tx, path: Sequence[bytes]) -> Bucket:
     return bucket
 
 
+def nested(bucket: Bucket, key: bytes, path: tuple[bytes, ...],
+           roots: frozenset[int]) -> tuple[Bucket, frozenset[int]]:
+    """The nested bucket ``key`` of ``bucket`` (at ``path``) to walk into, and the
+    root pages of the buckets on the way down to it.
+
+    A damaged file can make a bucket its own descendant (a root page shared
+    with a bucket above it): that is an error, not an endless walk.
+    """
+    child = bucket.bucket(key)
+    inner = (*path, key)
+    if child is None:
+        raise Error(f"{path_text(inner)}: a bucket entry that is not a bucket")
+    root = child.root
+    if not root:  # inline: its pages are inside its parent's value
+        return child, roots
+    if root in roots:
+        raise CorruptionError(f"{path_text(inner)}: its root page {root} is the root of a "
+                              "bucket above it (the bucket tree is cyclic)")
+    return child, roots | {root}
+
+
 def items(bucket: Bucket, prefix: bytes = b"", start: bytes | None = None,
           ) -> Iterator[tuple[bytes, bytes | None]]:
     """The pairs of ``bucket`` in key order (value None for a nested bucket),
@@ -65,7 +86,7 @@ def items(bucket: Bucket, prefix: bytes = b"", start: bytes | None = None,
 
 def batches(bucket: Bucket, path: tuple[bytes, ...], recursive: bool = False,
             prefix: bytes = b"", start: bytes | None = None,
-            ) -> Iterator[list[Entry]]:
+            roots: frozenset[int] = frozenset()) -> Iterator[list[Entry]]:
     """The entries of ``bucket`` (at ``path``) in key order, a batch at a time.
 
     With ``recursive``, a nested bucket's entry is followed by the entries of
@@ -80,14 +101,15 @@ def batches(bucket: Bucket, path: tuple[bytes, ...], recursive: bool = False,
             return
         batch: list[Entry] = []
         for key, value in chunk:
-            child = bucket.bucket(key) if value is None else None
-            if value is None and child is None:
-                raise Error(f"{path_text((*path, key))}: a bucket entry that is not a bucket")
-            batch.append(Entry(path, key, value, child))
-            if recursive and child is not None:
+            if value is not None:
+                batch.append(Entry(path, key, value, None))
+                continue
+            child, below = nested(bucket, key, path, roots)
+            batch.append(Entry(path, key, None, child))
+            if recursive:
                 yield batch
                 batch = []
-                yield from batches(child, (*path, key), True)
+                yield from batches(child, (*path, key), True, roots=below)
         if batch:
             yield batch
 
