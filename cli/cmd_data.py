@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -320,16 +320,17 @@ def import_command(db: str, input_: str, merge: bool, timeout: str) -> None:
     click.echo(f"imported {result.pairs} pairs, {result.buckets} buckets into {db}", err=True)
 
 
-def _counted(first: bytes, rest: Iterator[bytes] | object,
+def _counted(first: bytes, rest: Iterable[bytes],
              update: Callable[[int], None] | None) -> Iterator[bytes]:
     """The lines of the input (its first line already read), reporting bytes read."""
-    lines: Iterator[bytes] = rest  # type: ignore[assignment]
     if first:
+        if update is not None:
+            update(len(first))
         yield first
     if update is None:
-        yield from lines
+        yield from rest
         return
-    for line in lines:
+    for line in rest:
         update(len(line))
         yield line
 

@@ -203,13 +203,12 @@ def test_import_refuses_a_file_go_holds(boltgo: Path, tmp_path: Path) -> None:
             "200ms); close it or give a longer --timeout\n")
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
-    """Piped: no bar (stderr of the runs above is exact).  On a terminal: click's bar."""
+def on_terminal(argv: list[str]) -> tuple[int, bytes, bytes]:
+    """``pybbolt ARGV`` with stderr on a terminal: (status, stdout, what the terminal shows)."""
     primary, secondary = pty.openpty()
     try:
-        r = subprocess.run([sys.executable, "-m", "pybbolt", "export",
-                            str(FIXTURES / "many_keys.db"), "-o", str(tmp_path / "x")],
-                           stderr=secondary, stdout=subprocess.PIPE, cwd=ROOT, timeout=120)
+        r = subprocess.run([sys.executable, "-m", "pybbolt", *argv], stderr=secondary,
+                           stdout=subprocess.PIPE, cwd=ROOT, timeout=120)
         os.close(secondary)
         shown = b""
         while True:
@@ -222,5 +221,19 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
             shown += chunk
     finally:
         os.close(primary)
-    assert r.returncode == 0 and r.stdout == b""
+    return r.returncode, r.stdout, shown
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    """Piped: no bar (stderr of the runs above is exact).  On a terminal: click's bar."""
+    lines = tmp_path / "x.jsonl"
+    status, out, shown = on_terminal(["export", str(FIXTURES / "many_keys.db"), "-o", str(lines)])
+    assert (status, out) == (0, b"")
     assert b"exporting  [####################################]  100%" in shown
+    status, out, shown = on_terminal(["import", str(tmp_path / "x.db"), "-i", str(lines)])
+    assert (status, out) == (0, b"")
+    assert b"importing  [####################################]  100%" in shown
+    assert shown.endswith(f"imported 55002 pairs, 2 buckets into {tmp_path / 'x.db'}\r\n".encode())
+    status, out, shown = on_terminal(["find", str(FIXTURES / "many_keys.db"), "--key-regex", "^$"])
+    assert (status, out) == (0, b"")
+    assert b"searching  [####################################]  100%" in shown
