@@ -123,6 +123,18 @@ def targets(results: dict[str, Any]) -> list[Target]:
             out.append(Target(f"peak RSS of pybbolt {name}", scope, value, RSS_LIMIT_MB, " MB",
                               strict=True, note=note))
     out += _field_targets(results.get("field"))
+    moved = results.get("transfer")
+    if moved:
+        scope = f"CLI, N={moved['n']:,}"
+        export = moved["commands"]["export"]
+        value = export["pybbolt"]["median"] / export["go"]["median"]
+        out.append(Target("pybbolt export vs Go ForEach + encoding/json", scope, value, 1.0,
+                          "x", strict=True))
+        for name in ("export", "import"):
+            rss = moved["commands"][name]["pybbolt"]["rss"]
+            out.append(Target(f"peak RSS of pybbolt {name}", scope, rss["peak_rss_mb"],
+                              RSS_LIMIT_MB, " MB", strict=True,
+                              note=f"anonymous {rss['anon_mb']:.0f} MB"))
     return out
 
 
@@ -260,6 +272,7 @@ def render(results: dict[str, Any]) -> str:
         lines += _render_cli(cli)
     if results.get("field"):
         lines += render_field(results["field"])
+    lines += _render_transfer(results)
     lines += _targets_table(results)
     return "\n".join(lines)
 
@@ -281,6 +294,7 @@ def render_readme(results: dict[str, Any]) -> str:
         lines += _render_cli(cli, 3)
     if results.get("field"):
         lines += render_field(results["field"], 3)
+    lines += _render_transfer(results, 3)
     lines += _targets_table(results, 3)
     return "\n".join(lines)
 
@@ -393,3 +407,13 @@ def _render_cli(cli: dict[str, Any], level: int = 2) -> list[str]:
                 + " |"
             )
     return lines
+
+
+def _render_transfer(results: dict[str, Any], level: int = 2) -> list[str]:
+    """export / import of the CLI's database (benchmarks/transfer.py), if measured."""
+    moved = results.get("transfer")
+    if not moved:
+        return []
+    from .transfer import render
+
+    return render(moved, moved["n"], level)

@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks import cli_timing, field, report
+from benchmarks import cli_timing, field, report, transfer
 from benchmarks.measure import BOLTGO, ROOT, Limits, Measurement, Paths, go_version, run
 from benchmarks.workload import (
     BUCKET,
@@ -272,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
             paths = run_size(n, args.work, limits, results)
         if paths is not None and not args.no_cli:
             results["cli"] = run_cli(paths)
+            results["transfer"] = transfer.run_transfer(
+                paths.source("go"), paths.work / "transfer", cli_timing.bench_pybbolt())
+            results["transfer"]["n"] = paths.n
         if not args.no_cli and not args.no_field:
             results["field"] = field.run_field(args.work / "field")
     finally:

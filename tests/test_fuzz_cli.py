@@ -302,6 +302,11 @@ def commands(path: Path, shape: Shape, out: Path, page: int, item: int) -> Itera
     yield ["dump", f, str(page), "1"]
     yield ["inspect", f]
     yield ["compact", "-o", str(out), f]
+    # pybbolt's own read commands and flags (cli/cmd_data.py, cli/cmd_json.py).
+    yield ["ls", "-r", f]
+    yield ["find", f, "--value-regex", "a"]
+    yield ["export", f]
+    yield ["check", "--json", f]
 
 
 # -- the worker ---------------------------------------------------------------------
