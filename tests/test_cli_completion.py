@@ -27,6 +27,12 @@ BIN = Path(sys.executable).parent
 PYBBOLT = shutil.which("pybbolt", path=str(BIN))
 
 
+@pytest.fixture(autouse=True)
+def _help_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click wraps help to the terminal's width: the same 80 columns everywhere."""
+    monkeypatch.setenv("COLUMNS", "80")
+
+
 def run(*argv: str) -> tuple[int, bytes, bytes]:
     out, err = io.BytesIO(), io.BytesIO()
     status = execute(list(argv), out, err)
