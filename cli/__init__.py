@@ -15,11 +15,11 @@ click is not imported on their way: it is both what byte-for-byte parity
 with cobra's parsing and messages needs and what keeps start-up short.
 ``get`` and ``buckets`` are mostly interpreter start-up and imports, and
 click would be the largest import of all.  Measured on the 2-core
-development machine while it was shared with other jobs (the median of 20
-interleaved runs of each): the bare interpreter 139 ms, ``python -c 'import
-click'`` 290 ms, ``pybbolt get`` on the bundled sample 376 ms, so importing
-click would add some 150 ms, 40 %, to every ``get``; ``python -X importtime
--c 'import click'`` gives click a cumulative 37 ms at best and 60-140 ms
-under that load.  tests/test_startup.py keeps click (and construct) off
-that path.
+development machine while it was shared with other jobs (load about 9; the
+median of 20 interleaved runs of each): the bare interpreter 96 ms,
+``python -c 'import click'`` 195 ms, ``pybbolt get`` on the bundled sample
+260 ms, so importing click would add some 100 ms, nearly 40 %, to every
+``get``; ``python -X importtime -c 'import click'`` gives click a
+cumulative 24 ms at best and 60-140 ms under heavier load.
+tests/test_startup.py keeps click (and construct) off that path.
 """
