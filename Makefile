@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
+DIST := build/dist
 
 .PHONY: venv gotools test test-all lint fixtures demo soak fuzz bench clean
 
@@ -27,9 +28,16 @@ test: venv gotools lint
 test-all: venv gotools lint
 	$(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak"
 
+# Also builds the sdist and wheel that would be published (into $(DIST), with
+# the venv's setuptools: no download) and checks them with twine.  setuptools
+# reuses build/lib, so it is cleared first: a module deleted from the tree must
+# not survive in the wheel.
 lint: venv
 	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz
 	$(VENV)/bin/mypy
+	rm -rf $(DIST) build/lib build/bdist.*
+	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
+	$(VENV)/bin/twine check --strict $(DIST)/*
 
 fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures

@@ -9,8 +9,6 @@ this module.
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -47,8 +45,10 @@ def run(name: str, args: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> i
     do; they are pointed at the given binary streams for the run, so the CLI
     behaves the same in a process of its own and in an in-process test worker.
     """
+    # Imported here: main imports this module on every start-up (the registry).
     import contextlib
     import io
+    import sys
 
     import click
 

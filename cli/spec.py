@@ -34,6 +34,15 @@ class Args(FrozenRecord):
         return None
 
 
+# The program's name, and the variable of click's shell-completion protocol
+# (``_PYBBOLT_COMPLETE=bash_complete pybbolt`` answers a completion request).
+PROG = "pybbolt"
+COMPLETE_VAR = "_PYBBOLT_COMPLETE"
+
+# Flags whose value is a file name (completed as paths; every command's first
+# positional argument, the database file, is completed as a path as well).
+FILE_FLAGS = frozenset(("output", "path", "cpuprofile", "memprofile", "blockprofile"))
+
 # textfmt.FORMAT_MODES (tests check they agree), not imported from there: only
 # the commands that format values need textfmt, and `buckets` does not.
 FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
