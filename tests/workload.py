@@ -33,7 +33,7 @@ def _apply(tx: pybbolt.Tx, op: Op) -> None:
         b = _bucket(tx, op["path"])
         assert b is not None
         if kind == "put":
-            b.put(bytes.fromhex(op["k"]), bytes.fromhex(op["v"]))
+            b.put(bytes.fromhex(op["k"]), bytes.fromhex(op["v"]) * (op.get("repeat") or 1))
         elif kind == "delete":
             b.delete(bytes.fromhex(op["k"]))
         elif kind == "set_sequence":
