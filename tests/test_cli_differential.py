@@ -417,7 +417,7 @@ def commands(db: str, data: bytes, ps: int, buckets: list[tuple[bytes, ...]],
     return cmds
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+@settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(plan=db_plans(), data=st.data())

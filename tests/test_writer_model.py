@@ -2,18 +2,18 @@
 
 After every commit the file's content equals the model, pybbolt's own check
 is clean, and Go bbolt opens the file, finds ``tx.Check()`` clean and dumps
-the same content.  `make soak` runs many more examples (HYPOTHESIS_PROFILE=soak).
+the same content.  The Hypothesis profiles are in conftest.py: derandomized by
+default (the same examples every run), `make soak` runs many more
+(HYPOTHESIS_PROFILE=soak).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -28,12 +28,6 @@ import pybbolt
 from .conftest import BIN, IN_CI
 from .content import make_bucket, tx_content, without_inline
 from .workload import go_dump
-
-settings.register_profile("default", max_examples=200, stateful_step_count=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("soak", max_examples=2000, stateful_step_count=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 BOLTGO = BIN / "boltgo"
 if IN_CI and not BOLTGO.exists():
