@@ -1,4 +1,5 @@
-"""Which workloads of tests/test_same_pages.py Go lays out deterministically.
+"""Which workloads Go lays out deterministically (those of
+tests/test_same_pages.py and the byte-compared ones of tests/test_boundaries.py).
 
 Go's bbolt iterates Go maps in a few places (rebalance, the hashmap freelist),
 so the same workload can give different files from run to run.  This replays
@@ -17,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from .conftest import BIN
+from .test_boundaries import BYTE_COMPARED
 from .test_same_pages import _cases
 from .workload import go_replay
 
@@ -37,7 +39,9 @@ def main() -> int:
     only = set(sys.argv[1:])
     nondeterministic = []
     with tempfile.TemporaryDirectory() as d:
-        for name, work in _cases():
+        cases = _cases() + [(name, make()) for name, make in BYTE_COMPARED
+                            if not only or name in only]
+        for name, work in cases:
             if only and name not in only:
                 continue
             k = distinct_files(work, n, Path(d))

@@ -10,7 +10,9 @@ exactly k pages, and ``next_sequence`` as the only change of a transaction.
 The oracle is always Go: `boltgo replay` (the same workload written by bbolt,
 compared byte for byte), `boltgo dump` (bbolt's Tx.Check and its view of the
 content), `boltgo decode-page` (bbolt's page structs read from given bytes) or
-the bbolt CLI's output.
+the bbolt CLI's output.  The workloads compared byte for byte (BYTE_COMPARED)
+change one bucket per transaction, as bbolt spills sibling buckets in Go map
+order; `make layout-proof` replays them with Go to show one layout.
 """
 
 from __future__ import annotations
@@ -169,10 +171,8 @@ def test_failed_commit_keeps_a_readers_pages(tmp_path: Path, boltgo: Path) -> No
 # -- deleting a bucket with nested buckets that have pages --------------------------
 
 
-def test_delete_bucket_with_nested_paged_buckets(tmp_path: Path, boltgo: Path) -> None:
-    """All pages of the nested buckets are freed (bbolt: no "unreachable
-    unfreed").  The deleted bucket is not changed in the deleting transaction
-    (bbolt v1.5.0 leaks pages itself then, see tests/go/README.md)."""
+def nested_delete() -> dict[str, Any]:
+    """Nested buckets with pages, their parent deleted in a later transaction."""
     top = [b"top"]
     # One dirty sibling per transaction: bbolt spills sibling buckets in Go
     # map order, so only then is its layout reproducible.
@@ -183,9 +183,15 @@ def test_delete_bucket_with_nested_paged_buckets(tmp_path: Path, boltgo: Path) -
                      + [wl.put([*top, name], b"%05d" % i, b"v" * 50) for i in range(200)])
     setup.append([wl.create([*top, b"n2"], b"deep")]
                  + [wl.put([*top, b"n2", b"deep"], b"%05d" % i, b"d" * 60) for i in range(150)])
-    work = wl.workload(PS, [*setup, [_op("delete_bucket", [], name=b"top".hex())],
+    return wl.workload(PS, [*setup, [_op("delete_bucket", [], name=b"top".hex())],
                             [wl.put([b"keep"], b"after", b"x" * 100)]])
-    dump = _same_as_go(work, tmp_path, boltgo)
+
+
+def test_delete_bucket_with_nested_paged_buckets(tmp_path: Path, boltgo: Path) -> None:
+    """All pages of the nested buckets are freed (bbolt: no "unreachable
+    unfreed").  The deleted bucket is not changed in the deleting transaction
+    (bbolt v1.5.0 leaks pages itself then, see tests/go/README.md)."""
+    dump = _same_as_go(nested_delete(), tmp_path, boltgo)
     assert [b["name"] for b in dump["content"]["buckets"]] == ["keep"]
 
 
@@ -295,14 +301,18 @@ def test_check_reports_what_bbolt_reports(kind: str, leak_base: tuple[bytearray,
 # -- the inline bucket limit ---------------------------------------------------------
 
 
+def inline_limit(over: int) -> dict[str, Any]:
+    """One bucket of one key, ``over`` bytes past the inline limit."""
+    value = b"v" * (PS // 4 - 33 + over)
+    return wl.workload(PS, [[wl.create([], b"in"), wl.put([b"in"], b"k", value)],
+                            [wl.put([b"in"], b"k", value[::-1])]])
+
+
 @pytest.mark.parametrize("over", [0, 1], ids=["at-limit", "one-over"])
 def test_inline_limit(over: int, tmp_path: Path, boltgo: Path) -> None:
     """A bucket of exactly pagesize/4 bytes (header 16 + element 16 + key 1 +
     value) stays inline, one byte more does not: the same pages as Go."""
-    value = b"v" * (PS // 4 - 33 + over)
-    work = wl.workload(PS, [[wl.create([], b"in"), wl.put([b"in"], b"k", value)],
-                            [wl.put([b"in"], b"k", value[::-1])]])
-    dump = _same_as_go(work, tmp_path, boltgo)
+    dump = _same_as_go(inline_limit(over), tmp_path, boltgo)
     assert dump["content"]["buckets"][0]["inline"] is (over == 0)
 
 
@@ -389,9 +399,8 @@ def test_meta_page_ids_beyond_32_bits(tmp_path: Path, boltgo: Path) -> None:
 # -- values of exactly k pages --------------------------------------------------------
 
 
-def test_values_of_exactly_k_pages(tmp_path: Path, boltgo: Path, bbolt_cli: Path) -> None:
-    """A leaf of one key whose value fills exactly k pages, one byte less,
-    one byte more: the overflow counts (and every byte) are Go's."""
+def k_pages() -> dict[str, Any]:
+    """Values of k pages exactly, one byte less and one more, a bucket each."""
     txs: list[list[wl.Op]] = []  # a bucket per transaction (see above)
     for k in (1, 2, 3):
         for delta in (-1, 0, 1):
@@ -399,8 +408,13 @@ def test_values_of_exactly_k_pages(tmp_path: Path, boltgo: Path, bbolt_cli: Path
             txs.append([wl.create([], name),
                         wl.put([name], b"v", b"x" * (k * PS - 16 - 16 - 1 + delta))])
     txs.append([wl.put([b"p1+0"], b"v", b"y" * (2 * PS - 33))])
-    work = wl.workload(PS, txs)
-    ours, theirs, _ = _both(work, tmp_path, boltgo)
+    return wl.workload(PS, txs)
+
+
+def test_values_of_exactly_k_pages(tmp_path: Path, boltgo: Path, bbolt_cli: Path) -> None:
+    """A leaf of one key whose value fills exactly k pages, one byte less,
+    one byte more: the overflow counts (and every byte) are Go's."""
+    ours, theirs, _ = _both(k_pages(), tmp_path, boltgo)
     pages = subprocess.run([str(bbolt_cli), "pages", str(theirs)], capture_output=True,
                            text=True, check=True).stdout
     assert "leaf" in pages and subprocess.run(
@@ -413,9 +427,8 @@ def test_values_of_exactly_k_pages(tmp_path: Path, boltgo: Path, bbolt_cli: Path
 # -- next_sequence as the only change -------------------------------------------------
 
 
-def test_next_sequence_alone_is_persisted(tmp_path: Path, boltgo: Path) -> None:
-    """A transaction whose only change is ``next_sequence`` on a clean bucket
-    (inline or not, top-level or nested) still writes the new sequence."""
+def next_sequence_alone() -> dict[str, Any]:
+    """Transactions whose only change is a sequence."""
     # One dirty bucket per transaction (see above).
     setup = [[wl.create([], b"inline"), wl.put([b"inline"], b"k", b"v")],
              [wl.create([], b"paged")] + [wl.put([b"paged"], b"%04d" % i, b"v" * 60)
@@ -424,9 +437,21 @@ def test_next_sequence_alone_is_persisted(tmp_path: Path, boltgo: Path) -> None:
     seq = [[_op("next_sequence", [b"inline"])],
            [_op("next_sequence", [b"paged"]), _op("next_sequence", [b"paged"])],
            [_op("next_sequence", [b"paged", b"child"])], [_op("next_sequence", [b"inline"])]]
-    work = wl.workload(PS, setup + seq)
-    dump = _same_as_go(work, tmp_path, boltgo)
+    return wl.workload(PS, setup + seq)
+
+
+def test_next_sequence_alone_is_persisted(tmp_path: Path, boltgo: Path) -> None:
+    """A transaction whose only change is ``next_sequence`` on a clean bucket
+    (inline or not, top-level or nested) still writes the new sequence."""
+    dump = _same_as_go(next_sequence_alone(), tmp_path, boltgo)
     by_name = {b["name"]: b for b in dump["content"]["buckets"]}
     assert by_name["inline"]["sequence"] == 2 and by_name["paged"]["sequence"] == 2
     assert by_name["paged"]["buckets"][0]["sequence"] == 1
     assert make_bucket(b"child", 1, True, [(b"c", b"d")], []) == by_name["paged"]["buckets"][0]
+
+
+# The workloads compared byte for byte with Go, for `make layout-proof`.
+BYTE_COMPARED = [("freed-0xFFFF", lambda: _freed(65536)), ("freed-0x10000", lambda: _freed(65537)),
+                 ("nested-delete", nested_delete), ("inline-at-limit", lambda: inline_limit(0)),
+                 ("inline-one-over", lambda: inline_limit(1)), ("k-pages", k_pages),
+                 ("next-sequence-alone", next_sequence_alone)]
