@@ -25,6 +25,7 @@ test: venv gotools lint
 lint: venv
 	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures

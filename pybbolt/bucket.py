@@ -32,8 +32,8 @@ from .layout import (
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import Node, run_items
-from .page import decode, read_header
+from .node import Node, decode, run_items
+from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -556,7 +556,7 @@ class Bucket:
 
     def _rebalance(self) -> None:
         # bbolt visits nodes in Go map order (random); ascending page id is
-        # the deterministic order FORMAT.md 10.4 prescribes.
+        # the deterministic order docs/FORMAT.md §10.4 prescribes.
         for pgid in sorted(self._nodes):
             node = self._nodes.get(pgid)
             if node is not None:

@@ -35,10 +35,10 @@ HEAVY = {
     "pathlib", "urllib.parse", "importlib.util", "click", "construct",
 }
 OTHER_COMMANDS = {
-    "pybbolt.check", "pybbolt.stats", "pybbolt.compact", "pybbolt.surgery", "pybbolt.pages",
-    "pybbolt.inspect", "pybbolt.schema", "pybbolt.cli.usage", "pybbolt.cli.clickhelp",
+    "pybbolt.check", "pybbolt.stats", "pybbolt.compact", "pybbolt.surgery", "pybbolt.pagefile",
+    "pybbolt.inspect", "pybbolt.cli.usage", "pybbolt.cli.clickhelp",
     "pybbolt.cli.cmd_check", "pybbolt.cli.cmd_pages", "pybbolt.cli.cmd_bench",
-    "pybbolt.cli.cmd_surgery", "pybbolt.cli.cmd_compact", "pybbolt.cli.unicode_print",
+    "pybbolt.cli.cmd_surgery", "pybbolt.cli.cmd_compact", "pybbolt.unicode_print",
 }
 
 _PROBE = """
@@ -138,7 +138,8 @@ def test_spec_format_modes_are_textfmt_modes() -> None:
 
 def test_ascii_printability_needs_no_table() -> None:
     from pybbolt.cli.textfmt import is_printable
-    from pybbolt.cli.unicode_print import is_print
+
+    from pybbolt.unicode_print import is_print
 
     for code in range(128):
         assert is_printable(bytes([code])) == is_print(code)
