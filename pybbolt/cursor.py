@@ -18,11 +18,53 @@ from .node import Node, run_items
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from .bucket import Bucket
 
 Item = tuple[bytes, bytes | None]
+
+
+def descend(
+    node: Node,
+    key: bytes,
+    first: Callable[[int], Node | None],
+    second: Callable[[int], Node | None],
+    fetch: Callable[[int], Node],
+    nodes: list[Node] | None = None,
+    indexes: list[int] | None = None,
+) -> tuple[Node, int]:
+    """bbolt's ``Cursor.search`` from ``node`` down to a leaf: the leaf where
+    ``key`` is or would be, and its index there.
+
+    The one descent of ``Bucket.get`` and of cursors (kept in one function,
+    without a call per level: a child is ``first(pgid)``, else ``second(pgid)``,
+    else ``fetch(pgid)``, so the caller passes its caches' ``get``).  When
+    ``nodes`` and ``indexes`` are given the branches passed and the index
+    taken in each are appended to them (a cursor's stack).
+    """
+    depth = 0
+    while not node.is_leaf:
+        keys = node.keys
+        if not keys:
+            # bbolt's binary search indexes an empty slice here and panics.
+            raise CorruptionError(f"page {node.pgid}: branch page has no elements")
+        index = bisect_left(keys, key)
+        if index == len(keys) or keys[index] != key:
+            index = index - 1 if index else 0
+        if nodes is not None and indexes is not None:
+            nodes.append(node)
+            indexes.append(index)
+        depth += 1
+        if depth >= MAX_DEPTH:
+            raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
+        pgid = node.pgids[index]
+        node = first(pgid) or second(pgid) or fetch(pgid)
+    return node, bisect_left(node.keys, key)
+
+
+# For a descent without a second cache.
+_NOTHING: dict[int, Node] = {}
 
 
 class Cursor:
@@ -197,29 +239,15 @@ class Cursor:
 
     def _search(self, key: bytes) -> None:
         bucket = self._bucket
-        node = bucket._root_node()
         nodes, indexes = self._nodes, self._indexes
-        # bbolt's pageNode without a call per level: a dirty node, else the page.
-        dirty = bucket._nodes.get
+        # bbolt's pageNode: a dirty node, else the page.
         fetch = bucket._node if bucket._root == 0 else bucket._tx._page_node
-        while not node.is_leaf:
-            keys = node.keys
-            if not keys:
-                # bbolt's binary search indexes an empty slice here and panics.
-                raise CorruptionError(f"page {node.pgid}: branch page has no elements")
-            index = bisect_left(keys, key)
-            if index == len(keys) or keys[index] != key:
-                index = index - 1 if index else 0
-            nodes.append(node)
-            indexes.append(index)
-            if len(nodes) >= MAX_DEPTH:
-                raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
-            pgid = node.pgids[index]
-            child = dirty(pgid)
-            node = child if child is not None else fetch(pgid)
+        leaf, index = descend(
+            bucket._root_node(), key, bucket._nodes.get, _NOTHING.get, fetch, nodes, indexes
+        )
         # One leaf: no need to count visits as the walks do.
-        nodes.append(node)
-        indexes.append(bisect_left(node.keys, key))
+        nodes.append(leaf)
+        indexes.append(index)
 
     def _item(self) -> Item | None:
         node, index = self._nodes[-1], self._indexes[-1]
