@@ -85,6 +85,29 @@ def test_read_commands_import_little(argv: list[str], expected: bytes, unused: s
     assert loaded & (OTHER_COMMANDS | unused) == set()
 
 
+def test_the_page_dump_parses_with_construct() -> None:
+    """construct is kept off the read path, not out of the package: the cold
+    page dumps parse with the declarations of pybbolt.layout."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pybbolt", "page", str(SAMPLE), "0"],
+        capture_output=True, cwd=ROOT, check=False,
+    )
+    assert run.returncode == 0
+    assert run.stdout.startswith(b"Page ID:    0\nPage Type:  meta\n")
+    imported = {line.rsplit(b"|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert {b"construct", b"pybbolt.pagefile"} <= imported
+
+
+def test_python_dash_m_pybbolt_is_the_command() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "pybbolt", "buckets", str(SAMPLE)],
+        capture_output=True, cwd=ROOT, check=False,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (
+        0, b"execution\nexecution-history\nexecution-index\n", b""
+    )
+
+
 def test_public_names() -> None:
     for name in pybbolt.__all__:
         assert getattr(pybbolt, name) is not None
