@@ -1,7 +1,5 @@
-"""``python -m pybbolt``: the same as the ``pybbolt`` command."""
+"""``python -m pybbolt``: the same as the ``pybbolt`` command (``python -m pybbolt.cli``)."""
 
-import sys
+import runpy
 
-from pybbolt.cli.main import main
-
-sys.exit(main())
+runpy.run_module("pybbolt.cli", run_name="__main__", alter_sys=True)

@@ -64,6 +64,7 @@ from .layout import (
     PAGE_HEADER_SIZE,
     PGID_NO_FREELIST,
     U64,
+    element_array,
     page_type_name,
 )
 from .page import (
@@ -570,7 +571,7 @@ class _Checker:
             return False, None
         r = self.r
         data = r.data
-        fields = struct.unpack_from(f"<{4 * count}I", data, base)
+        fields = element_array(count).unpack_from(data, base)
         pos = fields[1::4]
         vsize = fields[3::4]
         starts = list(map(add, range(base, base + 16 * count, 16), pos))

@@ -26,7 +26,14 @@ from .fastpath import (
     page_headers,
     uniform_leaves,
 )
-from .layout import BRANCH_PAGE, BUCKET_LEAF_FLAG, LEAF_ELEMENT, LEAF_PAGE, PAGE_HEADER_SIZE
+from .layout import (
+    BRANCH_PAGE,
+    BUCKET_LEAF_FLAG,
+    LEAF_ELEMENT,
+    LEAF_PAGE,
+    PAGE_HEADER_SIZE,
+    element_array,
+)
 from .page import InlinePage, PageReader, has_prefix, keys_equal
 
 if TYPE_CHECKING:
@@ -110,7 +117,7 @@ def _bucket_values(r: PageReader, off: int, count: int) -> Iterator[tuple[int, I
     base = off + PAGE_HEADER_SIZE
     if base + 16 * count <= r.size:
         # Most leaves hold no sub-bucket: look at all the element flags at once.
-        all_flags = struct.unpack_from(f"<{4 * count}I", r.data, base)[0::4]
+        all_flags = element_array(count).unpack_from(r.data, base)[0::4]
         if not max(all_flags) or not any(map(and_, all_flags, repeat(BUCKET_LEAF_FLAG))):
             return
     for i in range(count):
