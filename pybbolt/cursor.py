@@ -31,8 +31,7 @@ def descend(
     first: Callable[[int], Node | None],
     second: Callable[[int], Node | None],
     fetch: Callable[[int], Node],
-    nodes: list[Node] | None = None,
-    indexes: list[int] | None = None,
+    stack: tuple[list[Node], list[int]] | None = None,
 ) -> tuple[Node, int]:
     """bbolt's ``Cursor.search`` from ``node`` down to a leaf: the leaf where
     ``key`` is or would be, and its index there.
@@ -40,8 +39,8 @@ def descend(
     The one descent of ``Bucket.get`` and of cursors (kept in one function,
     without a call per level: a child is ``first(pgid)``, else ``second(pgid)``,
     else ``fetch(pgid)``, so the caller passes its caches' ``get``).  When
-    ``nodes`` and ``indexes`` are given the branches passed and the index
-    taken in each are appended to them (a cursor's stack).
+    ``stack`` (nodes, indexes) is given the branches passed and the index
+    taken in each are appended to it (a cursor's stack).
     """
     depth = 0
     while not node.is_leaf:
@@ -52,19 +51,15 @@ def descend(
         index = bisect_left(keys, key)
         if index == len(keys) or keys[index] != key:
             index = index - 1 if index else 0
-        if nodes is not None and indexes is not None:
-            nodes.append(node)
-            indexes.append(index)
+        if stack is not None:
+            stack[0].append(node)
+            stack[1].append(index)
         depth += 1
         if depth >= MAX_DEPTH:
             raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
         pgid = node.pgids[index]
         node = first(pgid) or second(pgid) or fetch(pgid)
     return node, bisect_left(node.keys, key)
-
-
-# For a descent without a second cache.
-_NOTHING: dict[int, Node] = {}
 
 
 class Cursor:
@@ -240,11 +235,21 @@ class Cursor:
     def _search(self, key: bytes) -> None:
         bucket = self._bucket
         nodes, indexes = self._nodes, self._indexes
-        # bbolt's pageNode: a dirty node, else the page.
-        fetch = bucket._node if bucket._root == 0 else bucket._tx._page_node
-        leaf, index = descend(
-            bucket._root_node(), key, bucket._nodes.get, _NOTHING.get, fetch, nodes, indexes
-        )
+        # bbolt's pageNode: a dirty node, else the page (from the tx's caches
+        # without a call when nothing is dirty).  A fetch always gives a node.
+        tx = bucket._tx
+        first: Callable[[int], Node | None]
+        second: Callable[[int], Node | None]
+        fetch: Callable[[int], Node]
+        if bucket._root == 0:
+            first, second = bucket._nodes.get, bucket._node
+            fetch = second
+        elif bucket._nodes:
+            first, second = bucket._nodes.get, tx._page_node
+            fetch = second
+        else:
+            first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
+        leaf, index = descend(bucket._root_node(), key, first, second, fetch, (nodes, indexes))
         # One leaf: no need to count visits as the walks do.
         nodes.append(leaf)
         indexes.append(index)
