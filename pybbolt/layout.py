@@ -11,12 +11,12 @@ The hot paths (every page read of ``get``, cursors, scans, check, stats) use
 precompiled :class:`struct.Struct` codecs whose formats and sizes are derived
 from the same declarations: construct interprets a struct field by field,
 about 55 times slower than a ``struct`` unpack (a 16-byte leaf element,
-timed with ``timeit`` on the development machine: 86 us for
-``LeafElement.parse`` against 1.6 us for ``LEAF_ELEMENT.unpack_from`` while
-the machine was loaded; the ratio holds when idle), and importing construct
-costs more than the whole start-up of ``pybbolt get`` (about 30 ms), so this
-module does not import construct until a cold path asks for a construct
-struct.  ``tests/test_layout.py`` proves the two agree on real pages.
+timed with ``timeit`` on the 2-core development machine, busy with other
+jobs: 86 us for ``LeafElement.parse`` against 1.6 us for
+``LEAF_ELEMENT.unpack_from``), and importing construct costs about as much
+as the whole start-up of ``pybbolt get`` (about 30 ms), so this module does
+not import construct until a cold path asks for a construct struct.
+``tests/test_layout.py`` proves the two agree on real pages.
 
 All integers are little-endian: bbolt writes native byte order, and every
 platform of interest is little-endian.

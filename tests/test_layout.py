@@ -103,3 +103,31 @@ def test_leaf_layout_codecs_match_construct(path: Path) -> None:
         fast_path += fastpath._LAYOUTS.get(data[off + 16 : off + 16 + 16 * hdr.count]) is not None
     if path.stat().st_size > 16384:
         assert fast_path > 0
+
+
+@pytest.mark.parametrize(
+    ("decl", "codec", "size"),
+    [
+        (layout.PAGE_HEADER_DECL, layout.PAGE_HEADER, 16),
+        (layout.META_DECL, layout.META, 64),
+        (layout.BRANCH_ELEMENT_DECL, layout.BRANCH_ELEMENT, 16),
+        (layout.LEAF_ELEMENT_DECL, layout.LEAF_ELEMENT, 16),
+        (layout.BUCKET_HEADER_DECL, layout.BUCKET_HEADER, 16),
+        (layout.INLINE_BUCKET_DECL, None, 32),
+        (layout.META_PAGE_DECL, None, 80),
+        (layout.FREELIST_OVERFLOW_DECL, None, 24),
+    ],
+    ids=lambda v: getattr(v, "name", None),
+)
+def test_hot_codecs_are_derived_from_the_declarations(
+    decl: layout.Declaration, codec: object, size: int
+) -> None:
+    """One declaration per structure: the struct codec of the hot paths and the
+    construct struct of the cold paths have its size (docs/FORMAT.md §4-§7)."""
+    assert decl.size == size == decl.construct().sizeof()
+    if codec is not None:
+        assert codec.size == size and codec.format == decl.format
+    values = list(range(1, len(decl.format)))  # one small value per field ("<" aside)
+    flat = decl.codec().pack(*values)
+    assert decl.codec().unpack(flat) == tuple(values)
+    assert decl.construct().build(decl.construct().parse(flat)) == flat
