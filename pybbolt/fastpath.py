@@ -218,9 +218,9 @@ def fixed_layout(ksize: int, vsize: int, counts: Iterable[int]) -> dict[int, Lay
         for i in range(c):
             fields += (0, 16 * (c - i) + i * stride, ksize, vsize)
         keys = f"{ksize}s{vsize}x" * c
-        array = f"<QHHI{16 * c}s"
+        array = f"{PAGE_HEADER.format}{16 * c}s"  # the header, then the element array
         layouts[c] = Layout(
-            struct.pack(f"<{4 * c}I", *fields),
+            element_array(c).pack(*fields),
             struct.Struct("<" + keys),
             struct.Struct(array + keys),
             struct.Struct(array),
