@@ -38,6 +38,7 @@ lint: venv
 	rm -rf $(DIST) build/lib build/bdist.*
 	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
 	$(VENV)/bin/twine check --strict $(DIST)/*
+	$(VENV)/bin/lint-imports
 
 fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures
