@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 
-.PHONY: venv gotools test lint fixtures demo soak fuzz bench clean
+.PHONY: venv gotools test lint fixtures real-fixtures demo soak fuzz bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -28,6 +28,14 @@ lint: venv
 
 fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures
+
+# Files written by the real programs (tests/fixtures/real, see tests/go/realprog/README.md):
+# an etcd 3.4 member (Debian's etcd-server and etcd-client) and raft-boltdb v1/v2 stores.
+REAL := tests/fixtures/real
+real-fixtures:
+	mkdir -p $(REAL)
+	bash tests/go/realprog/etcd.sh $(REAL)/etcd34.db
+	cd tests/go/realprog/raftstore && go run . $(CURDIR)/$(REAL)
 
 # The main job: inspect the bundled sample database with the CLI.
 demo: venv
