@@ -51,6 +51,8 @@ def _json_value(value: bytes, key: bytes, path: Sequence[bytes]) -> object:
 # Built-in decoders: name -> "module:attribute" of a Decoder (loaded on use).
 BUILTIN: dict[str, str] = {
     "json": "pybbolt.decode:JSON",
+    "etcd": "pybbolt.decode_etcd:ETCD",
+    "raft": "pybbolt.decode_raft:RAFT",
 }
 
 JSON = Decoder("json", _json_value)
