@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 
-.PHONY: venv gotools test lint fixtures real-fixtures demo soak fuzz bench clean
+.PHONY: venv gotools test lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +36,13 @@ real-fixtures:
 	mkdir -p $(REAL)
 	bash tests/go/realprog/etcd.sh $(REAL)/etcd34.db
 	cd tests/go/realprog/raftstore && go run . $(CURDIR)/$(REAL)
+
+# Bacalhau stores written by Bacalhau's own code (v1.5.1 and v1.4.0, each in a
+# Go module of its own: the first build downloads Bacalhau's dependencies).
+bacalhau-fixtures:
+	mkdir -p $(REAL)
+	cd tests/go/bacalhau && go run . gen $(CURDIR)/$(REAL)
+	cd tests/go/bacalhau14 && go run . gen $(CURDIR)/$(REAL)
 
 # The main job: inspect the bundled sample database with the CLI.
 demo: venv
