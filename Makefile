@@ -30,11 +30,13 @@ fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures
 
 # Files written by the real programs (tests/fixtures/real, see tests/go/realprog/README.md):
-# an etcd 3.4 member (Debian's etcd-server and etcd-client) and raft-boltdb v1/v2 stores.
+# an etcd 3.4 member (Debian's etcd-server and etcd-client), a containerd 1.6
+# meta.db (Debian's containerd, run as root) and raft-boltdb v1/v2 stores.
 REAL := tests/fixtures/real
 real-fixtures:
 	mkdir -p $(REAL)
 	bash tests/go/realprog/etcd.sh $(REAL)/etcd34.db
+	bash tests/go/realprog/containerd.sh $(REAL)/containerd16.db
 	cd tests/go/realprog/raftstore && go run . $(CURDIR)/$(REAL)
 
 # Bacalhau stores written by Bacalhau's own code (v1.5.1 and v1.4.0, each in a
