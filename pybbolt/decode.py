@@ -44,7 +44,7 @@ def _raw_key(key: bytes, path: Sequence[bytes]) -> object:
 def _json_value(value: bytes, key: bytes, path: Sequence[bytes]) -> object:
     try:
         return json.loads(value)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for json
         return bytes_to_json(value)  # not JSON: shown as it is
 
 
@@ -53,6 +53,7 @@ BUILTIN: dict[str, str] = {
     "json": "pybbolt.decode:JSON",
     "etcd": "pybbolt.decode_etcd:ETCD",
     "raft": "pybbolt.decode_raft:RAFT",
+    "containerd": "pybbolt.decode_containerd:CONTAINERD",
 }
 
 JSON = Decoder("json", _json_value)

@@ -208,7 +208,7 @@ def _uint64_be(value: bytes) -> int:
 def _json_or_text(value: bytes) -> object:
     try:
         return json.loads(value)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for json
         return bytes_to_json(value)
 
 
@@ -249,8 +249,8 @@ def _value(value: bytes, key: bytes, path: Sequence[bytes]) -> object:
             return decode_message(value, ROLE, frozenset({"keyPermission"}))
         if bucket in (b"members", b"members_removed", b"cluster"):
             return _json_or_text(value)
-    except (ValueError, UnicodeDecodeError) as e:
-        return {"error": str(e), "raw": bytes_to_json(value)}
+    except (ValueError, RecursionError) as e:  # UnicodeDecodeError is a ValueError
+        return {"error": str(e) or type(e).__name__, "raw": bytes_to_json(value)}
     return bytes_to_json(value)
 
 

@@ -165,6 +165,18 @@ def go_time(seconds: int, nanos: int, epoch: datetime.datetime, offset_minutes: 
     return f"{text}{sign}{hours:02d}:{minutes:02d}"
 
 
+def go_binary_time(value: bytes) -> str:
+    """Go's ``time.MarshalBinary`` bytes as RFC 3339 (raft-boltdb, containerd)."""
+    # version 1: version, seconds since year 1, nanoseconds, zone offset in
+    # minutes (-1: UTC); version 2 adds the seconds of the offset.
+    if len(value) != {1: 15, 2: 16}.get(value[0] if value else 0, -1):
+        raise ValueError(f"not a Go binary time ({len(value)} bytes)")
+    seconds = int.from_bytes(value[1:9], "big", signed=True)
+    nanos = int.from_bytes(value[9:13], "big", signed=True)
+    offset = int.from_bytes(value[13:15], "big", signed=True)
+    return go_time(seconds, nanos, _YEAR1, None if offset == -1 else offset)
+
+
 def _time(value: object) -> str | None:
     """``AppendedAt`` in whichever encoding go-msgpack used."""
     if value is None:
@@ -177,12 +189,7 @@ def _time(value: object) -> str | None:
         raise ValueError(f"AppendedAt: unexpected {type(value).__name__}")
     n = len(value)
     if n in (15, 16) and value[0] in (1, 2):
-        # time.MarshalBinary: version, seconds since year 1, nanoseconds,
-        # zone offset in minutes (-1: UTC) [, seconds of the offset, version 2]
-        seconds = int.from_bytes(value[1:9], "big", signed=True)
-        nanos = int.from_bytes(value[9:13], "big", signed=True)
-        offset = int.from_bytes(value[13:15], "big", signed=True)
-        return go_time(seconds, nanos, _YEAR1, None if offset == -1 else offset)
+        return go_binary_time(value)
     # The msgpack timestamp formats: 32, 64 and 96 bits (Unix time).
     if n == 4:
         return go_time(int.from_bytes(value, "big"), 0, _UNIX, None)

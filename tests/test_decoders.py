@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pybbolt
-from pybbolt import decode, decode_etcd, decode_raft
+from pybbolt import decode, decode_containerd, decode_etcd, decode_raft
 from pybbolt.decode import Decoder, get_decoder
 
 from .conftest import FIXTURES
@@ -53,13 +53,15 @@ def decoded(path: Path, decoder: Decoder) -> dict[tuple[bytes, ...], list[tuple[
 
 
 def test_registry_knows_them() -> None:
-    assert {"json", "etcd", "raft"} <= set(decode.names())
+    assert {"json", "etcd", "raft", "containerd"} <= set(decode.names())
     assert get_decoder("etcd") is decode_etcd.ETCD
     assert get_decoder("raft") is decode_raft.RAFT
+    assert get_decoder("containerd") is decode_containerd.CONTAINERD
     assert get_decoder("etcd").name == "etcd"
 
 
-@pytest.mark.parametrize("name", ["etcd34.db", "raft_v1.db", "raft_v2.db", "raft_v2_newtime.db"])
+@pytest.mark.parametrize("name", ["etcd34.db", "containerd16.db", "raft_v1.db", "raft_v2.db",
+                                  "raft_v2_newtime.db"])
 def test_real_files_read_as_go_reads_them(boltgo: Path, name: str, tmp_path: Path) -> None:
     """The bytes the decoders see are Go's: same content, clean check."""
     path = tmp_path / name
@@ -159,6 +161,12 @@ def test_etcd_bad_input_is_reported_not_raised() -> None:
         "hex": "00000000000000032d0000000000000000"}
     assert etcd.key(rev(3) + b"x", [b"key"]) == {"hex": rev(3).hex() + "78"}
     assert etcd.value(b"\x00\x01", b"k", [b"other"]) == {"hex": "0001"}
+    # JSON too deeply nested for Python's json module: reported, not raised.
+    deep = b"[" * 100_000
+    assert etcd.value(deep, b"confState", [b"meta"])["error"].startswith(  # type: ignore[index]
+        "maximum recursion depth exceeded")
+    assert etcd.value(deep, b"m", [b"members"]) == "[" * 100_000
+    assert decode.JSON.value(deep, b"k", []) == "[" * 100_000
     assert etcd.key(b"k", []) == "k"
 
 
@@ -246,13 +254,97 @@ def test_raft_bad_input_is_reported_not_raised() -> None:
     assert raft.key(b"\x05", [b"logs"]) == {"hex": "05"}
 
 
+# -- containerd ------------------------------------------------------------------
+
+
+def _oci_blobs() -> dict[str, bytes]:
+    """The blobs containerd.sh imported (tests/go/realprog/oci_image.py)."""
+    import importlib.util
+
+    path = FIXTURES.parent / "go" / "realprog" / "oci_image.py"
+    spec = importlib.util.spec_from_file_location("oci_image", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    blobs: dict[str, bytes] = module.blobs()
+    return blobs
+
+
+def test_containerd_meta() -> None:
+    import datetime
+    import hashlib
+    import re
+
+    got = decoded(REAL / "containerd16.db", decode_containerd.CONTAINERD)
+
+    def at(*parts: bytes) -> dict[object, object]:
+        """The decoded pairs of v1/fixture/<parts>."""
+        path = (b"v1", b"fixture", *parts)
+        return dict(got[path])
+
+    times = {}
+    for path, pairs in got.items():
+        for key, value in pairs:
+            if key in ("createdat", "updatedat"):
+                assert isinstance(value, str)
+                assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z", value), value
+                where = (*path, str(key).encode())
+                times[where] = value
+    assert got[(b"v1",)] == [("version", 3)]  # containerd 1.6's schema version
+    assert at(b"labels") == {"team": "pybbolt"}
+    assert at(b"leases", b"lease-1", b"labels") == {"purpose": "fixture"}
+    blobs = _oci_blobs()
+    digest = {role: "sha256:" + hashlib.sha256(data).hexdigest() for role, data in blobs.items()}
+    for role, data in blobs.items():
+        assert at(b"content", b"blob", digest[role].encode())["size"] == len(data), role
+    image = (b"images", b"docker.io/pybbolt/fixture:1.0")
+    assert at(*image, b"target") == {
+        "digest": digest["manifest"], "mediatype": "application/vnd.oci.image.manifest.v1+json",
+        "size": len(blobs["manifest"])}
+    assert at(*image, b"labels") == {"purpose": "fixture"}
+    assert at(b"content", b"blob", digest["manifest"].encode(), b"labels") == {
+        "containerd.io/gc.ref.content.config": digest["config"],
+        "containerd.io/gc.ref.content.l.0": digest["layer"]}
+    # ctr labels a new snapshot with the time as RFC 3339 text: the decoded
+    # creation time agrees with it.
+    snap = (b"snapshots", b"native", b"snap-1")
+    label = at(*snap, b"labels")["containerd.io/gc.root"]
+    where = (b"v1", b"fixture", *snap, b"createdat")
+    created = times[where]
+    assert isinstance(label, str)
+
+    def parse(text: str) -> datetime.datetime:
+        return datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+
+    assert 0 <= (parse(created) - parse(label)).total_seconds() < 60
+    assert at(*snap)["name"] == "fixture/1/snap-1"
+
+
+def test_containerd_bad_input() -> None:
+    c = decode_containerd.CONTAINERD
+    assert c.value(b"\x80\xa0\x01", b"size", [b"v1"]) == 10240
+    assert c.value(b"\x01", b"size", [b"x"]) == -1
+    assert c.value(b"\x80", b"size", [b"x"]) == {"error": "truncated varint", "raw": {"hex": "80"}}
+    assert c.value(b"\x02\x00", b"size", [b"x"]) == {
+        "error": "1 bytes after the varint", "raw": {"hex": "0200"}}
+    assert c.value(b"\x01\x02", b"createdat", [b"x"]) == {
+        "error": "not a Go binary time (2 bytes)", "raw": {"hex": "0102"}}
+    assert c.value(b"", b"updatedat", [b"x"]) == {
+        "error": "not a Go binary time (0 bytes)", "raw": ""}
+    assert c.value(b"\x06", b"version", [b"v1", b"ns"]) == {"hex": "06"}  # only v1/version
+    assert c.key(b"k\x00", [b"v1"]) == {"hex": "6b00"}
+
+
 @settings(max_examples=300, deadline=None, derandomize=True)
-@given(value=st.binary(max_size=64), key=st.binary(max_size=20),
+@given(value=st.binary(max_size=64),
+       key=st.one_of(st.binary(max_size=20), st.sampled_from([
+           b"createdat", b"updatedat", b"size", b"version", b"consistent_index", b"confState",
+           b"finishedCompactRev", b"authEnabled", b"authRevision", b"CurrentTerm"])),
        bucket=st.sampled_from([b"key", b"meta", b"lease", b"alarm", b"authUsers", b"authRoles",
-                               b"members", b"logs", b"conf"]))
+                               b"members", b"logs", b"conf", b"v1"]))
 def test_decoders_never_raise(value: bytes, key: bytes, bucket: bytes) -> None:
     import json
 
-    for decoder in (decode_etcd.ETCD, decode_raft.RAFT):
+    for decoder in (decode_etcd.ETCD, decode_raft.RAFT, decode_containerd.CONTAINERD):
         json.dumps(decoder.value(value, key, [bucket]))
         json.dumps(decoder.key(key, [bucket]))
