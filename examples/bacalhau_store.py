@@ -32,6 +32,11 @@ keeps them).  Then the file is compacted so that the space is returned.
 The compute store's event journal (``v1_events``) is left alone, as
 Bacalhau's own ``DeleteExecution`` does: watchers replay it from their
 checkpoints by sequence number.
+
+The bundled sample ``tests/fixtures/bacalhau_compute.db`` has the 1.4 bucket
+names but is a look-alike: its values are not the ``LocalExecutionState``
+Bacalhau writes, and this example refuses it with a clear message.  The
+stores in ``tests/fixtures/real/`` were written by Bacalhau's own code.
 """
 
 from __future__ import annotations
