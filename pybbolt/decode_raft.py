@@ -26,6 +26,7 @@ as their bytes.
 from __future__ import annotations
 
 import datetime
+import struct
 from collections.abc import Sequence
 
 from .decode import Decoder
@@ -104,8 +105,6 @@ class _Reader:
             code = int.from_bytes(self.take(1), "big", signed=True)
             return Ext(code, self.take(1 << (b - 0xD4)))
         if b in (0xCA, 0xCB):
-            import struct
-
             return struct.unpack(">f" if b == 0xCA else ">d", self.take(4 if b == 0xCA else 8))[0]
         if 0xCC <= b <= 0xCF:
             return self.uint(1 << (b - 0xCC))
@@ -237,13 +236,14 @@ def log(value: bytes) -> dict[str, object]:
     fields = unpack(value)
     if not isinstance(fields, dict):
         raise ValueError("a log that is not a msgpack map")
-    out: dict[str, object] = {}
-    for name, field in (("index", b"Index"), ("term", b"Term"), ("type", b"Type")):
+    numbers = []
+    for field in (b"Index", b"Term", b"Type"):
         number = fields.get(field)
         if not isinstance(number, int) or isinstance(number, bool):
             raise ValueError(f"log without a numeric {field.decode()}")
-        out[name] = number
-    out["type"] = LOG_TYPES.get(out["type"], out["type"])  # type: ignore[call-overload]
+        numbers.append(number)
+    index, term, type_ = numbers
+    out: dict[str, object] = {"index": index, "term": term, "type": LOG_TYPES.get(type_, type_)}
     data = fields.get(b"Data")
     out["data"] = _bytes_or_null(data, "Data")
     if b"Extensions" in fields:
