@@ -61,7 +61,8 @@ def test_registry_knows_them() -> None:
 
 
 @pytest.mark.parametrize("name", ["etcd34.db", "containerd16.db", "raft_v1.db", "raft_v2.db",
-                                  "raft_v2_newtime.db"])
+                                  "raft_v2_newtime.db", "bacalhau140_compute.db",
+                                  "bacalhau151_compute.db", "bacalhau151_jobstore.db"])
 def test_real_files_read_as_go_reads_them(boltgo: Path, name: str, tmp_path: Path) -> None:
     """The bytes the decoders see are Go's: same content, clean check."""
     path = tmp_path / name
