@@ -52,3 +52,11 @@ def copy_db(src: Path, dst_dir: Path) -> Path:
     dst = dst_dir / src.name
     shutil.copyfile(src, dst)
     return dst
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many recorded CLI cases were replayed (tests/cli_replay.py)."""
+    from . import cli_replay
+
+    for line in cli_replay.summary():
+        terminalreporter.write_line(f"CLI parity, {line}")

@@ -15,7 +15,9 @@ const usage = `usage:
   boltgo cursor FILE            (JSON requests on stdin, one per line)
   boltgo replay WORKLOAD.json FILE
   boltgo hold FILE --mode write|read --seconds S [--timeout S]
+  boltgo export FILE [BUCKET_HEX...]
   boltgo bench OP --n N --db FILE [--keys FILE] [--dst FILE] [--reps R]
+  boltgo gen-shape etcd|raft|containerd FILE [--scale F]
 `
 
 func main() {
@@ -36,8 +38,12 @@ func main() {
 		code = cmdReplay(args)
 	case "hold":
 		code = cmdHold(args)
+	case "export":
+		code = cmdExport(args)
 	case "bench":
 		code = cmdBench(args)
+	case "gen-shape":
+		code = cmdGenShape(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:
