@@ -349,3 +349,32 @@ def test_decoders_never_raise(value: bytes, key: bytes, bucket: bytes) -> None:
     for decoder in (decode_etcd.ETCD, decode_raft.RAFT, decode_containerd.CONTAINERD):
         json.dumps(decoder.value(value, key, [bucket]))
         json.dumps(decoder.key(key, [bucket]))
+
+
+# -- through the command line (--decode NAME) ----------------------------------------
+
+
+def test_cli_decode_on_real_files() -> None:
+    from .cli_run import ok
+
+    etcd, raft = REAL / "etcd34.db", REAL / "raft_v1.db"
+    assert ok("get", "--hex", "--decode", "etcd", etcd, b"lease".hex(), "0000000000001234") == (
+        '{"ID":4660,"TTL":3600,"RemainingTTL":0}\n')
+    assert ok("find", "--json", "--decode", "etcd", etcd, "key", "--value-regex", "alive") == (
+        '{"bucket":["key"],"key":{"hex":"00000000000000055f0000000000000000"},"decoded_key":"5_0",'
+        '"decoded_value":{"key":"session/1","create_revision":5,"mod_revision":5,"version":1,'
+        '"value":"alive","lease":4660}}\n')
+    lines = ok("ls", "--json", "--decode", "raft", raft, "logs").splitlines()
+    assert len(lines) == 6 and lines[0].startswith(
+        '{"bucket":["logs"],"key":{"hex":"0000000000000003"},"value":{"hex":"86aa4170')
+    assert ('"decoded_key":3,"decoded_value":{"index":3,"term":1,"type":"LogConfiguration"'
+            in lines[0])
+    assert [line[line.index('"decoded_key"'):] for line in lines[1:3]] == [
+        '"decoded_key":4,"decoded_value":{"index":4,"term":2,"type":"LogNoop","data":null,'
+        '"extensions":null,"appended_at":"2024-05-17T12:00:03Z"}}',
+        '"decoded_key":5,"decoded_value":{"index":5,"term":2,"type":"LogCommand",'
+        '"data":"set x=1","extensions":null,"appended_at":"2024-05-17T12:00:04Z"}}',
+    ]
+    containerd = REAL / "containerd16.db"
+    assert ok("get", "--json", "--decode", "containerd", containerd, "v1", "version") == (
+        '{"bucket":["v1"],"key":"version","value":{"hex":"06"},"decoded_value":3}\n')
