@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 DIST := build/dist
 
-.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench clean
+.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench clean layout-proof
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -105,3 +105,9 @@ fuzz: venv gotools
 		mkdir -p build/fuzz-corpus && $(PY) fuzz/fuzz_read.py build/fuzz-corpus -max_total_time=$(FUZZ_SECONDS) \
 			-timeout=20 -rss_limit_mb=1024 -max_len=512 -len_control=0 -artifact_prefix=build/fuzz-; \
 	else echo "atheris is not installed: skipping fuzz/fuzz_read.py" >&2; fi
+
+# Which workloads of tests/test_same_pages.py Go lays out the same way every
+# run: LAYOUT_REPLAYS Go replays of each (default 60), distinct files counted.
+LAYOUT_REPLAYS ?= 60
+layout-proof: venv gotools
+	LAYOUT_REPLAYS=$(LAYOUT_REPLAYS) $(PY) -m tests.layout_replays

@@ -14,6 +14,7 @@ const usage = `usage:
   boltgo dump FILE
   boltgo cursor FILE            (JSON requests on stdin, one per line)
   boltgo replay WORKLOAD.json FILE
+  boltgo decode-page FILE       (the bytes of one page)
   boltgo hold FILE --mode write|read --seconds S [--timeout S]
   boltgo export FILE [BUCKET_HEX...]
   boltgo bench OP --n N --db FILE [--keys FILE] [--dst FILE] [--reps R]
@@ -36,6 +37,8 @@ func main() {
 		code = cmdCursor(args)
 	case "replay":
 		code = cmdReplay(args)
+	case "decode-page":
+		code = cmdDecodePage(args)
 	case "hold":
 		code = cmdHold(args)
 	case "export":
