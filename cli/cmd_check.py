@@ -35,7 +35,7 @@ def _key_text(key: bytes) -> str:
 def run_check(inv: Invocation) -> None:
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             count = 0
@@ -85,7 +85,7 @@ def run_stats(inv: Invocation) -> None:
     path = inv.args[0]
     prefix = os.fsencode(inv.args[1]) if len(inv.args) > 1 else b""
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             count, total = top_level_stats(tx, prefix)

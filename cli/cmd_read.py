@@ -21,14 +21,14 @@ if TYPE_CHECKING:
 def run_info(inv: Invocation) -> None:
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         inv.out.text(f"Page Size: {db.info().page_size}\n")
 
 
 def run_buckets(inv: Invocation) -> None:
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             for name, _value in tx.cursor():
@@ -56,7 +56,7 @@ def run_keys(inv: Invocation) -> None:
     path = inv.args[0]
     mode = inv.opts.get_str("format")
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         bucket = _last_bucket(tx, inv.args[1:])
         write = inv.out.write
         for keys in _key_batches(bucket):
@@ -111,7 +111,7 @@ def run_get(inv: Invocation) -> None:
     if not key:
         raise CommandError("key is required: key required")
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         bucket = _last_bucket(tx, args[1:-1])
         value = bucket.get(key)
         if value is None:
@@ -129,5 +129,5 @@ def run_inspect(inv: Invocation) -> None:
 
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         inv.out.text(render_structure(tx.inspect()) + "\n")

@@ -164,6 +164,8 @@ class Bucket:
     def _bucket(self, name: bytes) -> Bucket | None:
         if type(name) is not bytes:
             name = require_bytes(name, "bucket name")
+        if self._tx.closed:
+            raise self._tx._closed_error()
         child = self._buckets.get(name)
         if child is not None:
             return child
@@ -250,8 +252,16 @@ class Bucket:
             item = c.prev()
 
     def __len__(self) -> int:
-        """The number of items (keys and nested buckets): what :meth:`items` yields."""
+        """The number of items (keys and nested buckets): what :meth:`items` yields.
+
+        Counts leaf by leaf (no item is decoded): time grows with the bucket.
+        """
         return sum(len(run[1]) for run in self._leaf_runs())
+
+    def __bool__(self) -> bool:
+        """Always true, even when empty: ``if tx.bucket(name):`` tests that the
+        bucket exists (and costs nothing); test emptiness with ``len()``."""
+        return True
 
     def _leaf_runs(self) -> Iterator[LeafRun]:
         """The items of the non-empty leaves of the bucket, left to right."""

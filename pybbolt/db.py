@@ -746,15 +746,27 @@ def open(
     freelist_type: str = "array",
     initial_mmap_size: int = 0,
     max_size: int = 0,
+    on_lock_wait: Callable[[str], None] | None = None,
 ) -> DB:
     """Open the bbolt file at ``path``; unless read-only, create it if missing.
 
-    ``timeout`` (seconds; None or 0 waits forever) bounds the wait for the
-    file lock.  The other options are bbolt's ``Options`` of the same names.
+    ``timeout`` (seconds, >= 0; None or 0 waits forever, as bbolt) bounds
+    the wait for the file lock (shared for ``readonly``, else exclusive):
+    past it, :class:`Timeout` names the file and the lock another process
+    holds.  ``on_lock_wait(path)`` is called once if the lock is still not
+    granted after a second.  ``page_size`` (for a new file) is a power of
+    two from 1024 to 65536.  The other options are bbolt's ``Options`` of
+    the same names.
+
+    Failures of the operating system raise :class:`FileError` subclasses
+    that are also the matching :class:`OSError` (``FileNotFoundError``,
+    ``PermissionError``, ...); a second writable open of a file this process
+    has open for writing raises :class:`AlreadyOpen` at once.
     """
     return DB(
         path, readonly=readonly, timeout=timeout, page_size=page_size, mode=mode,
         no_sync=no_sync, no_grow_sync=no_grow_sync, no_freelist_sync=no_freelist_sync,
         freelist_type=freelist_type, initial_mmap_size=initial_mmap_size, max_size=max_size,
+        on_lock_wait=on_lock_wait,
     )
 

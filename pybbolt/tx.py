@@ -51,6 +51,8 @@ class Tx:
 
     # (file, line) of the caller of DB.begin; None for the internal ones.
     _begun_at: tuple[str, int] | None = None
+    # Set when db.close() ended the transaction (uses raise DatabaseNotOpen).
+    _abandoned = False
 
     def __init__(self, db: DB, writable: bool) -> None:
         self._db = db
@@ -135,7 +137,8 @@ class Tx:
 
     def move_bucket(self, name: bytes, source: Bucket | None, destination: Bucket | None) -> None:
         """Move bucket ``name`` from ``source`` to ``destination`` (None = top level)."""
-        (source or self._root).move_bucket(name, destination or self._root)
+        src = self._root if source is None else source
+        src.move_bucket(name, self._root if destination is None else destination)
 
     # -- engines -----------------------------------------------------------
 
@@ -344,6 +347,7 @@ class Tx:
     def _abandon(self) -> None:
         """Closed by ``db.close()``: from now on every use raises DatabaseNotOpen."""
         self.closed = True
+        self._abandoned = True
         self._branches.clear()
         self._leaves.clear()
         self._dirty = {}
@@ -351,7 +355,7 @@ class Tx:
 
     def _closed_error(self) -> Error:
         """What using this closed transaction raises."""
-        return DatabaseNotOpen() if self._db.closed else TxClosed()
+        return DatabaseNotOpen() if self._abandoned else TxClosed()
 
     def __del__(self) -> None:
         # Garbage-collected while open: roll back so that its pages can be

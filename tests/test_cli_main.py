@@ -30,7 +30,9 @@ def test_root_help_and_version() -> None:
         # click's help lists every command with its summary
         for name in (b"check", b"buckets", b"keys", b"get", b"stats", b"compact", b"surgery"):
             assert b"\n  " + name + b" " in out, name
-    assert run("--version") == (0, b"bbolt version dev\n", b"")
+    # --version is pybbolt's own (issue 11); -v keeps bbolt's answer.
+    assert run("--version") == (
+        0, b"pybbolt 0.1.0 (bbolt v1.5.0 file format and command line)\n", b"")
     assert run("-v") == (0, b"bbolt version dev\n", b"")
 
 
