@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from .flags import TYPE_NAMES, Flag
-from .spec import Command
+from .spec import TIMEOUT_FLAG, TIMEOUT_RUNNERS, Command
 from .usage import command_flags
 
 PROG = "pybbolt"
@@ -54,7 +54,10 @@ def _option(flag: Flag) -> click.Option:
 
 def _build(command: Command, path: Sequence[str]) -> click.Command:
     text = (command.long or command.short).rstrip()
-    params: list[click.Parameter] = [_option(f) for f in command_flags(command, path)]
+    flags = command_flags(command, path)
+    if command.run in TIMEOUT_RUNNERS:
+        flags.append(TIMEOUT_FLAG)  # pybbolt's own flag: listed here, not in bbolt's usage
+    params: list[click.Parameter] = [_option(f) for f in flags]
     if command.subcommands:
         group = _Group(name=command.name, help=text, params=params,
                        add_help_option=False, context_settings={"max_content_width": 100})
