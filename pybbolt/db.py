@@ -9,6 +9,7 @@ import mmap
 import os
 import sys
 import time
+from _weakref import ref as _weakref  # weakref.ref, without importing weakref
 
 from .errors import (
     AlreadyOpen,
@@ -362,10 +363,8 @@ class DB:
 
     def _track(self, tx: Tx, begun_at: tuple[str, int]) -> None:
         """Remember an open transaction (weakly) and where it was begun."""
-        import weakref
-
         tx._begun_at = begun_at
-        self._open_txs[id(tx)] = weakref.ref(tx)
+        self._open_txs[id(tx)] = _weakref(tx)
 
     def view(self) -> Tx:
         """A read-only transaction, to be used with ``with``."""

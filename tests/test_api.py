@@ -338,6 +338,20 @@ def test_dropped_write_tx_releases_the_writer(tmp_path: Path) -> None:
             assert tx2.bucket(b"lost") is None
 
 
+def test_dropped_db_releases_its_lock_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        db = pybbolt.open(path)
+        shown = repr(db)
+        del db
+        gc.collect()
+    assert [str(w.message) for w in caught] == [f"unclosed database {shown}"]
+    assert [w.category for w in caught] == [ResourceWarning]
+    with pybbolt.open(path, timeout=0.2):  # neither AlreadyOpen nor a Timeout
+        pass
+
+
 # -- 1. locks in one process -------------------------------------------------------
 
 
