@@ -80,85 +80,53 @@ def benchmark_result(n: int, ns: int) -> str:
 
 
 _UNITS = {
-    "ns": 1,
-    "us": 1000,
-    "µs": 1000,  # U+00B5 micro sign
-    "μs": 1000,  # U+03BC Greek mu
-    "ms": 1_000_000,
-    "s": SECOND,
-    "m": 60 * SECOND,
-    "h": 3600 * SECOND,
+    "ns": 1, "us": 1_000, "\u00b5s": 1_000, "\u03bcs": 1_000, "ms": 1_000_000,
+    "s": SECOND, "m": 60 * SECOND, "h": 3600 * SECOND,
 }
-_INT64_MAX = (1 << 63) - 1
 
 
 def parse_duration(text: str) -> int:
-    """Go's ``time.ParseDuration`` (nanoseconds), raising ValueError with Go's
-    message (``time: invalid duration "x"``), as pflag's duration flags do."""
-    from .goparse import go_quote_str
+    """Go's ``time.ParseDuration``: ``"1.5s"``, ``"300ms"``, ``"1h2m"``... in nanoseconds.
 
-    quoted = go_quote_str(text)
-    invalid = ValueError(f"time: invalid duration {quoted}")
+    Raises ValueError with Go's message (``time: invalid duration "x"``).
+    """
     s = text
-    negative = False
-    if s and s[0] in "+-":
-        negative = s[0] == "-"
+    sign = 1
+    if s[:1] in ("-", "+"):
+        sign = -1 if s[0] == "-" else 1
         s = s[1:]
     if s == "0":
         return 0
     if not s:
-        raise invalid
+        raise ValueError(f"time: invalid duration {_quote(text)}")
     total = 0
     while s:
-        if not (s[0] == "." or "0" <= s[0] <= "9"):
-            raise invalid
         i = 0
-        while i < len(s) and "0" <= s[i] <= "9":
+        while i < len(s) and (s[i].isdigit() or s[i] == "."):
             i += 1
-        pre = i > 0
-        whole = int(s[:i]) if pre else 0
-        if whole > 1 << 63:
-            raise invalid
-        s = s[i:]
-        frac, scale, post = 0, 1, False
-        if s and s[0] == ".":
-            s = s[1:]
-            i = 0
-            overflow = False
-            while i < len(s) and "0" <= s[i] <= "9":
-                if not overflow:
-                    if frac > ((1 << 63) - 1) // 10:
-                        overflow = True  # Go drops the digits it cannot hold
-                    else:
-                        frac = frac * 10 + int(s[i])
-                        scale *= 10
-                i += 1
-            post = i > 0
-            s = s[i:]
-        if not pre and not post:
-            raise invalid
-        i = 0
-        while i < len(s) and not (s[i] == "." or "0" <= s[i] <= "9"):
-            i += 1
-        if i == 0:
-            raise ValueError(f"time: missing unit in duration {quoted}")
-        unit_name, s = s[:i], s[i:]
-        unit = _UNITS.get(unit_name)
-        if unit is None:
-            raise ValueError(
-                f"time: unknown unit {go_quote_str(unit_name)} in duration {quoted}")
-        if whole > (1 << 63) // unit:
-            raise invalid
-        value = whole * unit
+        number = s[:i]
+        if not number or number == "." or number.count(".") > 1 or not number.isascii():
+            raise ValueError(f"time: invalid duration {_quote(text)}")
+        j = i
+        while j < len(s) and not (s[j].isdigit() or s[j] == "."):
+            j += 1
+        unit = s[i:j]
+        if not unit:
+            raise ValueError(f"time: missing unit in duration {_quote(text)}")
+        if unit not in _UNITS:
+            raise ValueError(f"time: unknown unit {_quote(unit)} in duration {_quote(text)}")
+        whole, _, frac = number.partition(".")
+        scale = _UNITS[unit]
+        total += int(whole or "0") * scale
         if frac:
-            value += int(float(frac) * (float(unit) / scale))
-            if value > 1 << 63:
-                raise invalid
-        total += value
-        if total > 1 << 63:
-            raise invalid
-    if negative:
-        return -total
-    if total > _INT64_MAX:
-        raise invalid
-    return total
+            total += int(frac) * scale // 10 ** len(frac)
+        s = s[j:]
+    if total >= 1 << 63:
+        raise ValueError(f"time: invalid duration {_quote(text)}")
+    return sign * total
+
+
+def _quote(text: str) -> str:
+    from .goparse import go_quote_str
+
+    return go_quote_str(text)

@@ -72,7 +72,8 @@ def test_command_help_on_stdout() -> None:
     assert out == (
         b"Usage: pybbolt info <bbolt-file> [flags]\n\n"
         b"  prints basic information about the bbolt database.\n\n"
-        b"Options:\n  -h, --help          help for info\n"
+        b"Options:\n  --json              pybbolt: print JSON (docs/JSON.md)\n"
+        b"  -h, --help          help for info\n"
         b"  --timeout DURATION  give up waiting for the file lock after this long (Go\n"
         b"                      duration: 500ms, 2s, 1m)\n"
     )
