@@ -19,6 +19,7 @@ from .errors import (
     SameBuckets,
     TxNotWritable,
     ValueTooLarge,
+    bytes_view,
     require_bytes,
 )
 from .layout import (
@@ -415,7 +416,10 @@ class Bucket:
         if type(key) is not bytes:
             key = require_bytes(key)
         if type(value) is not bytes:
-            value = require_bytes(value, "value")
+            view = bytes_view(value)  # the size is checked before any copy
+            if view.nbytes > MAX_VALUE_SIZE:
+                raise ValueTooLarge()
+            value = view.tobytes()
         if not key:
             raise KeyRequired()
         if len(key) > MAX_KEY_SIZE:

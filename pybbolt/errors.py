@@ -248,6 +248,17 @@ def require_bytes(value: object, what: str = "key") -> bytes:
     what to do (keys, values and bucket names are bytes, not ``str``)."""
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
+    return bytes_view(value, what).tobytes()
+
+
+def bytes_view(value: object, what: str = "value") -> memoryview:
+    """A memoryview of bytes-like ``value`` (any buffer: ``mmap`` too), no copy;
+    a TypeError that says what to do for anything else."""
+    if not isinstance(value, str):
+        try:
+            return memoryview(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
     if isinstance(value, str):
         shown = repr(value) if len(value) <= 40 else "text"
         hint = f": encode it, e.g. {shown}.encode()"
