@@ -25,7 +25,17 @@ from click.shell_completion import CompletionItem, get_completion_class, shell_c
 from . import extra
 from .flags import TYPE_NAMES, Flag
 from .runtime import CommandError
-from .spec import COMPLETE_VAR, FILE_FLAGS, HELP, PROG, ROOT, Command, command_flags
+from .spec import (
+    COMPLETE_VAR,
+    FILE_FLAGS,
+    HELP,
+    PROG,
+    ROOT,
+    TIMEOUT_FLAG,
+    TIMEOUT_RUNNERS,
+    Command,
+    command_flags,
+)
 
 # Help texts of pybbolt where bbolt's (cobra's) text speaks of the bbolt program.
 _TEXTS: dict[tuple[str, ...], str] = {
@@ -188,7 +198,10 @@ def _arguments(command: Command) -> list[click.Parameter]:
 def _build(command: Command, path: Sequence[str]) -> click.Command:
     names = tuple(path[1:])
     settings = {"max_content_width": 100}
-    params: list[click.Parameter] = [_option(f) for f in command_flags(command, path)]
+    flags = command_flags(command, path)
+    if command.run in TIMEOUT_RUNNERS:
+        flags.append(TIMEOUT_FLAG)  # pybbolt's own flag: listed here, not in bbolt's usage
+    params: list[click.Parameter] = [_option(f) for f in flags]
     text = _help_text(command, names)
     if command.subcommands:
         group_class = _Root if command is ROOT else _Group

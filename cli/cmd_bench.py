@@ -312,13 +312,15 @@ def run_bench(inv: Invocation) -> None:
     if opts.work:
         err.write(f"work: {opts.path}\n".encode("utf-8", "surrogateescape"))
     try:
-        try:
-            db = pybbolt.open(
-                opts.path, page_size=opts.page_size or None,
-                initial_mmap_size=opts.initial_mmap_size, no_sync=opts.no_sync,
-            )
-        except OSError as e:
-            raise CommandError(f"open {opts.path}: {e.strerror or e}") from None
+        from .common import lock_options
+
+        timeout, on_lock_wait = lock_options(inv)
+        # OS failures are pybbolt.FileError, with Go's text: "open PATH: ...".
+        db = pybbolt.open(
+            opts.path, page_size=opts.page_size or None,
+            initial_mmap_size=opts.initial_mmap_size, no_sync=opts.no_sync,
+            timeout=timeout, on_lock_wait=on_lock_wait,
+        )
         with db:
             _phases(db, opts, inv)
     finally:

@@ -39,7 +39,7 @@ def run_check(inv: Invocation) -> None:
         return run_check_json(inv)
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             count = 0
@@ -93,7 +93,7 @@ def run_stats(inv: Invocation) -> None:
     path = inv.args[0]
     prefix = os.fsencode(inv.args[1]) if len(inv.args) > 1 else b""
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             count, total = top_level_stats(tx, prefix)

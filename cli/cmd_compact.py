@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 
-from .common import check_source_path, open_readonly
+from .common import check_source_path, lock_options, open_readonly
 from .runtime import CommandError, Invocation
 
 
@@ -22,13 +22,13 @@ def run_compact(inv: Invocation) -> None:
         raise CommandError("output file required")
     src_path = inv.args[0]
     info = check_source_path(src_path)
-    with open_readonly(src_path) as src:
-        try:
-            dst = pybbolt.open(
-                output, mode=stat.S_IMODE(info.st_mode), no_sync=inv.opts.get_bool("no-sync")
-            )
-        except OSError as e:
-            raise CommandError(f"open {output}: {e.strerror or e}") from None
+    with open_readonly(src_path, inv) as src:
+        timeout, on_lock_wait = lock_options(inv)
+        # OS failures are pybbolt.FileError, with Go's text: "open DST: ...".
+        dst = pybbolt.open(
+            output, mode=stat.S_IMODE(info.st_mode), no_sync=inv.opts.get_bool("no-sync"),
+            timeout=timeout, on_lock_wait=on_lock_wait,
+        )
         with dst:
             pybbolt.compact(dst, src, inv.opts.get_int("tx-max-size"))
     size = os.stat(output).st_size

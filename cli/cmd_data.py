@@ -308,7 +308,9 @@ def import_command(db: str, input_: str, merge: bool, timeout: str) -> None:
             try:
                 source = stack.enter_context(open(input_, "rb"))
             except OSError as e:
-                raise Error(f"{input_}: {e.strerror}") from None
+                from .common import os_error_text
+
+                raise Error(f"{input_}: {os_error_text(e)}") from None
             size = os.fstat(source.fileno()).st_size
         first = source.readline()
         lines = _counted(first, source, stack.enter_context(

@@ -127,7 +127,9 @@ def _read_value(path: str) -> bytes:
         with open(path, "rb") as f:
             return f.read()
     except OSError as e:
-        raise Error(f"{path}: {e.strerror}") from None
+        from .common import os_error_text
+
+        raise Error(f"{path}: {os_error_text(e)}") from None
 
 
 @click.command("delete")

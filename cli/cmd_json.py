@@ -57,7 +57,7 @@ def run_buckets_json(inv: Invocation) -> None:
 
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         for batch in batches(tx.root, ()):
             inv.out.text("".join(entry_lines(batch, values=False)))
 
@@ -69,7 +69,7 @@ def run_keys_json(inv: Invocation) -> None:
     path = inv.args[0]
     names = name_args(inv, inv.args[1:])
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         bucket = last_bucket(tx, names)
         for batch in batches(bucket, tuple(names)):
             inv.out.text("".join(entry_lines(batch, values=False)))
@@ -85,7 +85,7 @@ def run_get_json(inv: Invocation, key: bytes, names: list[bytes]) -> None:
     decoder = get_decoder(decode) if decode else None
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         value = last_bucket(tx, names).get(key)
         if value is None:
             raise CommandError(
@@ -103,7 +103,7 @@ def run_get_json(inv: Invocation, key: bytes, names: list[bytes]) -> None:
 def run_info_json(inv: Invocation) -> None:
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         inv.out.text(dumps({"page_size": db.info().page_size}) + "\n")
 
 
@@ -116,7 +116,7 @@ def run_stats_json(inv: Invocation) -> None:
     path = inv.args[0]
     prefix = os.fsencode(inv.args[1]) if len(inv.args) > 1 else b""
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             count, total = top_level_stats(tx, prefix)
@@ -128,7 +128,7 @@ def run_check_json(inv: Invocation) -> None:
 
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             count = 0
@@ -149,7 +149,7 @@ def run_pages_json(inv: Invocation) -> None:
 
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         for info in page_list(tx):
             record: dict[str, object] = {"id": info.id, "type": info.kind}
             if info.kind != "free":

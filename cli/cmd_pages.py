@@ -38,7 +38,7 @@ def run_pages(inv: Invocation) -> None:
         return run_pages_json(inv)
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         rows = page_list(tx)
         out = inv.out
         out.write(b"ID       TYPE       ITEMS  OVRFLW\n======== ========== ====== ======\n")

@@ -25,7 +25,7 @@ def run_info(inv: Invocation) -> None:
         return run_info_json(inv)
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         inv.out.text(f"Page Size: {db.info().page_size}\n")
 
 
@@ -36,7 +36,7 @@ def run_buckets(inv: Invocation) -> None:
         return run_buckets_json(inv)
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db:
+    with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
             for name, _value in tx.cursor():
@@ -73,7 +73,7 @@ def run_keys(inv: Invocation) -> None:
 
         names = hex_args(inv.args[1:])
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         bucket = _last_bucket(tx, names)
         write = inv.out.write
         for keys in _key_batches(bucket):
@@ -139,7 +139,7 @@ def run_get(inv: Invocation) -> None:
 
         return run_get_json(inv, key, names)
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         bucket = _last_bucket(tx, names)
         value = bucket.get(key)
         if value is None:
@@ -157,5 +157,5 @@ def run_inspect(inv: Invocation) -> None:
 
     path = inv.args[0]
     check_source_path(path)
-    with open_readonly(path) as db, db.view() as tx:
+    with open_readonly(path, inv) as db, db.view() as tx:
         inv.out.text(render_structure(tx.inspect()) + "\n")

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 
     FlagKind: TypeAlias = Literal[
-        "bool", "string", "int", "int64", "uint", "uint32", "uint64", "float", "strings"
+        "bool", "string", "int", "int64", "uint", "uint32", "uint64", "float", "strings",
+        "duration",
     ]
     FlagValue: TypeAlias = bool | str | int | float | list[str]
 
@@ -32,6 +33,7 @@ TYPE_NAMES: dict[str, str] = {
     "uint64": "uint",
     "float": "float",
     "strings": "strings",
+    "duration": "duration",
 }
 
 
@@ -176,6 +178,10 @@ def convert(flag: Flag, text: str) -> FlagValue:
         return parse_uint(text, 0, 32)
     if kind == "float":
         return parse_float(text)
+    if kind == "duration":  # nanoseconds
+        from .godur import parse_duration
+
+        return parse_duration(text)
     return _split_csv(text)
 
 

@@ -17,7 +17,7 @@ from pybbolt.errors import CorruptionError, Error
 from .extra import EXTRA_COMMANDS
 from .flags import FlagError, Parser, strip_flags
 from .runtime import CommandError, Crash, Exit, Invocation, Output
-from .spec import COMPLETE_VAR, HELP, ROOT, Command, command_flags
+from .spec import COMPLETE_VAR, HELP, ROOT, TIMEOUT_FLAG, TIMEOUT_RUNNERS, Command, command_flags
 
 # Start-up time is most of what `get` and `buckets` cost: this module imports
 # neither typing nor the command modules (each command imports its own, when
@@ -163,6 +163,8 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
                 "utf-8", "surrogateescape"))
             return 1
     flags = command_flags(command, path)
+    if command.run in TIMEOUT_RUNNERS:
+        flags.append(TIMEOUT_FLAG)  # parsed, not listed in bbolt's usage
     out = Output(stdout)
     try:
         opts = Parser(flags, command.legacy).parse(args)
@@ -173,7 +175,7 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
         out.flush()
         return 0
     if command is ROOT and opts.get_bool("version"):
-        out.text("bbolt version dev\n")
+        out.text(_version_line(args))
         out.flush()
         return 0
     if not command.runnable:
@@ -189,6 +191,16 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
         return _fail(stderr, command, path, missing)
     invocation = Invocation(command, path, opts, out, stderr, opts.args)
     return _run(invocation)
+
+
+def _version_line(args: Sequence[str]) -> str:
+    """``--version``: pybbolt's own version and the bbolt it follows; ``-v``
+    keeps bbolt's answer (cobra's ``bbolt version dev``)."""
+    if "--version" not in args and not any(a.startswith("--version=") for a in args):
+        return "bbolt version dev\n"
+    from pybbolt import BBOLT_VERSION, __version__
+
+    return f"pybbolt {__version__} (bbolt v{BBOLT_VERSION} file format and command line)\n"
 
 
 def _run(inv: Invocation) -> int:

@@ -459,3 +459,17 @@ ROOT = Command(
         HELP,
     ),
 )
+
+
+# pybbolt's extension (hidden from bbolt's usage texts, as pflag's hidden
+# flags): how long the commands that open the database with bbolt's flock
+# wait for it.  Absent, they wait as bbolt does: as long as it takes.
+TIMEOUT_FLAG = Flag(
+    "timeout", "duration", 0,
+    "give up waiting for the file lock after this long (Go duration: 500ms, 2s, 1m)",
+)
+TIMEOUT_RUNNERS = frozenset((
+    "cmd_read:run_info", "cmd_read:run_buckets", "cmd_read:run_keys", "cmd_read:run_get",
+    "cmd_read:run_inspect", "cmd_check:run_check", "cmd_check:run_stats",
+    "cmd_pages:run_pages", "cmd_compact:run_compact", "cmd_bench:run_bench",
+))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from .errors import (
+    AlreadyOpen,
     BboltPanic,
     BucketExists,
     BucketNameRequired,
@@ -22,15 +23,25 @@ from .errors import (
     DatabaseNotOpen,
     DatabaseReadOnly,
     DifferentDB,
+    EmptyDatabaseFile,
     Error,
+    FileError,
+    FileExists,
+    FileInterrupted,
+    FileIsADirectory,
+    FileNotADirectory,
+    FileNotFound,
+    FilePermissionError,
     FileTooSmall,
     FreePagesNotLoaded,
     IncompatibleValue,
     InvalidDatabase,
     InvalidMapping,
+    InvalidOption,
     KeyRequired,
     KeyTooLarge,
     MaxSizeReached,
+    NestedWriteTx,
     PageError,
     SameBuckets,
     Timeout,
@@ -50,15 +61,19 @@ if TYPE_CHECKING:
     from .bucket import Bucket
     from .compact import compact
     from .cursor import Cursor
-    from .db import DB, open
+    from .db import DB, Stats, open
     from .tx import Tx
 else:
     ModuleType = type(sys)
 
 __version__ = "0.1.0"
+#: The bbolt release whose file format and ``bbolt`` CLI pybbolt follows.
+BBOLT_VERSION = "1.5.0"
 
 __all__ = [
+    "BBOLT_VERSION",
     "DB",
+    "AlreadyOpen",
     "BboltPanic",
     "Bucket",
     "BucketExists",
@@ -71,17 +86,28 @@ __all__ = [
     "DatabaseNotOpen",
     "DatabaseReadOnly",
     "DifferentDB",
+    "EmptyDatabaseFile",
     "Error",
+    "FileError",
+    "FileExists",
+    "FileInterrupted",
+    "FileIsADirectory",
+    "FileNotADirectory",
+    "FileNotFound",
+    "FilePermissionError",
     "FileTooSmall",
     "FreePagesNotLoaded",
     "IncompatibleValue",
     "InvalidDatabase",
     "InvalidMapping",
+    "InvalidOption",
     "KeyRequired",
     "KeyTooLarge",
     "MaxSizeReached",
+    "NestedWriteTx",
     "PageError",
     "SameBuckets",
+    "Stats",
     "Timeout",
     "Tx",
     "TxClosed",
@@ -98,6 +124,7 @@ _LAZY = {
     "Bucket": "bucket",
     "Cursor": "cursor",
     "DB": "db",
+    "Stats": "db",
     "Tx": "tx",
     "compact": "compact",
     "open": "db",

@@ -17,9 +17,10 @@ from .errors import (
     KeyRequired,
     KeyTooLarge,
     SameBuckets,
-    TxClosed,
     TxNotWritable,
     ValueTooLarge,
+    bytes_view,
+    require_bytes,
 )
 from .layout import (
     BUCKET_HEADER,
@@ -53,7 +54,10 @@ class Bucket:
     """A bucket of a transaction: its keys, values and nested buckets.
 
     Obtained from :meth:`Tx.bucket` or :meth:`Bucket.bucket`; valid for the
-    life of the transaction.
+    life of the transaction.  Keys, values and names are bytes-like
+    (``bytes``, ``bytearray``, ``memoryview``); values come back as ``bytes``.
+    ``fill_percent`` is bbolt's ``FillPercent`` (how full the writer packs
+    split pages, 0.1 to 1.0; default 0.5), for this transaction.
     """
 
     __slots__ = (
@@ -65,16 +69,16 @@ class Bucket:
         "_route_high",
         "_route_leaf",
         "_route_low",
+        "_sequence",
         "_tx",
         "fill_percent",
         "name",
-        "sequence_value",
     )
 
     def __init__(self, tx: Tx, root: int, sequence: int, inline: Node | None, name: bytes) -> None:
         self._tx = tx
         self._root = root
-        self.sequence_value = sequence
+        self._sequence = sequence
         self._inline = inline
         self.name = name
         self._buckets: dict[bytes, Bucket] = {}
@@ -117,8 +121,9 @@ class Bucket:
 
     @property
     def sequence(self) -> int:
-        """The bucket's sequence counter."""
-        return self.sequence_value
+        """The bucket's sequence counter (read-only: use :meth:`set_sequence`
+        or :meth:`next_sequence` in a write transaction)."""
+        return self._sequence
 
     @property
     def inline(self) -> bool:
@@ -134,14 +139,34 @@ class Bucket:
 
     def get(self, key: bytes) -> bytes | None:
         """The value of ``key``, or None if absent or ``key`` names a bucket."""
+        if type(key) is not bytes:
+            key = require_bytes(key)
         node, index = self._find(key)
         keys = node.keys
         if index < len(keys) and keys[index] == key and not node.flags[index] & BUCKET_LEAF_FLAG:
             return node.values[index]
         return None
 
-    def bucket(self, name: bytes) -> Bucket | None:
-        """The nested bucket ``name``, or None."""
+    def bucket(self, *names: bytes) -> Bucket | None:
+        """The nested bucket at the path ``names`` (outermost first), or None
+        if any of them is missing (or is a plain key)."""
+        if len(names) != 1:
+            if not names:
+                raise TypeError("bucket() needs at least one bucket name")
+            found = self
+            for name in names:
+                child = found._bucket(name)
+                if child is None:
+                    return None
+                found = child
+            return found
+        return self._bucket(names[0])
+
+    def _bucket(self, name: bytes) -> Bucket | None:
+        if type(name) is not bytes:
+            name = require_bytes(name, "bucket name")
+        if self._tx.closed:
+            raise self._tx._closed_error()
         child = self._buckets.get(name)
         if child is not None:
             return child
@@ -161,17 +186,83 @@ class Bucket:
         self._check_open()
         return Cursor(self)
 
-    def items(self) -> Iterator[Item]:
-        """All ``(key, value)`` pairs in key order; value None for a bucket.
+    def items(
+        self,
+        start: bytes | None = None,
+        stop: bytes | None = None,
+        *,
+        prefix: bytes | None = None,
+        reverse: bool = False,
+    ) -> Iterator[Item]:
+        """The ``(key, value)`` pairs in key order; value None for a bucket.
 
-        Walks the leaves in order and chains their items (the same items a
-        cursor's first/next would give, without a Python step per item).
+        ``start`` (inclusive) and ``stop`` (exclusive) bound the keys,
+        ``prefix`` keeps only the keys starting with it, ``reverse`` walks
+        from the last key back.  Items stream from the pages (a full scan
+        chains whole leaves, without a Python step per item).
         """
-        return chain.from_iterable(map(run_items, self._leaf_runs()))
+        if start is None and stop is None and prefix is None and not reverse:
+            return chain.from_iterable(map(run_items, self._leaf_runs()))
+        return self._range(start, stop, prefix, reverse)
 
-    def keys(self) -> Iterator[bytes]:
-        """All keys (nested bucket names included) in key order."""
-        return chain.from_iterable(map(_KEYS_OF_RUN, self._leaf_runs()))
+    def keys(
+        self,
+        start: bytes | None = None,
+        stop: bytes | None = None,
+        *,
+        prefix: bytes | None = None,
+        reverse: bool = False,
+    ) -> Iterator[bytes]:
+        """The keys (nested bucket names included) in key order; the
+        arguments are those of :meth:`items`."""
+        if start is None and stop is None and prefix is None and not reverse:
+            return chain.from_iterable(map(_KEYS_OF_RUN, self._leaf_runs()))
+        return (key for key, _ in self._range(start, stop, prefix, reverse))
+
+    def _range(
+        self, start: bytes | None, stop: bytes | None, prefix: bytes | None, reverse: bool
+    ) -> Iterator[Item]:
+        """The items of a bounded or backward walk, from a cursor."""
+        low = b"" if start is None else require_bytes(start, "start")
+        high = None if stop is None else require_bytes(stop, "stop")
+        if prefix is not None:
+            prefix = require_bytes(prefix, "prefix")
+            low = max(low, prefix)
+            end = _prefix_end(prefix)
+            if end is not None and (high is None or end < high):
+                high = end
+        if high is not None and high <= low:
+            return iter(())
+        return self._walk(low, high, reverse)
+
+    def _walk(self, low: bytes, high: bytes | None, reverse: bool) -> Iterator[Item]:
+        c = self.cursor()
+        if not reverse:
+            item = c.seek(low) if low else c.first()
+            while item is not None and (high is None or item[0] < high):
+                yield item
+                item = c.next()
+            return
+        if high is None:
+            item = c.last()
+        else:
+            item = c.seek(high)
+            item = c.last() if item is None else c.prev()
+        while item is not None and item[0] >= low:
+            yield item
+            item = c.prev()
+
+    def __len__(self) -> int:
+        """The number of items (keys and nested buckets): what :meth:`items` yields.
+
+        Counts leaf by leaf (no item is decoded): time grows with the bucket.
+        """
+        return sum(len(run[1]) for run in self._leaf_runs())
+
+    def __bool__(self) -> bool:
+        """Always true, even when empty: ``if tx.bucket(name):`` tests that the
+        bucket exists (and costs nothing); test emptiness with ``len()``."""
+        return True
 
     def _leaf_runs(self) -> Iterator[LeafRun]:
         """The items of the non-empty leaves of the bucket, left to right."""
@@ -232,28 +323,32 @@ class Bucket:
         return bucket_stats(self)
 
     def __iter__(self) -> Iterator[bytes]:
+        """The keys in order (as :meth:`keys`)."""
         return self.keys()
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, bytes | bytearray):
-            return False
-        node, index = self._find(bytes(key))
+        """Whether ``key`` is a key or a nested bucket's name."""
+        if type(key) is not bytes:
+            key = require_bytes(key)
+        node, index = self._find(key)
         return index < len(node.keys) and node.keys[index] == key
 
     def __getitem__(self, key: bytes) -> bytes:
+        """The value of ``key``; raises KeyError if absent or a bucket."""
         value = self.get(key)
         if value is None:
             raise KeyError(key)
         return value
 
     def __repr__(self) -> str:
-        return f"<pybbolt.Bucket {self.name!r} root={self._root} seq={self.sequence_value}>"
+        """``<pybbolt.Bucket NAME root=PGID seq=N>``."""
+        return f"<pybbolt.Bucket {self.name!r} root={self._root} seq={self._sequence}>"
 
     # -- internals shared with Cursor and the writer -----------------------
 
     def _check_open(self) -> None:
         if self._tx.closed:
-            raise TxClosed()
+            raise self._tx._closed_error()
 
     def _check_writable(self) -> None:
         self._check_open()
@@ -285,7 +380,7 @@ class Bucket:
         """The leaf node where ``key`` is or would be, and its index there."""
         tx = self._tx
         if tx.closed:
-            raise TxClosed()
+            raise tx._closed_error()
         # The hot path of get: without dirty nodes, cached pages come from the
         # tx's dicts without a call.
         if self._nodes:
@@ -302,19 +397,22 @@ class Bucket:
         """Set ``key`` to ``value``, replacing any previous value."""
         tx = self._tx
         if tx.closed:
-            raise TxClosed()
+            raise tx._closed_error()
         if not tx.writable:
             raise TxNotWritable()
+        if type(key) is not bytes:
+            key = require_bytes(key)
+        if type(value) is not bytes:
+            view = bytes_view(value)  # the size is checked before any copy
+            if view.nbytes > MAX_VALUE_SIZE:
+                raise ValueTooLarge()
+            value = view.tobytes()
         if not key:
             raise KeyRequired()
         if len(key) > MAX_KEY_SIZE:
             raise KeyTooLarge()
         if len(value) > MAX_VALUE_SIZE:
             raise ValueTooLarge()
-        if type(key) is not bytes:
-            key = bytes(key)
-        if type(value) is not bytes:
-            value = bytes(value)
         leaf = self._route_leaf
         if leaf is not None and self._route_low <= key < self._route_high:
             index = bisect_left(leaf.keys, key)
@@ -350,6 +448,8 @@ class Bucket:
     def delete(self, key: bytes) -> None:
         """Remove ``key``; nothing happens if it is absent."""
         self._check_writable()
+        if type(key) is not bytes:
+            key = require_bytes(key)
         c = Cursor(self)
         found = c._seek_raw(key)
         if found is None or found[0] != key:
@@ -359,9 +459,11 @@ class Bucket:
         self._leaf_for_write(c).delete(key)
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
+        """``put(key, value)``."""
         self.put(key, value)
 
     def __delitem__(self, key: bytes) -> None:
+        """``delete(key)``; raises KeyError if ``key`` is absent."""
         if key not in self:
             raise KeyError(key)
         self.delete(key)
@@ -376,9 +478,9 @@ class Bucket:
 
     def _create_bucket(self, name: bytes, exist_ok: bool) -> Bucket:
         self._check_writable()
+        name = require_bytes(name, "bucket name")
         if not name:
             raise BucketNameRequired()
-        name = bytes(name)
         if exist_ok and name in self._buckets:
             return self._buckets[name]
         c = Cursor(self)
@@ -401,6 +503,8 @@ class Bucket:
     def delete_bucket(self, name: bytes) -> None:
         """Delete the nested bucket ``name`` and everything in it."""
         self._check_writable()
+        if type(name) is not bytes:
+            name = require_bytes(name, "bucket name")
         c = Cursor(self)
         found = c._seek_raw(name)
         if found is None or found[0] != name:
@@ -423,7 +527,7 @@ class Bucket:
         destination._check_writable()
         if destination._tx is not self._tx:
             raise DifferentDB()
-        name = bytes(name)
+        name = require_bytes(name, "bucket name")
         c = Cursor(self)
         found = c._seek_raw(name)
         if found is None or found[0] != name:
@@ -445,17 +549,19 @@ class Bucket:
     def set_sequence(self, value: int) -> None:
         """Set the bucket's sequence counter."""
         self._check_writable()
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"sequence must be an int, not {type(value).__name__}")
         if not 0 <= value < 1 << 64:
             raise ValueError("sequence must fit in an unsigned 64-bit integer")
         self._materialise_root()
-        self.sequence_value = value
+        self._sequence = value
 
     def next_sequence(self) -> int:
         """Increment the sequence counter and return the new value."""
         self._check_writable()
         self._materialise_root()
-        self.sequence_value = (self.sequence_value + 1) & 0xFFFFFFFFFFFFFFFF
-        return self.sequence_value
+        self._sequence = (self._sequence + 1) & 0xFFFFFFFFFFFFFFFF
+        return self._sequence
 
     # -- the node tree of a write transaction ------------------------------
 
@@ -539,7 +645,7 @@ class Bucket:
     def _inline_value(self) -> bytes:
         n = self._root_materialised
         assert n is not None
-        return BUCKET_HEADER.pack(self._root, self.sequence_value) + n.encode(0, n.size())
+        return BUCKET_HEADER.pack(self._root, self._sequence) + n.encode(0, n.size())
 
     def _rebalance(self) -> None:
         # bbolt visits nodes in Go map order (random); ascending page id is
@@ -609,7 +715,7 @@ class Bucket:
                 value = child._inline_value()
             else:
                 child._spill()
-                value = BUCKET_HEADER.pack(child._root, child.sequence_value)
+                value = BUCKET_HEADER.pack(child._root, child._sequence)
             if child._root_materialised is None:
                 continue
             c = Cursor(self)
@@ -656,6 +762,14 @@ class Bucket:
         if n.parent is not None and n.parent.pgid == 0:
             n.children = []
             self._spill_node(n.parent)
+
+
+def _prefix_end(prefix: bytes) -> bytes | None:
+    """The least key above every key that starts with ``prefix`` (None: no bound)."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes((stripped[-1] + 1,))
 
 
 def _key_range(nodes: list[Node], indexes: list[int]) -> tuple[bytes, bytes]:

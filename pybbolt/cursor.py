@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from itertools import chain
 
-from .errors import CorruptionError, IncompatibleValue
+from .errors import CorruptionError, IncompatibleValue, require_bytes
 from .layout import BUCKET_LEAF_FLAG, MAX_DEPTH
 from .node import Node, run_items
 
@@ -126,6 +126,8 @@ class Cursor:
     def seek(self, key: bytes) -> Item | None:
         """Move to ``key``, or to the first key after it; ``None`` if none follows."""
         self._bucket._check_open()
+        if type(key) is not bytes:
+            key = require_bytes(key)
         self._reset()
         self._search(key)
         if self._indexes[-1] >= len(self._nodes[-1].keys):
@@ -146,13 +148,25 @@ class Cursor:
         bucket._leaf_for_write(self).delete(node.keys[index])
 
     def __iter__(self) -> Iterator[Item]:
-        """Iterate from the first item to the last.
+        """Iterate forward from where the cursor stands: the current item
+        first (after ``seek(k)``, the item ``seek`` returned), then each
+        :meth:`next` one; from the first item if the cursor was never moved.
 
-        Items come a leaf at a time straight from the pages, so the cursor
-        does not move while they do; when the iteration ends it is left on
-        the last item, as after :meth:`last`.
+        An unmoved cursor's items come a leaf at a time straight from the
+        pages, so the cursor does not move while they do.  When the
+        iteration ends the cursor is left on the last item, as after
+        :meth:`last`.
         """
-        return chain.from_iterable(self._leaf_runs())
+        if not self._nodes:
+            return chain.from_iterable(self._leaf_runs())
+        return self._from_here()
+
+    def _from_here(self) -> Iterator[Item]:
+        self._bucket._check_open()
+        item = self._item()
+        while item is not None:
+            yield item
+            item = self.next()
 
     def _leaf_runs(self) -> Iterator[Iterable[Item]]:
         yield from map(run_items, self._bucket._leaf_runs())

@@ -7,15 +7,21 @@ import errno
 import fcntl
 import mmap
 import os
+import sys
 import time
+from _weakref import ref as _weakref  # weakref.ref, without importing weakref
 
 from .errors import (
+    AlreadyOpen,
     DatabaseNotOpen,
     DatabaseReadOnly,
+    EmptyDatabaseFile,
     Error,
     FileTooSmall,
     InvalidDatabase,
+    InvalidOption,
     MaxSizeReached,
+    NestedWriteTx,
     Timeout,
 )
 from .fileio import FileIO
@@ -41,6 +47,19 @@ if TYPE_CHECKING:
 
 # How long to wait between two attempts to take the file lock (bbolt: 50ms).
 _LOCK_RETRY = 0.05
+# After this long waiting for the lock, ``on_lock_wait`` is called (once).
+_LOCK_NOTICE = 1.0
+# bbolt's page size limits (a meta page is valid only within them).
+_MIN_PAGE_SIZE, _MAX_PAGE_SIZE = 1024, 65536
+# bbolt's DefaultMaxBatchSize and DefaultMaxBatchDelay (10 ms).
+DEFAULT_MAX_BATCH_SIZE = 1000
+DEFAULT_MAX_BATCH_DELAY = 0.01
+
+# The files this process has open for writing, by (device, inode): a second
+# writable open would wait forever on this process's own exclusive flock.
+_WRITERS: dict[tuple[int, int], str] = {}
+_WRITERS_LOCK = _thread.allocate_lock()
+_THIS_FILE = __file__
 
 
 def os_page_size() -> int:
@@ -49,7 +68,7 @@ def os_page_size() -> int:
 
 
 class Info:
-    """What ``bbolt info`` prints."""
+    """What ``bbolt info`` prints: the page size."""
 
     __slots__ = ("page_size",)
 
@@ -64,6 +83,32 @@ class Info:
 
     def __repr__(self) -> str:
         return f"Info(page_size={self.page_size})"
+
+
+class Stats:
+    """bbolt's ``DB.Stats``, in snake case (see :meth:`DB.stats`)."""
+
+    __slots__ = ("free_alloc", "free_page_n", "freelist_inuse", "open_tx_n",
+                 "pending_page_n", "tx_n")
+
+    def __init__(self, tx_n: int, open_tx_n: int, free_page_n: int, pending_page_n: int,
+                 free_alloc: int, freelist_inuse: int) -> None:
+        self.tx_n = tx_n  # read transactions begun since the open
+        self.open_tx_n = open_tx_n  # read transactions open now
+        self.free_page_n = free_page_n  # free pages
+        self.pending_page_n = pending_page_n  # pages freed but still visible to readers
+        self.free_alloc = free_alloc  # bytes in free and pending pages
+        self.freelist_inuse = freelist_inuse  # bytes the freelist page needs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Stats) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)}" for k in self.__slots__)
+        return f"Stats({fields})"
 
 
 class DB:
@@ -90,10 +135,15 @@ class DB:
         max_size: int = 0,
         alloc_size: int = DEFAULT_ALLOC_SIZE,
         file_io: FileIO | None = None,
+        on_lock_wait: Callable[[str], None] | None = None,
     ) -> None:
         if freelist_type not in ("array", "hashmap"):
-            raise ValueError(f"unknown freelist type {freelist_type!r}")
+            raise InvalidOption(
+                f"freelist_type must be 'array' or 'hashmap', not {freelist_type!r}")
+        _check_options(timeout, page_size)
         self.path = os.fspath(path)
+        if not isinstance(self.path, str):
+            self.path = os.fsdecode(self.path)
         self.readonly = readonly
         self.no_sync = no_sync
         self.no_grow_sync = no_grow_sync
@@ -106,7 +156,17 @@ class DB:
         # load functools and collections at every start-up).
         self._lock = _thread.RLock()  # guards the meta, the mapping, the readers
         self._writer = _thread.allocate_lock()  # held for the life of a write transaction
+        self._writer_thread = 0  # the thread of the open write transaction
         self._readers: list[int] = []  # txids of open read transactions
+        self._open_txs: dict[int, Callable[[], Tx | None]] = {}  # id -> weakref
+        self._tx_n = 0  # read transactions begun
+        self._file_key: tuple[int, int] | None = None  # registered in _WRITERS
+        self._batch: _Batch | None = None
+        self._batch_lock = _thread.allocate_lock()
+        self.max_batch_size = DEFAULT_MAX_BATCH_SIZE
+        """The most calls :meth:`batch` puts in one transaction (bbolt's MaxBatchSize)."""
+        self.max_batch_delay = DEFAULT_MAX_BATCH_DELAY
+        """Seconds :meth:`batch` waits for more calls (bbolt's MaxBatchDelay)."""
         self._meta_write_failed = False  # set by a failed meta write: no more writes
         self._freelist: Freelist = Freelist()
         self._fd = -1
@@ -115,28 +175,63 @@ class DB:
         flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_CREAT
         try:
             self._fd = os.open(self.path, flags | getattr(os, "O_CLOEXEC", 0), mode)
-        except IsADirectoryError:
-            raise InvalidDatabase() from None
         except OSError as e:
-            raise Error(f"open {self.path}: {e.strerror}") from e
+            from .oserrors import file_error
+
+            raise file_error("open", self.path, e) from None
         try:
-            _flock(self._fd, exclusive=not readonly, timeout=timeout)
-            if os.fstat(self._fd).st_size == 0:
-                if readonly:
-                    raise Error(f"write {self.path}: bad file descriptor")
-                self._initialise(page_size or os_page_size())
-            self.page_size = self._discover_page_size(page_size or os_page_size())
-            self._map()
-            size = os.fstat(self._fd).st_size
-            self._datasz = mmap_size(max(size, initial_mmap_size), self.page_size)
-            if not readonly:
-                self._load_freelist()
-                if not no_freelist_sync and not self.has_freelist:
-                    # bbolt persists a freelist right away (docs/FORMAT.md §7.3).
-                    self.begin(True).commit()
+            try:
+                self._open_locked(readonly, timeout, page_size, initial_mmap_size,
+                                  no_freelist_sync, on_lock_wait)
+            except OSError as e:
+                if isinstance(e, Error):
+                    raise
+                from .oserrors import file_error
+
+                raise file_error("read", self.path, e) from None
         except BaseException:
             self._release()
             raise
+
+    def _open_locked(
+        self, readonly: bool, timeout: float | None, page_size: int | None,
+        initial_mmap_size: int, no_freelist_sync: bool,
+        on_lock_wait: Callable[[str], None] | None,
+    ) -> None:
+        """Lock the open file, then read (or initialise) it and map it."""
+        st = os.fstat(self._fd)
+        if st.st_mode & 0o170000 == 0o040000:  # S_ISDIR (a read-only open succeeds)
+            from .oserrors import file_error
+
+            raise file_error("open", self.path, IsADirectoryError(
+                errno.EISDIR, os.strerror(errno.EISDIR), self.path))
+        if not readonly:
+            key = (st.st_dev, st.st_ino)
+            with _WRITERS_LOCK:
+                other = _WRITERS.get(key)
+                if other is None:
+                    _WRITERS[key] = self.path
+                    self._file_key = key
+            if other is not None:
+                raise AlreadyOpen(
+                    f"{self.path} is already open for writing in this process "
+                    f"(as {other}): a second writable open would wait forever for "
+                    "this process's own lock; use that DB, or close it first")
+        notify = None if on_lock_wait is None else (lambda: on_lock_wait(self.path))
+        _flock(self._fd, not readonly, timeout, self.path, notify)
+        if os.fstat(self._fd).st_size == 0:
+            if readonly:
+                raise EmptyDatabaseFile(self.path)
+            self._initialise(page_size or os_page_size())
+        self.page_size = self._discover_page_size(page_size or os_page_size())
+        self._map()
+        size = os.fstat(self._fd).st_size
+        self._datasz = mmap_size(max(size, initial_mmap_size), self.page_size)
+        if not readonly:
+            self._load_freelist()
+            if not no_freelist_sync and not self.has_freelist:
+                # bbolt persists a freelist right away (docs/FORMAT.md §7.3).
+                self.begin(True).commit()
 
     # -- opening -----------------------------------------------------------
 
@@ -231,24 +326,45 @@ class DB:
 
         A second write transaction waits until the first one ends.
         """
+        # Where the caller began it (file and line only: cheap), for the
+        # ResourceWarning of a transaction garbage-collected while open.
+        frame = sys._getframe(1)
+        while frame.f_back is not None and frame.f_code.co_filename == _THIS_FILE:
+            frame = frame.f_back
+        begun_at = (frame.f_code.co_filename, frame.f_lineno)
         if not writable:
             with self._lock:
                 tx = Tx(self, False)
                 self._readers.append(tx.id)
+                self._tx_n += 1
+                self._track(tx, begun_at)
                 return tx
         if self.readonly:
             raise DatabaseReadOnly()
         if self._meta_write_failed:
             raise Error("a commit failed writing its meta page: reopen the database to write")
+        me = _thread.get_ident()
+        if self._writer_thread == me and self._writer.locked():
+            raise NestedWriteTx(
+                f"a write transaction on {self.path} is already open in this thread: "
+                "commit or roll it back before beginning another (bbolt allows one "
+                "writer at a time; this one would wait for itself forever)")
         self._writer.acquire()
         try:
             with self._lock:
                 tx = Tx(self, True)
                 self._release_pending()
+                self._writer_thread = me
+                self._track(tx, begun_at)
                 return tx
         except BaseException:
             self._writer.release()
             raise
+
+    def _track(self, tx: Tx, begun_at: tuple[str, int]) -> None:
+        """Remember an open transaction (weakly) and where it was begun."""
+        tx._begun_at = begun_at
+        self._open_txs[id(tx)] = _weakref(tx)
 
     def view(self) -> Tx:
         """A read-only transaction, to be used with ``with``."""
@@ -259,10 +375,61 @@ class DB:
         rolls back if the block raises."""
         return self.begin(True)
 
-    def batch(self, fn: Callable[[Tx], None]) -> None:
-        """Run ``fn`` in a write transaction and commit it (bbolt's Batch/Update)."""
-        with self.update() as tx:
-            fn(tx)
+    def batch(self, fn: Callable[[Tx], object]) -> None:
+        """Run ``fn(tx)`` in a write transaction shared with concurrent callers
+        (bbolt's ``Batch``); returns once that transaction has committed.
+
+        Calls from several threads within :attr:`max_batch_delay` seconds (or
+        until :attr:`max_batch_size` calls are waiting) are run one after the
+        other in a single write transaction, committed once.  If ``fn``
+        raises, the transaction is rolled back, ``fn`` is taken out of the
+        batch and run again alone in a transaction of its own, the others are
+        retried together; so ``fn`` may run more than once and must only
+        change the database.  An exception ``fn`` raises alone is raised to
+        its caller only.
+        """
+        if self._writer_thread == _thread.get_ident() and self._writer.locked():
+            self.begin(True)  # raises NestedWriteTx
+        with self._batch_lock:
+            batch = self._batch
+            if batch is None or len(batch.calls) >= self.max_batch_size:
+                batch = self._batch = _Batch(self)
+                leader = True
+            else:
+                leader = False
+            call = _Call(fn)
+            batch.calls.append(call)
+            if len(batch.calls) >= self.max_batch_size:
+                batch.full.release()  # wake the leader: the batch is ready
+        if leader:
+            batch.full.acquire(timeout=max(self.max_batch_delay, 0))
+            batch.run()
+        call.done.acquire()
+        if call.solo:
+            with self.update() as tx:
+                fn(tx)
+        elif call.error is not None:
+            raise call.error
+
+    def stats(self) -> Stats:
+        """bbolt's ``DB.Stats``: transactions begun and open, free and pending pages.
+
+        ``tx_n`` counts the read transactions begun since the open,
+        ``open_tx_n`` those open now (each one keeps the pages freed after
+        it began from being reused: a leak shows here first).
+        """
+        with self._lock:
+            freelist = self._freelist
+            free = len(freelist.ids)
+            pending = sum(map(len, freelist.pending.values()))
+            return Stats(
+                tx_n=self._tx_n,
+                open_tx_n=len(self._readers),
+                free_page_n=free,
+                pending_page_n=pending,
+                free_alloc=(free + pending) * getattr(self, "page_size", 0),
+                freelist_inuse=freelist.estimated_page_bytes(),
+            )
 
     def _release_pending(self) -> None:
         """Free pages no open reader can see any more (docs/FORMAT.md §9)."""
@@ -277,10 +444,12 @@ class DB:
         self._freelist.release_range(minid, top)
 
     def _tx_closed(self, tx: Tx, reload_freelist: bool = False) -> None:
+        self._open_txs.pop(id(tx), None)
         if not tx.writable:
             with self._lock:
                 self._readers.remove(tx.id)
             return
+        self._writer_thread = 0
         try:
             if reload_freelist or tx.meta.txid != self._meta.txid:
                 # Not committed: undo its frees; a failed commit reloads from disk.
@@ -364,11 +533,30 @@ class DB:
     # -- closing -----------------------------------------------------------
 
     def close(self) -> None:
-        """Release the file lock and the mapping (waits for a running write)."""
+        """Release the file lock and the mapping (waits for a running write).
+
+        Transactions still open are closed: using one afterwards raises
+        :class:`DatabaseNotOpen`.  Closing a closed database does nothing.
+        """
+        if self._writer_thread == _thread.get_ident() and self._writer.locked():
+            raise NestedWriteTx(
+                f"close of {self.path} while this thread has a write transaction open: "
+                "commit or roll it back first")
         with self._writer:
             self._release()
 
     def _release(self) -> None:
+        with self._lock:
+            for ref in list(self._open_txs.values()):
+                tx = ref()
+                if tx is not None and not tx.closed:
+                    tx._abandon()
+            self._open_txs.clear()
+            self._readers.clear()
+        if self._file_key is not None:
+            with _WRITERS_LOCK:
+                _WRITERS.pop(self._file_key, None)
+            self._file_key = None
         self._data = b""
         if self._mmap is not None:
             # A view of the mapping still alive: the GC unmaps it later.
@@ -384,7 +572,22 @@ class DB:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` was called (or the open failed)."""
         return self._fd < 0
+
+    def __del__(self) -> None:
+        # Garbage-collected while open: release the lock and the file, as
+        # files do, with a ResourceWarning.
+        if getattr(self, "_fd", -1) < 0:
+            return
+        try:
+            import warnings
+
+            warnings.warn(f"unclosed database {self!r}", ResourceWarning, stacklevel=1,
+                          source=self)
+            self._release()
+        except Exception:
+            pass
 
     def __enter__(self) -> DB:
         return self
@@ -413,8 +616,30 @@ def mmap_size(size: int, page_size: int) -> int:
     return min(size, MAX_MAP_SIZE)
 
 
-def _flock(fd: int, exclusive: bool, timeout: float | None) -> None:
-    """Take bbolt's flock: shared for readers, exclusive for writers."""
+def _check_options(timeout: object, page_size: object) -> None:
+    """The options bbolt would take and then fail on (or hang with)."""
+    if timeout is not None:
+        if not isinstance(timeout, int | float) or isinstance(timeout, bool):
+            raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+        if not timeout >= 0:  # also NaN
+            raise InvalidOption(
+                f"timeout must be >= 0 seconds (0 or None: wait for the lock), not {timeout!r}")
+    if page_size is not None and page_size != 0:
+        if not isinstance(page_size, int) or isinstance(page_size, bool):
+            raise TypeError(f"page_size must be an int, not {page_size!r}")
+        if not (_MIN_PAGE_SIZE <= page_size <= _MAX_PAGE_SIZE
+                and page_size & (page_size - 1) == 0):
+            raise InvalidOption(
+                f"page_size must be a power of two from {_MIN_PAGE_SIZE} to "
+                f"{_MAX_PAGE_SIZE} (bbolt's limits), not {page_size}")
+
+
+def _flock(fd: int, exclusive: bool, timeout: float | None, path: str = "",
+           notify: Callable[[], None] | None = None) -> None:
+    """Take bbolt's flock: shared for readers, exclusive for writers.
+
+    ``notify`` is called once after :data:`_LOCK_NOTICE` seconds of waiting.
+    """
     op = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
     start = time.monotonic()
     while True:
@@ -423,10 +648,89 @@ def _flock(fd: int, exclusive: bool, timeout: float | None) -> None:
             return
         except OSError as e:
             if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise Error(f"flock: {e.strerror}") from e
-        if timeout and time.monotonic() - start > timeout - _LOCK_RETRY:
-            raise Timeout()
+                from .oserrors import file_error
+
+                raise file_error("flock", path, e) from None
+        waited = time.monotonic() - start
+        if timeout and waited > timeout - _LOCK_RETRY:
+            raise Timeout(_timeout_message(fd, exclusive, timeout, path))
+        if notify is not None and waited >= _LOCK_NOTICE:
+            notify()
+            notify = None
         time.sleep(_LOCK_RETRY)
+
+
+def _timeout_message(fd: int, exclusive: bool, timeout: float, path: str) -> str:
+    """``timeout`` (bbolt's message), then the file, the wait and the holder."""
+    holder = "an exclusive lock (a bbolt writer has it open)"
+    if exclusive:
+        try:  # a shared lock granted: the holders are readers
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            holder = "a shared lock (bbolt readers have it open)"
+        except OSError:
+            pass
+    wanted = "an exclusive" if exclusive else "a shared"
+    return (f"timeout: {path}: waited {timeout:g} s for {wanted} lock; another process "
+            f"holds {holder}: close it there, or open with a longer timeout")
+
+
+class _Call:
+    """One caller of :meth:`DB.batch`: its function and, once run, its outcome."""
+
+    __slots__ = ("done", "error", "fn", "solo")
+
+    def __init__(self, fn: Callable[[Tx], object]) -> None:
+        self.fn = fn
+        self.done = _thread.allocate_lock()
+        self.done.acquire()  # released by the batch's run
+        self.error: BaseException | None = None
+        self.solo = False  # fn failed in the batch: its caller runs it alone
+
+
+class _Batch:
+    """bbolt's ``batch``: calls run in one write transaction by the first caller."""
+
+    __slots__ = ("calls", "db", "full")
+
+    def __init__(self, db: DB) -> None:
+        self.db = db
+        self.calls: list[_Call] = []
+        self.full = _thread.allocate_lock()
+        self.full.acquire()  # released when max_batch_size calls wait
+
+    def run(self) -> None:
+        """bbolt's ``batch.run``: retry without each failing call until one commits."""
+        db = self.db
+        with db._batch_lock:
+            if db._batch is self:  # no more calls join this batch
+                db._batch = None
+        calls = self.calls
+        while calls:
+            failed = -1
+            error: BaseException | None = None
+            try:
+                with db.update() as tx:
+                    for i, call in enumerate(calls):
+                        try:
+                            call.fn(tx)
+                        except BaseException:
+                            failed = i
+                            raise
+            except BaseException as e:
+                error = e
+            if failed >= 0:
+                # bbolt's errTrySolo: the caller reruns its fn alone.
+                call = calls[failed]
+                calls[failed] = calls[-1]
+                calls.pop()
+                call.solo = True
+                call.done.release()
+                continue
+            for call in calls:  # success, or the commit's own error, to everyone
+                call.error = error
+                call.done.release()
+            break
 
 
 def open(
@@ -441,15 +745,27 @@ def open(
     freelist_type: str = "array",
     initial_mmap_size: int = 0,
     max_size: int = 0,
+    on_lock_wait: Callable[[str], None] | None = None,
 ) -> DB:
     """Open the bbolt file at ``path``; unless read-only, create it if missing.
 
-    ``timeout`` (seconds; None or 0 waits forever) bounds the wait for the
-    file lock.  The other options are bbolt's ``Options`` of the same names.
+    ``timeout`` (seconds, >= 0; None or 0 waits forever, as bbolt) bounds
+    the wait for the file lock (shared for ``readonly``, else exclusive):
+    past it, :class:`Timeout` names the file and the lock another process
+    holds.  ``on_lock_wait(path)`` is called once if the lock is still not
+    granted after a second.  ``page_size`` (for a new file) is a power of
+    two from 1024 to 65536.  The other options are bbolt's ``Options`` of
+    the same names.
+
+    Failures of the operating system raise :class:`FileError` subclasses
+    that are also the matching :class:`OSError` (``FileNotFoundError``,
+    ``PermissionError``, ...); a second writable open of a file this process
+    has open for writing raises :class:`AlreadyOpen` at once.
     """
     return DB(
         path, readonly=readonly, timeout=timeout, page_size=page_size, mode=mode,
         no_sync=no_sync, no_grow_sync=no_grow_sync, no_freelist_sync=no_freelist_sync,
         freelist_type=freelist_type, initial_mmap_size=initial_mmap_size, max_size=max_size,
+        on_lock_wait=on_lock_wait,
     )
 

@@ -25,82 +25,126 @@ class Error(Exception):
 
 
 class DatabaseNotOpen(Error):
+    """The database is closed (also raised by a transaction used after ``db.close()``)."""
+
     message = "database not open"
 
 
 class InvalidDatabase(Error):
+    """The file is not a bbolt database (no valid meta page)."""
+
     message = "invalid database"
 
 
 class InvalidMapping(Error):
+    """The file is shorter than its meta page says (bbolt's ``ErrInvalidMapping``)."""
+
     message = "database isn't correctly mapped"
 
 
 class VersionMismatch(Error):
+    """The file's format version is not bbolt's version 2."""
+
     message = "version mismatch"
 
 
 class ChecksumError(Error):
+    """A meta page's checksum does not match its content."""
+
     message = "checksum error"
 
 
 class Timeout(Error, builtins.TimeoutError):
+    """The file lock was not granted within ``timeout`` seconds.
+
+    bbolt's message is ``timeout``; pybbolt's starts with it and goes on with
+    the file, the wait and which kind of lock another process holds.
+    """
+
     message = "timeout"
 
 
 class TxNotWritable(Error):
+    """A change was attempted in a read-only transaction."""
+
     message = "tx not writable"
 
 
 class TxClosed(Error):
+    """The transaction was already committed or rolled back."""
+
     message = "tx closed"
 
 
 class DatabaseReadOnly(Error):
+    """A write transaction was begun on a database opened with ``readonly=True``."""
+
     message = "database is in read-only mode"
 
 
 class FreePagesNotLoaded(Error):
+    """The free pages were needed but not loaded (bbolt's ``ErrFreePagesNotLoaded``)."""
+
     message = "free pages are not pre-loaded"
 
 
 class BucketNotFound(Error):
+    """The bucket does not exist."""
+
     message = "bucket not found"
 
 
 class BucketExists(Error):
+    """A bucket of that name already exists."""
+
     message = "bucket already exists"
 
 
 class BucketNameRequired(Error):
+    """A bucket name must not be empty."""
+
     message = "bucket name required"
 
 
 class KeyRequired(Error):
+    """A key must not be empty."""
+
     message = "key required"
 
 
 class KeyTooLarge(Error):
+    """A key is longer than 32768 bytes."""
+
     message = "key too large"
 
 
 class ValueTooLarge(Error):
+    """A value is longer than 2**31 - 2 bytes."""
+
     message = "value too large"
 
 
 class MaxSizeReached(Error):
+    """The write would grow the file past the database's ``max_size``."""
+
     message = "database reached maximum size"
 
 
 class IncompatibleValue(Error):
+    """A key names a bucket where a value was expected, or the reverse."""
+
     message = "incompatible value"
 
 
 class SameBuckets(Error):
+    """The source and destination of a bucket move are the same bucket."""
+
     message = "the source and target are the same bucket"
 
 
 class DifferentDB(Error):
+    """The source and destination of a bucket move are in different transactions."""
+
     message = "the source and target buckets are in different database files"
 
 
@@ -238,3 +282,102 @@ def go_stack_overflow(pgid: int, ids: list[int]) -> BboltPanic:
         fatal=True,
         pgid=pgid,
     )
+
+
+# -- pybbolt's own errors (bbolt has no counterpart, or only a hang) ----------
+
+
+class InvalidOption(Error, ValueError):
+    """An option of :func:`pybbolt.open` (or of a DB attribute) is out of range."""
+
+
+class NestedWriteTx(Error):
+    """A write transaction was begun in a thread that already has one open on
+    the same database: it would wait for itself forever."""
+
+
+class AlreadyOpen(Error):
+    """The file is already open for writing in this process: a second writable
+    open would wait forever for the lock this process holds."""
+
+
+class EmptyDatabaseFile(InvalidDatabase):
+    """A read-only open met a 0-byte file (bbolt: ``write PATH: bad file descriptor``)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"{path}: the file is empty (0 bytes), not a bbolt database: "
+            "open it writable (readonly=False) to create a new database there"
+        )
+        self.path = path
+
+    @property
+    def go_message(self) -> str:
+        """What bbolt says for the same file (its read-only open tries to initialise it)."""
+        return f"write {self.path}: bad file descriptor"
+
+
+class FileError(Error, OSError):
+    """An operating-system failure on the database file.
+
+    Both a :class:`pybbolt.Error` and an :class:`OSError` (``errno``,
+    ``strerror`` and ``filename`` set); a subclass also derives from the
+    matching builtin (:class:`FileNotFoundError`, :class:`PermissionError`,
+    ...).  The message is Go's: ``open PATH: permission denied``.
+    """
+
+    def __init__(self, message: str, errno: int, strerror: str, filename: str) -> None:
+        OSError.__init__(self, errno, strerror, filename)
+        self._message = message
+
+    def __str__(self) -> str:
+        return self._message
+
+
+class FileNotFound(FileError, FileNotFoundError):
+    """The file (or a directory of its path) does not exist (``ENOENT``)."""
+
+
+class FilePermissionError(FileError, PermissionError):
+    """The file may not be opened or locked this way (``EACCES``, ``EPERM``)."""
+
+
+class FileIsADirectory(FileError, IsADirectoryError):
+    """The path names a directory (``EISDIR``)."""
+
+
+class FileNotADirectory(FileError, NotADirectoryError):
+    """A component of the path is not a directory (``ENOTDIR``)."""
+
+
+class FileExists(FileError, FileExistsError):
+    """The file already exists (``EEXIST``)."""
+
+
+class FileInterrupted(FileError, InterruptedError):
+    """A system call was interrupted by a signal (``EINTR``)."""
+
+
+def require_bytes(value: object, what: str = "key") -> bytes:
+    """``value`` as ``bytes`` if it is bytes-like, else a TypeError that says
+    what to do (keys, values and bucket names are bytes, not ``str``)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return bytes_view(value, what).tobytes()
+
+
+def bytes_view(value: object, what: str = "value") -> memoryview:
+    """A memoryview of bytes-like ``value`` (any buffer: ``mmap`` too), no copy;
+    a TypeError that says what to do for anything else."""
+    if not isinstance(value, str):
+        try:
+            return memoryview(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    if isinstance(value, str):
+        shown = repr(value) if len(value) <= 40 else "text"
+        hint = f": encode it, e.g. {shown}.encode()"
+    else:
+        hint = ""
+    raise TypeError(
+        f"{what} must be bytes, bytearray or memoryview, not {type(value).__name__}{hint}")

@@ -37,6 +37,7 @@ from .layout import (
     page_type_name,
 )
 from .meta import Meta
+from .oserrors import os_error_text
 from .page import ELEMENT_SIZE, PageHeader, element_within, item_spans
 
 if TYPE_CHECKING:
@@ -55,8 +56,7 @@ class RawPageError(Error):
 
 
 def _go_open_error(path: str, e: OSError) -> RawPageError:
-    text = e.strerror or str(e)
-    return RawPageError(f"open {path}: {text[:1].lower()}{text[1:]}")
+    return RawPageError(f"open {path}: {os_error_text(e)}")
 
 
 def _read_at(fd: int, size: int, offset: int, path: str) -> bytes:
@@ -72,8 +72,7 @@ def _read_at(fd: int, size: int, offset: int, path: str) -> bytes:
     try:
         data = os.pread(fd, size, offset)
     except OSError as e:
-        text = e.strerror or str(e)
-        raise RawPageError(f"read {path}: {text[:1].lower()}{text[1:]}") from None
+        raise RawPageError(f"read {path}: {os_error_text(e)}") from None
     if len(data) != size:
         raise RawPageError("EOF")
     return data
@@ -97,8 +96,7 @@ def read_meta0_geometry(path: str) -> tuple[int, int]:
         try:
             buf = os.pread(fd, _META_PROBE, 0)
         except OSError as e:
-            text = e.strerror or str(e)
-            raise RawPageError(f"read {path}: {text[:1].lower()}{text[1:]}") from None
+            raise RawPageError(f"read {path}: {os_error_text(e)}") from None
     finally:
         os.close(fd)
     if not buf:

@@ -27,6 +27,7 @@ from .layout import (
     VERSION,
 )
 from .meta import Meta, replace
+from .oserrors import os_error_text
 from .page import ELEMENT_SIZE, element_offset, element_within, item_spans
 from .pagefile import RawPageError, read_meta0_geometry, read_page, set_page_id, write_page
 
@@ -38,9 +39,6 @@ class SurgeryError(Error):
     """A failed surgery step; the message is the Go tool's (with its wrapping)."""
 
 
-def _os_text(e: OSError) -> str:
-    text = e.strerror or str(e)
-    return text[:1].lower() + text[1:]
 
 
 # --- copying the file -------------------------------------------------------------
@@ -53,7 +51,7 @@ def copy_file(src: str, dst: str) -> None:
     except FileNotFoundError:
         raise SurgeryError(f"source file {go_quote_str(src)} not found") from None
     except OSError as e:
-        raise SurgeryError(f"stat {src}: {_os_text(e)}") from None
+        raise SurgeryError(f"stat {src}: {os_error_text(e)}") from None
     try:
         os.stat(dst)
     except OSError:
@@ -64,14 +62,14 @@ def copy_file(src: str, dst: str) -> None:
         fin = open(src, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
         raise SurgeryError(
-            f"failed to open source file {go_quote_str(src)}: open {src}: {_os_text(e)}"
+            f"failed to open source file {go_quote_str(src)}: open {src}: {os_error_text(e)}"
         ) from None
     with fin:
         try:
             fout = open(dst, "wb")  # noqa: SIM115
         except OSError as e:
             raise SurgeryError(
-                f"failed to create output file {go_quote_str(dst)}: open {dst}: {_os_text(e)}"
+                f"failed to create output file {go_quote_str(dst)}: open {dst}: {os_error_text(e)}"
             ) from None
         with fout:
             try:
@@ -80,7 +78,7 @@ def copy_file(src: str, dst: str) -> None:
             except OSError as e:
                 raise SurgeryError(
                     f"failed to copy database file from {go_quote_str(src)} "
-                    f"to {go_quote_str(dst)}: {_os_text(e)}"
+                    f"to {go_quote_str(dst)}: {os_error_text(e)}"
                 ) from None
         size = os.fstat(fin.fileno()).st_size
     if size != written:
@@ -100,7 +98,7 @@ def read_meta_page_at(path: str, meta_page: int, page_size: int) -> tuple[Meta, 
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as e:
-        raise SurgeryError(f"open {path}: {_os_text(e)}") from None
+        raise SurgeryError(f"open {path}: {os_error_text(e)}") from None
     try:
         offset = (meta_page * page_size) & _U32
         size = os.fstat(fd).st_size
@@ -121,7 +119,7 @@ def write_meta_page_at(path: str, buf: bytes | bytearray, meta_page: int, page_s
     try:
         fd = os.open(path, os.O_RDWR)
     except OSError as e:
-        raise SurgeryError(f"open {path}: {_os_text(e)}") from None
+        raise SurgeryError(f"open {path}: {os_error_text(e)}") from None
     try:
         os.pwrite(fd, bytes(buf), (meta_page * page_size) & _U32)
     finally:
@@ -356,7 +354,7 @@ def rebuild_freelist(path: str) -> None:
     except Error as e:
         raise SurgeryError(f"[freelist rebuild] open db file failed: {e}") from None
     except OSError as e:
-        raise SurgeryError(f"[freelist rebuild] open db file failed: {_os_text(e)}") from None
+        raise SurgeryError(f"[freelist rebuild] open db file failed: {os_error_text(e)}") from None
     try:
         db.close()
     except Error as e:

@@ -7,7 +7,7 @@ import os
 
 from .bucket import Bucket
 from .cursor import Cursor
-from .errors import CorruptionError, TxClosed, TxNotWritable
+from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
 from .fastpath import leaf_page_run
 from .freelist import rebuild
 from .layout import PGID_NO_FREELIST
@@ -46,7 +46,14 @@ class Tx:
     Use it as a context manager (``with db.view() as tx``); a read
     transaction is closed on exit, a write transaction from
     :meth:`DB.update` commits on success and rolls back on an exception.
+    A transaction garbage-collected while open is rolled back with a
+    :class:`ResourceWarning` naming the line that began it.
     """
+
+    # (file, line) of the caller of DB.begin; None for the internal ones.
+    _begun_at: tuple[str, int] | None = None
+    # Set when db.close() ended the transaction (uses raise DatabaseNotOpen).
+    _abandoned = False
 
     def __init__(self, db: DB, writable: bool) -> None:
         self._db = db
@@ -87,6 +94,7 @@ class Tx:
 
     @property
     def page_size(self) -> int:
+        """The database's page size in bytes."""
         return self._page_size
 
     @property
@@ -96,9 +104,17 @@ class Tx:
 
     # -- buckets -----------------------------------------------------------
 
-    def bucket(self, name: bytes) -> Bucket | None:
-        """The top-level bucket ``name``, or None."""
-        return self._root.bucket(name)
+    def bucket(self, *names: bytes) -> Bucket | None:
+        """The bucket at the path ``names`` (a top-level bucket, then the
+        buckets nested in it, outermost first), or None if any is missing."""
+        return self._root.bucket(*names)
+
+    def __getitem__(self, name: bytes) -> Bucket:
+        """The top-level bucket ``name``; raises KeyError if there is none."""
+        bucket = self._root.bucket(name)
+        if bucket is None:
+            raise KeyError(name)
+        return bucket
 
     def buckets(self) -> Iterator[tuple[bytes, Bucket]]:
         """The top-level buckets in key order, as ``(name, bucket)``."""
@@ -122,7 +138,8 @@ class Tx:
 
     def move_bucket(self, name: bytes, source: Bucket | None, destination: Bucket | None) -> None:
         """Move bucket ``name`` from ``source`` to ``destination`` (None = top level)."""
-        (source or self._root).move_bucket(name, destination or self._root)
+        src = self._root if source is None else source
+        src.move_bucket(name, self._root if destination is None else destination)
 
     # -- engines -----------------------------------------------------------
 
@@ -136,18 +153,24 @@ class Tx:
         """
         from .check import check
 
+        if self.closed:
+            raise self._closed_error()
         return check(self, page_id=page_id, kv_stringer=kv_stringer)
 
     def stats(self) -> BucketStats:
         """Statistics of all top-level buckets added together (bbolt's ``stats`` command)."""
         from .stats import tx_stats
 
+        if self.closed:
+            raise self._closed_error()
         return tx_stats(self)
 
     def inspect(self) -> BucketStructure:
         """The tree of buckets with their key counts (bbolt's ``Tx.Inspect``)."""
         from .inspect import inspect_tree
 
+        if self.closed:
+            raise self._closed_error()
         return inspect_tree(self)
 
     def free_ids(self) -> list[int]:
@@ -272,7 +295,7 @@ class Tx:
     def commit(self) -> None:
         """Write the changes to the file (docs/FORMAT.md §10.2); durable on return."""
         if self.closed:
-            raise TxClosed()
+            raise self._closed_error()
         if not self.writable:
             raise TxNotWritable()
         db = self._db
@@ -299,15 +322,19 @@ class Tx:
                 db._grow((self._hwm + 1) * self._page_size)
             db._write_pages(self._dirty)
             db._write_meta(self.meta)
-        except BaseException:
+        except BaseException as e:
             self._close(reload_freelist=True)
+            if isinstance(e, OSError) and not isinstance(e, Error):
+                from .oserrors import file_error
+
+                raise file_error("write", db.path, e) from None
             raise
         self._close()
 
     def rollback(self) -> None:
         """End the transaction, discarding any change."""
         if self.closed:
-            raise TxClosed()
+            raise self._closed_error()
         self._close()
 
     def _close(self, reload_freelist: bool = False) -> None:
@@ -318,6 +345,37 @@ class Tx:
         self._db._tx_closed(self, reload_freelist)
         self._data = b""
 
+    def _abandon(self) -> None:
+        """Closed by ``db.close()``: from now on every use raises DatabaseNotOpen."""
+        self.closed = True
+        self._abandoned = True
+        self._branches.clear()
+        self._leaves.clear()
+        self._dirty = {}
+        self._data = b""
+
+    def _closed_error(self) -> Error:
+        """What using this closed transaction raises."""
+        return DatabaseNotOpen() if self._abandoned else TxClosed()
+
+    def __del__(self) -> None:
+        # Garbage-collected while open: roll back so that its pages can be
+        # reused and a writer's lock is released, and say where it began.
+        begun_at = self._begun_at
+        if begun_at is None or self.closed:
+            return
+        try:
+            self._close()
+            import warnings
+
+            kind = "write" if self.writable else "read"
+            warnings.warn(
+                f"unclosed {kind} transaction {self!r} (begun at {begun_at[0]}:{begun_at[1]}) "
+                "was rolled back: use 'with db.view() as tx' or call tx.rollback()",
+                ResourceWarning, stacklevel=1, source=self)
+        except Exception:
+            pass
+
     # -- backup --------------------------------------------------------------
 
     def write_to(self, out: BinaryIO) -> int:
@@ -327,7 +385,7 @@ class Tx:
         from this transaction's meta, then pages 2 .. hwm-1 (docs/FORMAT.md §16).
         """
         if self.closed:
-            raise TxClosed()
+            raise self._closed_error()
         ps = self._page_size
         meta = self.meta
         written = out.write(meta.with_changes().encode_page(ps, 0))

@@ -120,7 +120,7 @@ def test_one_transaction_each(db: Path) -> None:
     assert run("put", "-p", db, "fresh", "app", "json", "k", "v")[0] == 0
     before = db.read_bytes()
     assert run("put", "-p", db, "more", "x", "--value-file", "/nonexistent/v") == (
-        1, "", "Error: /nonexistent/v: No such file or directory\n")
+        1, "", "Error: /nonexistent/v: no such file or directory\n")
     assert run("create-bucket", "-p", db, "app", "a", "deeper") == (
         1, "", "Error: incompatible value\n")
     assert db.read_bytes() == before

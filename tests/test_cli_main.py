@@ -30,7 +30,9 @@ def test_root_help_and_version() -> None:
         # click's help lists every command with its summary
         for name in (b"check", b"buckets", b"keys", b"get", b"stats", b"compact", b"surgery"):
             assert b"\n  " + name + b" " in out, name
-    assert run("--version") == (0, b"bbolt version dev\n", b"")
+    # --version is pybbolt's own (issue 11); -v keeps bbolt's answer.
+    assert run("--version") == (
+        0, b"pybbolt 0.1.0 (bbolt v1.5.0 file format and command line)\n", b"")
     assert run("-v") == (0, b"bbolt version dev\n", b"")
 
 
@@ -70,8 +72,10 @@ def test_command_help_on_stdout() -> None:
     assert out == (
         b"Usage: pybbolt info <bbolt-file> [flags]\n\n"
         b"  prints basic information about the bbolt database.\n\n"
-        b"Options:\n  --json      pybbolt: print JSON (docs/JSON.md)\n"
-        b"  -h, --help  help for info\n"
+        b"Options:\n  --json              pybbolt: print JSON (docs/JSON.md)\n"
+        b"  -h, --help          help for info\n"
+        b"  --timeout DURATION  give up waiting for the file lock after this long (Go\n"
+        b"                      duration: 500ms, 2s, 1m)\n"
     )
     assert run("help", "info")[1] == out
 

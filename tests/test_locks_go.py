@@ -9,6 +9,7 @@ reader), prints ``locked`` and holds it.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -58,8 +59,13 @@ def test_go_writer_excludes_pybbolt_writers_and_readers(boltgo: Path, tmp_path: 
     with go_holding(boltgo, path, "write"):
         for readonly in (False, True):
             start = time.monotonic()
-            with pytest.raises(pybbolt.Timeout, match=r"^timeout$"):
+            with pytest.raises(pybbolt.Timeout) as info:
                 pybbolt.open(path, readonly=readonly, timeout=WAIT)
+            wanted = "a shared" if readonly else "an exclusive"
+            assert str(info.value) == (
+                f"timeout: {path}: waited {WAIT} s for {wanted} lock; another process "
+                "holds an exclusive lock (a bbolt writer has it open): close it there, "
+                "or open with a longer timeout")
             assert WAIT - 0.06 <= time.monotonic() - start < WAIT + 1
     with pybbolt.open(path, timeout=WAIT) as db:  # released with the Go process
         assert db.begin().bucket(b"b") is not None
@@ -161,3 +167,148 @@ def test_two_pybbolt_writers_take_turns(tmp_path: Path) -> None:
         assert [str(e) for e in tx.check()] == []
         writers = tx.bucket(b"writers")
         assert writers is not None and [k for k, _ in writers.items()] == [b"first", b"second"]
+
+
+# -- issue 11: locks that speak -------------------------------------------------------
+
+
+def _timeout_text(path: Path, seconds: str, wanted: str, holder: str) -> str:
+    return (f"timeout: {path}: waited {seconds} s for {wanted} lock; another process holds "
+            f"{holder}: close it there, or open with a longer timeout")
+
+
+EXCLUSIVE = "an exclusive lock (a bbolt writer has it open)"
+SHARED = "a shared lock (bbolt readers have it open)"
+
+
+def test_open_timeout_on_go_held_file_names_the_file(boltgo: Path, tmp_path: Path) -> None:
+    path = _db(tmp_path)
+    with go_holding(boltgo, path, "write"):
+        start = time.monotonic()
+        with pytest.raises(pybbolt.Timeout) as info:
+            pybbolt.open(path, timeout=0.5)
+        elapsed = time.monotonic() - start
+    assert 0.4 <= elapsed < 1.0
+    assert str(info.value) == _timeout_text(path, "0.5", "an exclusive", EXCLUSIVE)
+    assert isinstance(info.value, TimeoutError) and isinstance(info.value, pybbolt.Error)
+
+
+def test_timeout_says_readers_hold_a_shared_lock(boltgo: Path, tmp_path: Path) -> None:
+    path = _db(tmp_path)
+    with go_holding(boltgo, path, "read"), pytest.raises(pybbolt.Timeout) as info:
+        pybbolt.open(path, timeout=0.3)
+    assert str(info.value) == _timeout_text(path, "0.3", "an exclusive", SHARED)
+
+
+def test_on_lock_wait_is_called_once_after_a_second(boltgo: Path, tmp_path: Path) -> None:
+    path = _db(tmp_path)
+    calls: list[tuple[str, float]] = []
+    start = time.monotonic()
+    with go_holding(boltgo, path, "write"), pytest.raises(pybbolt.Timeout):
+        pybbolt.open(path, readonly=True, timeout=1.6,
+                     on_lock_wait=lambda p: calls.append((p, time.monotonic() - start)))
+    assert [p for p, _ in calls] == [str(path)]
+    assert 1.0 <= calls[0][1] < 1.6
+
+
+def _cli(*argv: str) -> list[str]:
+    return [sys.executable, "-m", "cli", *argv]
+
+
+def test_cli_timeout_exits_1_naming_the_file(boltgo: Path, tmp_path: Path) -> None:
+    path = _db(tmp_path)
+    with go_holding(boltgo, path, "write"):
+        start = time.monotonic()
+        r = subprocess.run(_cli("buckets", "--timeout", "1s", str(path)), capture_output=True,
+                           cwd=ROOT, timeout=30)
+        elapsed = time.monotonic() - start
+    assert elapsed < 2.0
+    assert (r.returncode, r.stdout) == (1, b"")
+    text = _timeout_text(path, "1", "a shared", EXCLUSIVE)
+    assert r.stderr == (
+        f"Error: {text}\nUsage:\n  bbolt buckets <bbolt-file> [flags]\n\nFlags:\n"
+        "  -h, --help   help for buckets\n\n").encode()
+
+
+def test_cli_timeout_on_every_locking_command(boltgo: Path, tmp_path: Path) -> None:
+    path = _db(tmp_path)
+    out = tmp_path / "out.db"
+    commands = [["info", str(path)], ["buckets", str(path)], ["keys", str(path), "b"],
+                ["get", str(path), "b", "k"], ["stats", str(path)], ["pages", str(path)],
+                ["check", str(path)], ["inspect", str(path)],
+                ["compact", "-o", str(out), str(path)]]
+    text = _timeout_text(path, "0.2", "a shared", EXCLUSIVE)
+    with go_holding(boltgo, path, "write"):
+        for argv in commands:
+            r = subprocess.run(_cli(*argv, "--timeout=200ms"), capture_output=True, cwd=ROOT,
+                               timeout=30)
+            assert r.returncode == 1, argv
+            assert r.stderr.startswith(f"Error: {text}\nUsage:\n".encode()), argv
+    assert not out.exists()
+
+
+def test_cli_without_timeout_waits_as_bbolt(boltgo: Path, tmp_path: Path) -> None:
+    path = _db(tmp_path)
+    holder = subprocess.Popen([str(boltgo), "hold", str(path), "--mode", "write",
+                               "--seconds", "1.5"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        start = time.monotonic()
+        r = subprocess.run(_cli("buckets", str(path)), capture_output=True, cwd=ROOT,
+                           timeout=30)
+        elapsed = time.monotonic() - start
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"b\n", b"")  # silent: not a terminal
+    assert elapsed >= 1.0
+
+
+def test_cli_says_it_waits_on_a_terminal(boltgo: Path, tmp_path: Path) -> None:
+    import pty
+
+    path = _db(tmp_path)
+    main, side = pty.openpty()
+    try:
+        with go_holding(boltgo, path, "write"):
+            proc = subprocess.Popen(_cli("info", "--timeout", "1.5s", str(path)),
+                                    stdout=subprocess.PIPE, stderr=side, cwd=ROOT)
+            proc.wait(timeout=30)
+        os.close(side)
+        side = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if side >= 0:
+            os.close(side)
+        os.close(main)
+    err = b"".join(chunks).replace(b"\r\n", b"\n").decode()
+    assert proc.returncode == 1
+    assert err.startswith(
+        f"waiting for the lock on {path} (another process has it open)...\n"
+        f"Error: {_timeout_text(path, '1.5', 'a shared', EXCLUSIVE)}\nUsage:\n")
+
+
+def test_cli_timeout_flag_errors() -> None:
+    r = subprocess.run(_cli("buckets", "--timeout", "soon", "x.db"), capture_output=True,
+                       cwd=ROOT, timeout=30)
+    assert r.returncode == 1
+    assert r.stderr.startswith(
+        b'Error: invalid argument "soon" for "--timeout" flag: '
+        b'time: invalid duration "soon"\nUsage:\n  bbolt buckets <bbolt-file> [flags]\n\n'
+        b"Flags:\n  -h, --help   help for buckets\n\n")
+    r = subprocess.run(_cli("buckets", "--timeout", "5", "x.db"), capture_output=True,
+                       cwd=ROOT, timeout=30)
+    assert r.stderr.startswith(
+        b'Error: invalid argument "5" for "--timeout" flag: time: missing unit in duration "5"\n')
+    # Commands that do not lock the file do not take it.
+    r = subprocess.run(_cli("dump", "--timeout", "1s", "x.db", "0"), capture_output=True,
+                       cwd=ROOT, timeout=30)
+    assert r.stderr.startswith(b"Error: unknown flag: --timeout\n")

@@ -134,15 +134,19 @@ def test_both_metas_bad(tmp_path: Path, field: str, value: int, error: type) -> 
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "write {path}: bad file descriptor"), (b"hello\n" * 100, "invalid database"),
-     (b"\0" * 100, "invalid database")],
+    [(b"", "{path}: the file is empty (0 bytes), not a bbolt database: open it writable "
+      "(readonly=False) to create a new database there"),
+     (b"hello\n" * 100, "invalid database"), (b"\0" * 100, "invalid database")],
 )
 def test_not_a_database(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "x.db"
     path.write_bytes(content)
-    with pytest.raises(pybbolt.Error) as info:
+    with pytest.raises(pybbolt.InvalidDatabase) as info:
         pybbolt.open(path, readonly=True)
     assert str(info.value) == message.format(path=path)
+    if not content:  # bbolt's own words, which the CLI prints
+        assert isinstance(info.value, pybbolt.EmptyDatabaseFile)
+        assert info.value.go_message == f"write {path}: bad file descriptor"
     assert path.read_bytes() == content
 
 
@@ -191,8 +195,12 @@ def test_reader_waits_for_writer_lock(tmp_path: Path) -> None:
     pybbolt.open(path).close()
     proc = _hold(path, "ex", 5)
     try:
-        with pytest.raises(pybbolt.Timeout, match=r"^timeout$"):
+        with pytest.raises(pybbolt.Timeout) as info:
             pybbolt.open(path, readonly=True, timeout=0.2)
+        assert str(info.value) == (
+            f"timeout: {path}: waited 0.2 s for a shared lock; another process holds an "
+            "exclusive lock (a bbolt writer has it open): close it there, or open with a "
+            "longer timeout")
     finally:
         proc.kill()
         proc.wait()
