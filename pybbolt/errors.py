@@ -215,6 +215,7 @@ class CheckError(Error):
 
     @property
     def message(self) -> str:  # type: ignore[override]
+        """bbolt's message (the same as ``str(err)``)."""
         return str(self.args[0])
 
     def __repr__(self) -> str:
