@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     import click
 
 # name -> "module:attribute" of a click.Command (modules of this package).
-EXTRA_COMMANDS: dict[str, str] = {}
+EXTRA_COMMANDS: dict[str, str] = {
+    "browse": "cmd_browse:browse",
+}
 
 
 def load(name: str) -> click.Command:
