@@ -107,11 +107,11 @@ class KeyList(Widget, can_focus=True):
         self.post_message(self.Moved())
 
     def on_resize(self, event: events.Resize) -> None:
-        self.window.resize(event.size.height)
+        self.window.resize(self.content_size.height)  # the event's size includes the border
         self._changed()
 
     def render(self) -> Text:
-        width = max(self.size.width, 8)
+        width = max(self.content_size.width, 8)
         text = Text(no_wrap=True, overflow="ellipsis")
         for i, (key, value) in enumerate(self.window.rows):
             name = show_bytes(key)
@@ -140,10 +140,11 @@ class KeyList(Widget, can_focus=True):
         self.refresh()
 
     def on_click(self, event: events.Click) -> None:
-        if 0 <= event.y < len(self.window.rows):
-            if event.y == self.window.selected and event.chain > 1:
+        offset = event.get_content_offset(self)
+        if offset is not None and 0 <= offset.y < len(self.window.rows):
+            if offset.y == self.window.selected and event.chain > 1:
                 self.action_open()
-            self.window.selected = event.y
+            self.window.selected = offset.y
             self._changed()
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
@@ -357,7 +358,9 @@ class SearchScreen(ModalScreen["Hit | None"]):
         self.running = False
         self._status(message.format(hits=f"{len(self.hits):,}"))
         if self.hits:
-            self.query_one("#hits", OptionList).focus()
+            options = self.query_one("#hits", OptionList)
+            options.highlighted = 0
+            options.focus()
 
     def _status(self, message: str) -> None:
         self.query_one("#search-status", Static).update(Text(message))
@@ -527,7 +530,8 @@ class BrowseApp(App[None]):
             event.node._pybbolt_loaded = True  # type: ignore[attr-defined]
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[BucketPath]) -> None:
-        if event.node.data is not None:
+        # Only the user's moves: the tree also highlights its root when it is built.
+        if event.node.data is not None and event.node.tree.has_focus:
             self.query_one("#keys", KeyList).show(self.session, event.node.data)
 
     # -- the key list and the value ----------------------------------------
@@ -551,7 +555,9 @@ class BrowseApp(App[None]):
                 self.value_text = "(a nested bucket: enter opens it)"
                 pane.border_title = "bucket"
             else:
-                view = auto_view(value, self.decoder) if self.value_view == "auto" else self.value_view
+                view = self.value_view
+                if view == "auto":
+                    view = auto_view(value, self.decoder)
                 self.value_text = render_value(value, key, keys.path, view)
                 shown = view + (" (auto)" if self.value_view == "auto" else "")
                 pane.border_title = f"value · {shown}"
@@ -584,8 +590,8 @@ class BrowseApp(App[None]):
 
     def action_view(self) -> None:
         views = ["auto", *view_cycle(self.decoder)]
-        self.value_view = views[(views.index(self.value_view) + 1) % len(views)] if self.value_view in views \
-            else "auto"
+        current = views.index(self.value_view) if self.value_view in views else -1
+        self.value_view = views[(current + 1) % len(views)]
         self._show_selected()
 
     def action_help(self) -> None:

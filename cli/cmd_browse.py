@@ -7,7 +7,6 @@ lock held by another process is reported in plain words on the terminal.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import click
@@ -51,7 +50,9 @@ def browse(db: str, bucket: tuple[str, ...], write: bool, timeout: float,
     Opens the file read-only with a shared lock unless --write is given.
     Press ? in the browser for the keys.
     """
-    if importlib.util.find_spec("textual") is None:
+    try:
+        import textual  # noqa: F401  (the extra; its absence is reported, not raised)
+    except ImportError:
         sys.stderr.write(INSTALL_HINT)
         return 1
 
