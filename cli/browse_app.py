@@ -73,7 +73,7 @@ class KeyList(Widget, can_focus=True):
         Binding("home", "home", "First", show=False),
         Binding("end", "end", "Last", show=False),
         Binding("enter,right", "open", "Open"),
-        Binding("backspace,left", "parent", "Parent"),
+        Binding("backspace,left", "parent", "Back"),
     ]
 
     class Moved(Message):
@@ -186,6 +186,16 @@ class KeyList(Widget, can_focus=True):
 
     def action_parent(self) -> None:
         self.post_message(self.Parent())
+
+
+class ValuePane(VerticalScroll, can_focus=True):
+    """The selected value; shown anew when its width changes (the hex dump fits it)."""
+
+    class Resized(Message):
+        """The pane's size changed."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized())
 
 
 # -- dialogs ------------------------------------------------------------------------
@@ -387,7 +397,7 @@ Moving around
   up down, j k         move in the tree or the key list
   pageup pagedown      a screenful of keys (read through a cursor)
   home end             first / last key of the bucket
-  enter, right         tree: open a bucket; keys: open a nested bucket, or go to the value
+  enter, right         open a bucket (tree, keys); on a key: go to its value
   backspace, left      keys: the parent bucket
   mouse                click to select, wheel to scroll, double-click to open
 
@@ -395,7 +405,7 @@ Looking
   v                    next value view: auto, text, JSON, hex (and --decoder's)
   s                    stats of the bucket shown (bbolt's Bucket.Stats)
   i                    the file: size, page size, transaction id, lock
-  r                    re-read the file (a new read transaction)
+  r                    reload: re-read the file (a new read transaction)
 
 Finding
   /                    jump to a key (the first key >= what you type)
@@ -409,7 +419,9 @@ Changing (only with --write; each change is confirmed, then one transaction)
   d                    delete the selected key or nested bucket
   b                    create a bucket here
 
-  ?                    this help         ctrl+p  commands (themes)      q  quit
+  ?                    this help
+  ctrl+p               commands: dark and light themes, keys, screenshot
+  q                    quit
 """
 
 
@@ -446,12 +458,12 @@ class BrowseApp(App[None]):
         Binding("f", "search", "Find"),
         Binding("s", "stats", "Stats"),
         Binding("i", "info", "Info"),
-        Binding("r", "reread", "Re-read"),
+        Binding("r", "reread", "Reload"),
         Binding("p", "put", "Put"),
         Binding("e", "edit", "Edit"),
         Binding("n", "rename", "Rename"),
         Binding("d", "delete", "Delete"),
-        Binding("b", "create_bucket", "New bucket"),
+        Binding("b", "create_bucket", "Bucket"),
     ]
 
     # Actions that change the file: in the footer only with --write.
@@ -478,12 +490,11 @@ class BrowseApp(App[None]):
             tree.border_title = "buckets"
             yield tree
             yield KeyList(id="keys")
-            with VerticalScroll(id="value-pane") as pane:
-                pane.can_focus = True
+            with ValuePane(id="value-pane") as pane:
                 pane.border_title = "value"
                 yield Static(id="value")
         yield Static(id="status")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def _file_name(self) -> str:
         import os
@@ -537,10 +548,11 @@ class BrowseApp(App[None]):
     # -- the key list and the value ----------------------------------------
 
     @on(KeyList.Moved)
+    @on(ValuePane.Resized)
     def _show_selected(self) -> None:
         keys = self.query_one("#keys", KeyList)
         row = keys.window.current
-        pane = self.query_one("#value-pane", VerticalScroll)
+        pane = self.query_one("#value-pane", ValuePane)
         value_widget = self.query_one("#value", Static)
         if row is None:
             self.value_text = ""
@@ -558,7 +570,8 @@ class BrowseApp(App[None]):
                 view = self.value_view
                 if view == "auto":
                     view = auto_view(value, self.decoder)
-                self.value_text = render_value(value, key, keys.path, view)
+                width = pane.scrollable_content_region.width
+                self.value_text = render_value(value, key, keys.path, view, width)
                 shown = view + (" (auto)" if self.value_view == "auto" else "")
                 pane.border_title = f"value · {shown}"
                 page_size = self.session.tx.page_size

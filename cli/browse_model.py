@@ -366,16 +366,26 @@ def view_cycle(decoder: str | None) -> list[str]:
     return views
 
 
-def hexdump(data: bytes) -> str:
-    """``hexdump -C`` lines: offset, 16 bytes in two groups, the printable ASCII."""
+def hexdump(data: bytes, per_line: int = 16) -> str:
+    """``hexdump -C`` lines: offset, ``per_line`` bytes in two groups, the printable ASCII."""
+    half = per_line // 2
+    width = 3 * half - 1
     lines = []
-    for offset in range(0, len(data), 16):
-        chunk = data[offset:offset + 16]
-        left = " ".join(f"{b:02x}" for b in chunk[:8])
-        right = " ".join(f"{b:02x}" for b in chunk[8:])
+    for offset in range(0, len(data), per_line):
+        chunk = data[offset:offset + per_line]
+        left = " ".join(f"{b:02x}" for b in chunk[:half])
+        right = " ".join(f"{b:02x}" for b in chunk[half:])
         ascii_ = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        lines.append(f"{offset:08x}  {left:<23}  {right:<23}  |{ascii_}|")
+        lines.append(f"{offset:08x}  {left:<{width}}  {right:<{width}}  |{ascii_}|")
     return "\n".join(lines)
+
+
+def hex_per_line(width: int) -> int:
+    """Bytes per hex dump line that fit ``width`` columns: 16, 8 or 4."""
+    for per_line in (16, 8):
+        if 10 + 3 * per_line + 2 + per_line + 2 <= width:
+            return per_line
+    return 4
 
 
 def _text(value: bytes) -> str:
@@ -390,11 +400,12 @@ def _truncated(value: bytes, limit: int) -> tuple[bytes, str]:
     return value[:limit], f"\n… {len(value) - limit:,} more bytes not shown"
 
 
-def render_value(value: bytes, key: bytes, path: BucketPath, view: str) -> str:
-    """The value as ``view`` shows it: "text", "json", "hex" or "decoder:NAME"."""
+def render_value(value: bytes, key: bytes, path: BucketPath, view: str, width: int = 80) -> str:
+    """The value as ``view`` shows it: "text", "json", "hex" or "decoder:NAME";
+    ``width`` (columns) sets the bytes per line of the hex dump."""
     if view == "hex":
         shown, note = _truncated(value, HEX_LIMIT)
-        return hexdump(shown) + note
+        return hexdump(shown, hex_per_line(width)) + note
     if view == "json":
         if len(value) > JSON_LIMIT:
             return f"(too large for the JSON view: {len(value):,} bytes)"
