@@ -91,3 +91,11 @@ def test_snapshot_confirm_delete(snap_compare: SnapCompare, tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     assert snap_compare(app(sessions(readonly=False), start=(b"execution",)),
                         terminal_size=SIZE, press=["d"])
+
+
+def test_readme_screenshot_is_the_snapshot() -> None:
+    """docs/browse.svg (the README's screenshot) is the nested-value snapshot:
+    after ``--snapshot-update``, copy that file over it."""
+    snapshot = (Path(__file__).parent / "__snapshots__" / "test_browse_snapshots"
+                / "test_snapshot_nested_value_json.svg")
+    assert (SAMPLE.parents[2] / "docs" / "browse.svg").read_bytes() == snapshot.read_bytes()
