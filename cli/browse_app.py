@@ -10,7 +10,8 @@ lays it out and maps keys to actions.
 from __future__ import annotations
 
 import threading
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -97,9 +98,20 @@ class KeyList(Widget, can_focus=True):
     def show(self, session: Session, path: BucketPath, key: bytes | None = None) -> None:
         """Show the bucket at ``path`` from ``key`` (or its first key)."""
         self.path = path
-        self.window = Window(session.bucket(path), self.window.height)
-        self.window.start_at(key)
         self.border_title = show_path(path)
+        self.window = Window(None, self.window.height)
+        try:
+            self.window = Window(session.bucket(path), self.window.height)
+        except Error as e:
+            self.app.notify(f"cannot read {show_path(path)}: {e}", severity="error")
+        self._move(self.window.start_at, key)
+
+    def _move(self, move: Callable[..., None], *args: Any) -> None:
+        """A move of the window; a damaged page stops it with a message, not a crash."""
+        try:
+            move(*args)
+        except Error as e:
+            self.app.notify(f"cannot read {show_path(self.path)}: {e}", severity="error")
         self._changed()
 
     def _changed(self) -> None:
@@ -107,8 +119,8 @@ class KeyList(Widget, can_focus=True):
         self.post_message(self.Moved())
 
     def on_resize(self, event: events.Resize) -> None:
-        self.window.resize(self.content_size.height)  # the event's size includes the border
-        self._changed()
+        # The event's size includes the border.
+        self._move(self.window.resize, self.content_size.height)
 
     def render(self) -> Text:
         width = max(self.content_size.width, 8)
@@ -148,36 +160,28 @@ class KeyList(Widget, can_focus=True):
             self._changed()
 
     def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        self.window.down(3)
-        self._changed()
+        self._move(self.window.down, 3)
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self.window.up(3)
-        self._changed()
+        self._move(self.window.up, 3)
 
     def action_up(self) -> None:
-        self.window.up()
-        self._changed()
+        self._move(self.window.up)
 
     def action_down(self) -> None:
-        self.window.down()
-        self._changed()
+        self._move(self.window.down)
 
     def action_page_up(self) -> None:
-        self.window.page_up()
-        self._changed()
+        self._move(self.window.page_up)
 
     def action_page_down(self) -> None:
-        self.window.page_down()
-        self._changed()
+        self._move(self.window.page_down)
 
     def action_home(self) -> None:
-        self.window.home()
-        self._changed()
+        self._move(self.window.home)
 
     def action_end(self) -> None:
-        self.window.end()
-        self._changed()
+        self._move(self.window.end)
 
     def action_open(self) -> None:
         row = self.window.current
@@ -521,12 +525,17 @@ class BrowseApp(App[None]):
 
     def _load_children(self, node: TreeNode[BucketPath]) -> None:
         path = node.data if node.data is not None else ()
-        bucket = self.session.bucket(path)
         node.remove_children()
-        if bucket is None:
-            node.allow_expand = False
+        try:
+            bucket = self.session.bucket(path)
+            if bucket is None:
+                node.allow_expand = False
+                return
+            names, more = nested_buckets(bucket, TREE_LIMIT, TREE_SCAN)
+        except Error as e:
+            node.add_leaf(Text(f"cannot read: {e}", style="italic"), data=None)
+            self.notify(f"cannot read {show_path(path)}: {e}", severity="error")
             return
-        names, more = nested_buckets(bucket, TREE_LIMIT, TREE_SCAN)
         for name in names:
             node.add(show_bytes(name), data=(*path, name), allow_expand=True)
         if more:
@@ -562,8 +571,11 @@ class BrowseApp(App[None]):
             key, value = row
             bucket = keys.window.bucket
             if value is None:
-                child = bucket.bucket(key) if bucket is not None else None
-                facts = bucket_facts(child) if child is not None else "bucket"
+                try:
+                    child = bucket.bucket(key) if bucket is not None else None
+                    facts = bucket_facts(child) if child is not None else "bucket"
+                except Error as e:
+                    facts = f"bucket (cannot read its header: {e})"
                 self.value_text = "(a nested bucket: enter opens it)"
                 pane.border_title = "bucket"
             else:

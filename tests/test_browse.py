@@ -471,3 +471,39 @@ def test_reread_shows_a_commit_made_outside_the_view(tmp_path: Path) -> None:
         drive(app, script)
     finally:
         session.close()
+
+
+def test_a_damaged_page_is_a_message_not_a_crash(tmp_path: Path, GO: GoRows) -> None:
+    path = tmp_path / "damaged.db"
+    shutil.copyfile(SAMPLE, path)
+    data = bytearray(path.read_bytes())
+    page_size = 4096
+    # Bucket "execution" has root page 74, a branch (its header: id u64, flags
+    # u16, count u16, overflow u32; then elements pos u32, ksize u32, pgid u64).
+    branch = 74 * page_size
+    assert int.from_bytes(data[branch + 8:branch + 10], "little") == 0x01
+    first_leaf = int.from_bytes(data[branch + 24:branch + 32], "little")
+    data[first_leaf * page_size + 8:first_leaf * page_size + 10] = b"\x00\x00"  # no type
+    path.write_bytes(data)
+    session = open_sample(path=path)
+    app = BrowseApp(session, watch=False)
+
+    async def script(pilot: Pilot[None]) -> None:
+        keys = keys_of(app)
+        await pilot.press("down")  # the tree: execution
+        assert keys.path == (b"execution",) and keys.window.rows == []
+        messages = [n.message for n in app._notifications]
+        assert messages == ["cannot read /execution: assertion failed: "
+                            f"page {first_leaf}: has unexpected type/flags: 0"]
+        await pilot.press("down")  # the rest of the file reads as before
+        assert keys.path == (HISTORY,) and keys.window.rows[:3] == GO[(HISTORY,)][:3]
+        await pilot.press("tab", "backspace", "s")  # stats of every bucket meet the damage
+        assert keys.path == () and len(app.screen_stack) == 1
+        assert [n.message for n in app._notifications][1:] == [
+            f"assertion failed: page {first_leaf}: has unexpected type/flags: 0"]
+
+    try:
+        drive(app, script)
+    finally:
+        session.close()
+    assert app.return_code in (None, 0)
