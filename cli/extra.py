@@ -9,8 +9,6 @@ this module.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -41,6 +39,9 @@ def run(name: str, args: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> i
     do; they are pointed at the given binary streams for the run, so the CLI
     behaves the same in a process of its own and in an in-process test worker.
     """
+    import contextlib
+    import io
+
     import click
 
     from pybbolt.errors import Error
