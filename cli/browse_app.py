@@ -36,13 +36,14 @@ from .browse_model import (
     Row,
     Session,
     Window,
-    auto_view,
     bucket_facts,
+    detect_decoder,
     info_text,
     is_text,
     matcher,
     nested_buckets,
     parse_bytes,
+    render_auto,
     render_value,
     search,
     show_bytes,
@@ -406,7 +407,7 @@ Moving around
   mouse                click to select, wheel to scroll, double-click to open
 
 Looking
-  v                    next value view: auto, text, JSON, hex (and --decoder's)
+  v                    next value view: auto, text, JSON, hex (and the decoder's)
   s                    stats of the bucket shown (bbolt's Bucket.Stats)
   i                    the file: size, page size, transaction id, lock
   r                    reload: re-read the file (a new read transaction)
@@ -478,7 +479,8 @@ class BrowseApp(App[None]):
         super().__init__()
         self.session = session
         self.start = start
-        self.decoder = decoder
+        # The decoder the user chose, or the one the file's buckets call for.
+        self.decoder = decoder if decoder is not None else detect_decoder(session.tx)
         self.watch_file = watch
         self.value_view = "auto"
         self.value_text = ""
@@ -507,7 +509,8 @@ class BrowseApp(App[None]):
 
     def on_mount(self) -> None:
         mode = "read-write" if self.session.writable else "read-only"
-        self.sub_title = f"{self.session.db.path} ({mode})"
+        decoder = f", decoder {self.decoder}" if self.decoder is not None else ""
+        self.sub_title = f"{self.session.db.path} ({mode}{decoder})"
         tree = self.query_one("#tree", Tree)
         self._load_children(tree.root)
         tree.root.expand()
@@ -579,15 +582,17 @@ class BrowseApp(App[None]):
                 self.value_text = "(a nested bucket: enter opens it)"
                 pane.border_title = "bucket"
             else:
-                view = self.value_view
-                if view == "auto":
-                    view = auto_view(value, self.decoder)
                 width = pane.scrollable_content_region.width
-                self.value_text = render_value(value, key, keys.path, view, width)
-                shown = view + (" (auto)" if self.value_view == "auto" else "")
+                if self.value_view == "auto":
+                    view, self.value_text = render_auto(value, key, keys.path, self.decoder,
+                                                        width)
+                    shown = f"{view} (auto)"
+                else:
+                    view = shown = self.value_view
+                    self.value_text = render_value(value, key, keys.path, view, width)
                 pane.border_title = f"value · {shown}"
                 page_size = self.session.tx.page_size
-                facts = value_facts(value, bucket, page_size) if bucket is not None else ""
+                facts = value_facts(key, value, bucket, page_size) if bucket is not None else ""
             self._set_status(f"key {len(key):,} B · {facts}")
         value_widget.update(Text(self.value_text))
         pane.scroll_home(animate=False)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pybbolt.bucket import Bucket
 from pybbolt.db import DB
 from pybbolt.decode import get_decoder
+from pybbolt.decode import names as decoder_names
 from pybbolt.errors import Error
 from pybbolt.jsonfmt import bytes_to_json
 from pybbolt.tx import Tx
@@ -347,10 +348,8 @@ def is_json(value: bytes) -> bool:
     return True
 
 
-def auto_view(value: bytes, decoder: str | None) -> str:
-    """The view a value opens in: the chosen decoder, JSON, text, or hex."""
-    if decoder is not None:
-        return f"decoder:{decoder}"
+def auto_view(value: bytes) -> str:
+    """The view a value opens in, without a decoder: JSON, text, or hex."""
     if len(value) <= JSON_LIMIT and is_json(value):
         return "json"
     if is_text(value):
@@ -415,25 +414,71 @@ def render_value(value: bytes, key: bytes, path: BucketPath, view: str, width: i
             return f"(not JSON: {e})"
         return json.dumps(parsed, indent=2, ensure_ascii=False)
     if view.startswith("decoder:"):
-        name = view.partition(":")[2]
         try:
-            decoded = get_decoder(name).value(value, key, path)
-        except Error as e:
-            return f"(decoder {name}: {e})"
-        except Exception as e:  # a decoder is the user's code: show its failure, go on
-            return f"(decoder {name} failed: {type(e).__name__}: {e})"
-        return json.dumps(decoded, indent=2, ensure_ascii=False, default=str)
+            return decode_value(view.partition(":")[2], value, key, path)
+        except BrowseError as e:
+            return f"({e})"
     shown, note = _truncated(value, TEXT_LIMIT)
     return _text(shown) + note
 
 
-def value_facts(value: bytes, bucket: Bucket, page_size: int) -> str:
+def decode_value(name: str, value: bytes, key: bytes, path: BucketPath) -> str:
+    """The value through decoder ``name``, as indented JSON; BrowseError if it fails."""
+    try:
+        decoded = get_decoder(name).value(value, key, path)
+        return json.dumps(decoded, indent=2, ensure_ascii=False, default=str)
+    except Error as e:
+        raise BrowseError(f"decoder {name}: {e}") from None
+    except Exception as e:  # a decoder may be the user's code: its failure is shown
+        raise BrowseError(f"decoder {name} failed: {type(e).__name__}: {e}") from None
+
+
+def render_auto(value: bytes, key: bytes, path: BucketPath, decoder: str | None,
+                width: int = 80) -> tuple[str, str]:
+    """The automatic view of a value and its text: the decoder's when it
+    decodes the value, else JSON, text or hex as fits."""
+    if decoder is not None:
+        try:
+            return f"decoder:{decoder}", decode_value(decoder, value, key, path)
+        except BrowseError:
+            pass  # not a value this decoder knows (another bucket's, say)
+    view = auto_view(value)
+    return view, render_value(value, key, path, view, width)
+
+
+# Top-level bucket names that tell which program wrote a file, and the decoder
+# of its values (used when that decoder is installed and --decoder is not given).
+SIGNATURES = (
+    ("etcd", frozenset({b"key", b"meta"})),
+    ("raft", frozenset({b"logs", b"conf"})),
+    ("containerd", frozenset({b"v1"})),
+)
+
+
+def detect_decoder(tx: Tx) -> str | None:
+    """The decoder for the file's values, told by its top-level buckets, if installed."""
+    top = set()
+    for i, (name, _) in enumerate(tx.root.items()):
+        if i >= 64:
+            break
+        top.add(name)
+    available = set(decoder_names())
+    for decoder, names in SIGNATURES:
+        if names <= top and decoder in available:
+            return decoder
+    return None
+
+
+def value_facts(key: bytes, value: bytes, bucket: Bucket, page_size: int) -> str:
     """The status line's facts about a value and where it is stored."""
     facts = [f"value {len(value):,} B"]
+    # A leaf page holds a 16-byte header, and a 16-byte element and the
+    # bytes of each pair: a pair bigger than a page makes its leaf overflow.
+    needed = 16 + 16 + len(key) + len(value)
     if bucket.inline:
         facts.append("in an inline bucket (stored in its parent's leaf)")
-    elif len(value) + 16 + 16 > page_size:
-        pages = -(-(len(value) + 32) // page_size)
+    elif needed > page_size:
+        pages = -(-needed // page_size)
         facts.append(f"its leaf page overflows ({pages} pages of {page_size} B)")
     else:
         facts.append(f"bucket root page {bucket.root}")

@@ -12,6 +12,8 @@ from pathlib import Path
 from pybbolt.cli.browse_app import BrowseApp
 from textual.pilot import Pilot
 
+from pybbolt.decode import Decoder, DecoderError
+
 from .conftest import FIXTURES
 
 SAMPLE = FIXTURES / "bacalhau_compute.db"
@@ -68,3 +70,13 @@ async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], seconds: f
     while not condition():
         assert loop.time() < deadline, "timed out waiting for the app"
         await pilot.pause(0.05)
+
+
+def _standin_value(value: bytes, key: bytes, path: object) -> object:
+    if path != (b"logs",):
+        raise DecoderError("not a log entry")
+    return {"index": int.from_bytes(key, "big"), "bytes": len(value)}
+
+
+# A stand-in for a decoder of raft-boltdb files (tests register it as "raft").
+RAFT_STANDIN = Decoder("raft", _standin_value)

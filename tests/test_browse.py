@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 import pybbolt
+from pybbolt import decode
 from pybbolt.bucket import Bucket
 from pybbolt.cursor import Cursor
 
@@ -507,3 +508,33 @@ def test_a_damaged_page_is_a_message_not_a_crash(tmp_path: Path, GO: GoRows) -> 
     finally:
         session.close()
     assert app.return_code in (None, 0)
+
+
+def test_decoder_told_by_the_buckets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(decode.BUILTIN, "raft", "tests.browse_util:RAFT_STANDIN")
+    path = tmp_path / "raft.db"
+    with pybbolt.open(path) as db, db.update() as tx:
+        tx.create_bucket(b"logs").put((1).to_bytes(8, "big"), b"\x01\x02\x03")
+        tx.create_bucket(b"conf").put(b"latest", b"hello")
+    session = Session(pybbolt.open(path, readonly=True))
+    app = BrowseApp(session, start=(b"logs",), watch=False)
+
+    async def script(pilot: Pilot[None]) -> None:
+        assert app.decoder == "raft" and app.sub_title.endswith("(read-only, decoder raft)")
+        pane = app.query_one("#value-pane")
+        assert app.value_text == json.dumps({"index": 1, "bytes": 3}, indent=2)
+        assert pane.border_title == "value · decoder:raft (auto)"
+        await pilot.press("backspace", "up", "enter")  # conf: not a log entry: text
+        assert app.value_text == "hello" and pane.border_title == "value · text (auto)"
+        await pilot.press("v", "v", "v", "v")  # text, json, hex, the decoder's
+        assert app.value_text == "(decoder raft: not a log entry)"
+
+    try:
+        drive(app, script)
+    finally:
+        session.close()
+    session = Session(pybbolt.open(path, readonly=True))
+    try:  # --decoder wins over the buckets
+        assert BrowseApp(session, decoder="json").decoder == "json"
+    finally:
+        session.close()
