@@ -471,6 +471,9 @@ class BrowseApp(App[None]):
         Binding("b", "create_bucket", "Bucket"),
     ]
 
+    # Seconds between two looks at the file's size and modification time.
+    WATCH_SECONDS = 2.0
+
     # Actions that change the file: in the footer only with --write.
     WRITE_ACTIONS = frozenset({"put", "edit", "rename", "delete", "create_bucket"})
 
@@ -518,7 +521,7 @@ class BrowseApp(App[None]):
         keys.show(self.session, self.start)
         (keys if self.start else tree).focus()
         if self.watch_file:
-            self.set_interval(2.0, self._check_file)
+            self.set_interval(self.WATCH_SECONDS, self._check_file)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Without --write the changing keys are left out of the footer and do nothing.

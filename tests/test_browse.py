@@ -6,6 +6,7 @@ changes are checked by Go's verifier (``boltgo dump``: Tx.Check and content)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -207,6 +208,10 @@ def test_start_bucket_mouse_and_jump(GO: GoRows) -> None:
         assert keys.window.current == expected and keys.window.rows[0] == expected
         await pilot.press("slash", *"zzz", "enter")  # past the end: the last key
         assert keys.window.current == rows[-1]
+        await pilot.press("backspace")  # the root, "execution" selected
+        assert keys.path == () and keys.window.current == (b"execution", None)
+        await pilot.click("#keys", offset=(2, 2), times=2)  # double-click: open it
+        assert keys.path == (HISTORY,) and keys.window.current == GO[(HISTORY,)][0]
 
     try:
         drive(app, script)
@@ -536,5 +541,30 @@ def test_decoder_told_by_the_buckets(tmp_path: Path, monkeypatch: pytest.MonkeyP
     session = Session(pybbolt.open(path, readonly=True))
     try:  # --decoder wins over the buckets
         assert BrowseApp(session, decoder="json").decoder == "json"
+    finally:
+        session.close()
+
+
+def test_a_changed_file_is_noticed(tmp_path: Path) -> None:
+    path = tmp_path / "sample.db"
+    shutil.copyfile(SAMPLE, path)
+    session = open_sample(path=path)
+    app = BrowseApp(session)
+    app.WATCH_SECONDS = 0.05
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.pause(0.3)
+        assert list(app._notifications) == []
+        os.utime(path, ns=(0, 0))  # as a write by another program would change it
+        await wait_for(pilot, lambda: len(app._notifications) > 0)
+        assert [n.message for n in app._notifications] == ["the file changed: r re-reads it"]
+        await pilot.press("r")
+        assert [n.message for n in app._notifications][1:] == [
+            f"re-read: transaction {session.tx.id}"]
+        await pilot.pause(0.3)  # re-read: no new warning
+        assert len(app._notifications) == 2
+
+    try:
+        drive(app, script)
     finally:
         session.close()
