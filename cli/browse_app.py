@@ -342,7 +342,7 @@ class SearchScreen(ModalScreen["Hit | None"]):
         worker = get_current_worker()
 
         def emit(hits: list[Hit], scanned: int) -> None:
-            if not worker.is_cancelled and not stop.is_set():
+            if not worker.is_cancelled:  # the hits of the last batch of a stopped search too
                 self.app.call_from_thread(self._add_hits, hits, scanned, stop)
 
         try:
@@ -364,8 +364,9 @@ class SearchScreen(ModalScreen["Hit | None"]):
             Option(Text(f"{show_path(h.path)}  {show_bytes(h.key)}  ({h.where})"))
             for h in hits
         ])
-        self._status(f"searching… {scanned:,} keys scanned, {len(self.hits):,} hits "
-                     "(escape stops)")
+        if self.running:
+            self._status(f"searching… {scanned:,} keys scanned, {len(self.hits):,} hits "
+                         "(escape stops)")
 
     def _finish(self, message: str, stop: threading.Event) -> None:
         if stop is not self.stop:
@@ -380,17 +381,22 @@ class SearchScreen(ModalScreen["Hit | None"]):
     def _status(self, message: str) -> None:
         self.query_one("#search-status", Static).update(Text(message))
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    def _end_search(self) -> None:
+        """Stop a running search; its late results then find no screen to update."""
         self.stop.set()
+        self.stop = threading.Event()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._end_search()
         self.dismiss(self.hits[event.option_index])
 
     def action_stop_or_close(self) -> None:
         if self.running:
             self.stop.set()
             self.running = False
-            self._status(f"stopped: {len(self.hits):,} hits")
+            self._status(f"stopping: {len(self.hits):,} hits so far")
             return
-        self.stop.set()
+        self._end_search()
         self.dismiss(None)
 
 
@@ -399,7 +405,7 @@ class SearchScreen(ModalScreen["Hit | None"]):
 HELP = """\
 Moving around
   tab / shift+tab      next / previous pane (buckets, keys, value)
-  up down, j k         move in the tree or the key list
+  up down              move in the tree or the key list (j k too, in the keys)
   pageup pagedown      a screenful of keys (read through a cursor)
   home end             first / last key of the bucket
   enter, right         open a bucket (tree, keys); on a key: go to its value

@@ -12,9 +12,11 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pybbolt.cli import browse_app
 from pybbolt.cli.browse_app import BrowseApp, ConfirmScreen, FormScreen, KeyList, SearchScreen
 from pybbolt.cli.browse_model import Hit, Session, Window, matcher, search
 from pybbolt.cli.cmd_browse import INSTALL_HINT
@@ -290,6 +292,52 @@ def test_search_keys_and_values_then_open_a_hit(GO: GoRows) -> None:
         await wait_for(pilot, lambda: not screen.running)
         assert screen.hits == expected_hits(GO, rb"^j-[0-3]", regex=True, values=False) != []
         await pilot.press("escape")  # not running: closes
+        assert len(app.screen_stack) == 1
+
+    try:
+        drive(app, script)
+    finally:
+        session.close()
+
+
+def test_escape_stops_a_running_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "keys.db"
+    with pybbolt.open(path) as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for n in range(5000):
+            b.put(b"k%05d" % n, b"v")
+    session = Session(pybbolt.open(path, readonly=True))
+    app = BrowseApp(session, start=(b"b",), watch=False)
+    real_matcher = browse_app.matcher
+    calls = []
+
+    def matcher_held_midway(pattern: str, regex: bool) -> Callable[[bytes], bool]:
+        match = real_matcher(pattern, regex)
+
+        def held(data: bytes) -> bool:
+            calls.append(data)
+            if len(calls) == 100:  # the search pauses here until escape stops it
+                screen = app.screen
+                assert isinstance(screen, SearchScreen)
+                assert screen.stop.wait(20)
+            return match(data)
+
+        return held
+
+    monkeypatch.setattr(browse_app, "matcher", matcher_held_midway)
+
+    async def script(pilot: Pilot[None]) -> None:
+        await pilot.press("f", *"k0", "enter")
+        screen = app.screen
+        assert isinstance(screen, SearchScreen) and screen.running
+        await wait_for(pilot, lambda: len(calls) >= 100)
+        await pilot.press("escape")  # stops: the search ends at its batch of 2000 keys
+        status = screen.query_one("#search-status")
+        await wait_for(pilot, lambda: "stopped after" in str(status.render()))
+        assert str(status.render()) == "stopped after 2,000 keys scanned, 2,000 hits"
+        assert len(screen.hits) == 2000 and len(calls) == 2000
+        assert isinstance(app.screen, SearchScreen)  # still open, with its hits
+        await pilot.press("escape")  # now closes
         assert len(app.screen_stack) == 1
 
     try:
