@@ -493,7 +493,10 @@ def test_write_put_rename_delete_buckets_verified_by_go(boltgo: Path, tmp_path: 
         drive(app, script)
     finally:
         session.close()
-    assert go_dump(boltgo, path)["check"] == []
+    before, after = go_dump(boltgo, SAMPLE), go_dump(boltgo, path)
+    assert after["check"] == []
+    # Six changes confirmed, one cancelled: six commits, one transaction each.
+    assert after["meta"]["txid"] == before["meta"]["txid"] + 6  # type: ignore[index]
     got = go_rows(boltgo, path)
     assert [k for k, _ in got[()]] == [b"audit", b"execution", HISTORY]
     assert got[(b"audit",)] == []
