@@ -336,14 +336,12 @@ def is_text(value: bytes) -> bool:
 
 def is_json(value: bytes) -> bool:
     """Whether the value parses as a JSON object or array."""
-    if not value[:1].strip() and not value.strip():
-        return False
-    head = value.lstrip()[:1]
+    head = value[:64].lstrip()[:1]
     if head not in (b"{", b"["):
         return False
     try:
         json.loads(value)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nested past Python's limit
         return False
     return True
 
@@ -409,10 +407,11 @@ def render_value(value: bytes, key: bytes, path: BucketPath, view: str, width: i
         if len(value) > JSON_LIMIT:
             return f"(too large for the JSON view: {len(value):,} bytes)"
         try:
-            parsed = json.loads(value)
+            return json.dumps(json.loads(value), indent=2, ensure_ascii=False)
         except (UnicodeDecodeError, ValueError) as e:
             return f"(not JSON: {e})"
-        return json.dumps(parsed, indent=2, ensure_ascii=False)
+        except RecursionError:
+            return "(JSON nested too deeply to show)"
     if view.startswith("decoder:"):
         try:
             return decode_value(view.partition(":")[2], value, key, path)

@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 from pybbolt.cli import browse_app
 from pybbolt.cli.browse_app import BrowseApp, ConfirmScreen, FormScreen, KeyList, SearchScreen
-from pybbolt.cli.browse_model import Hit, Session, Window, matcher, search
+from pybbolt.cli.browse_model import (
+    Hit,
+    Session,
+    Window,
+    matcher,
+    render_auto,
+    render_value,
+    search,
+)
 from pybbolt.cli.cmd_browse import INSTALL_HINT
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
@@ -619,3 +627,20 @@ def test_a_changed_file_is_noticed(tmp_path: Path) -> None:
         drive(app, script)
     finally:
         session.close()
+
+
+def test_value_views_of_awkward_values() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert render_auto(deep, b"k", (), None) == ("text", deep.decode())
+    assert render_value(deep, b"k", (), "json") == "(JSON nested too deeply to show)"
+    assert render_value(b"{oops", b"k", (), "json").startswith("(not JSON: Expecting")
+    # Control characters would move the terminal's cursor: shown escaped.
+    assert render_auto(b"a\x1b[2Jb\tc\n", b"k", (), None) == (
+        "hex", "00000000  61 1b 5b 32 4a 62 09 63  0a                       |a.[2Jb.c.|")
+    assert render_value(b"a\x1b[2Jb\tc\n\xff", b"k", (), "text") == "a\\x1b[2Jb\tc\n\\xff"
+    assert render_auto(b"", b"k", (), None) == ("text", "")
+    big = b"x" * (300 * 1024)
+    assert render_value(big, b"k", (), "text") == "x" * (256 * 1024) + \
+        f"\n… {44 * 1024:,} more bytes not shown"
+    assert render_value(b"\x00" * 20, b"k", (), "hex", width=30).splitlines() == [
+        f"{offset:08x}  00 00  00 00  |....|" for offset in range(0, 20, 4)]  # 4 a line fit
