@@ -419,14 +419,18 @@ def test_without_textual_says_how_to_install() -> None:
     assert "pip install 'pybbolt[browse]'" in INSTALL_HINT
 
 
-def test_bad_arguments() -> None:
+def test_bad_arguments(tmp_path: Path) -> None:
     for args, message in (
         (["browse", str(SAMPLE), "no-such-bucket"], "Error: bucket not found: no-such-bucket\n"),
         (["browse", "--decoder", "nope", str(SAMPLE)], "Error: unknown decoder 'nope'"),
+        (["browse", "--write", "no-such.db"], "Error: open no-such.db: No such file or directory "
+         "(browse --write changes files, it does not create them)\n"),
+        (["browse", "no-such.db"], "Error: open no-such.db: No such file or directory\n"),
     ):
         r = subprocess.run([sys.executable, "-m", "pybbolt", *args], capture_output=True,
-                           text=True, timeout=60)
+                           text=True, timeout=60, cwd=tmp_path)
         assert r.returncode == 1 and r.stderr.startswith(message), r.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- --write ---------------------------------------------------------------------------------
