@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
+DIST := build/dist
 
-.PHONY: venv gotools test lint fixtures demo soak fuzz bench bench-browse clean
+.PHONY: venv gotools test test-all lint fixtures demo soak fuzz bench bench-browse clean layout-proof
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -22,9 +23,21 @@ gotools:
 test: venv gotools lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
+# Everything: lint, the default suite and the soak-marked tests in one run
+# (the long runs with many more examples stay in `make soak` and `make fuzz`).
+test-all: venv gotools lint
+	$(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak"
+
+# Also builds the sdist and wheel that would be published (into $(DIST), with
+# the venv's setuptools: no download) and checks them with twine.  setuptools
+# reuses build/lib, so it is cleared first: a module deleted from the tree must
+# not survive in the wheel.
 lint: venv
 	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz
 	$(VENV)/bin/mypy
+	rm -rf $(DIST) build/lib build/bdist.*
+	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
+	$(VENV)/bin/twine check --strict $(DIST)/*
 
 fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures
@@ -61,14 +74,22 @@ soak: venv gotools
 	PYBBOLT_FAULT_FULL=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_faults.py
 
 # Hostile input with many more examples (FUZZ_EXAMPLES damaged files through
-# every read CLI command, and through the library), then the atheris harness
+# every read CLI command, and through the library; ten times the differential
+# examples against the real bbolt CLI), then the atheris harness
 # for FUZZ_SECONDS if atheris is installed (`$(PY) -m pip install atheris`).
 FUZZ_EXAMPLES ?= 2000
 FUZZ_SECONDS ?= 600
 fuzz: venv gotools
 	PYBBOLT_FUZZ_CLI_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_fuzz_cli.py tests/test_fuzz_regressions.py
 	PYBBOLT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_hostile.py
+	PYBBOLT_DIFF_EXAMPLES=300 PYBBOLT_DIFF_DAMAGE_EXAMPLES=400 $(PY) -m pytest -q -p no:cacheprovider -s tests/test_cli_differential.py
 	@if $(PY) -c 'import atheris' 2>/dev/null; then \
 		mkdir -p build/fuzz-corpus && $(PY) fuzz/fuzz_read.py build/fuzz-corpus -max_total_time=$(FUZZ_SECONDS) \
 			-timeout=20 -rss_limit_mb=1024 -max_len=512 -len_control=0 -artifact_prefix=build/fuzz-; \
 	else echo "atheris is not installed: skipping fuzz/fuzz_read.py" >&2; fi
+
+# Which workloads of tests/test_same_pages.py Go lays out the same way every
+# run: LAYOUT_REPLAYS Go replays of each (default 60), distinct files counted.
+LAYOUT_REPLAYS ?= 60
+layout-proof: venv gotools
+	LAYOUT_REPLAYS=$(LAYOUT_REPLAYS) $(PY) -m tests.layout_replays

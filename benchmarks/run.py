@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from benchmarks import cli_timing, report
+from benchmarks import cli_timing, field, report, transfer
 from benchmarks.measure import BOLTGO, ROOT, Limits, Measurement, Paths, go_version, run
 from benchmarks.workload import (
     BUCKET,
@@ -239,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--slow", type=float, default=Limits.slow,
                    help="a repetition longer than this is the only one taken")
     p.add_argument("--no-cli", action="store_true", help="skip the whole-process CLI timings")
+    p.add_argument("--no-field", action="store_true",
+                   help="skip the CLI timings on field-shaped files (benchmarks/field.py)")
     p.add_argument("--work", type=Path, default=ROOT / "benchmarks" / ".work")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     p.add_argument("--keep", action="store_true", help="keep the database files")
@@ -270,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
             paths = run_size(n, args.work, limits, results)
         if paths is not None and not args.no_cli:
             results["cli"] = run_cli(paths)
+            results["transfer"] = transfer.run_transfer(
+                paths.source("go"), paths.work / "transfer", cli_timing.bench_pybbolt())
+            results["transfer"]["n"] = paths.n
+        if not args.no_cli and not args.no_field:
+            results["field"] = field.run_field(args.work / "field")
     finally:
         if not args.keep:
             shutil.rmtree(args.work, ignore_errors=True)

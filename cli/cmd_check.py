@@ -33,6 +33,10 @@ def _key_text(key: bytes) -> str:
 
 
 def run_check(inv: Invocation) -> None:
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_check_json
+
+        return run_check_json(inv)
     path = inv.args[0]
     check_source_path(path)
     with open_readonly(path) as db:
@@ -82,6 +86,10 @@ def render_stats(count: int, s: BucketStats) -> str:
 def run_stats(inv: Invocation) -> None:
     from pybbolt.stats import top_level_stats
 
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_stats_json
+
+        return run_stats_json(inv)
     path = inv.args[0]
     prefix = os.fsencode(inv.args[1]) if len(inv.args) > 1 else b""
     check_source_path(path)

@@ -25,20 +25,9 @@ def run_version(inv: Invocation) -> None:
     )
 
 
-_SCRIPTS = {
-    "bash": "# bash completion V2 for bbolt                               -*- shell-script -*-\n"
-    "complete -W '{words}' bbolt\n",
-    "fish": "# fish completion for bbolt                               -*- shell-script -*-\n"
-    "complete -c bbolt -f -n '__fish_use_subcommand' -a '{words}'\n",
-    "powershell": "# powershell completion for bbolt                               "
-    "-*- shell-script -*-\n",
-    "zsh": "#compdef bbolt\ncompdef _bbolt bbolt\n_bbolt() {{ compadd {words} }}\n",
-}
-
-
 def run_completion(inv: Invocation) -> None:
-    """A small completion script for the command names (cobra's own is boilerplate)."""
-    from .spec import ROOT
+    """click's completion script of pybbolt for the shell (cobra's scripts are for
+    bbolt and its hidden ``__complete`` protocol; no parity case pins them)."""
+    from .clickhelp import completion_script
 
-    words = " ".join(c.name for c in ROOT.subcommands)
-    inv.out.text(_SCRIPTS[inv.path[-1]].format(words=words))
+    inv.out.text(completion_script(inv.path[-1]))

@@ -32,6 +32,10 @@ def parse_page_ids(words: Sequence[str]) -> list[int]:
 def run_pages(inv: Invocation) -> None:
     from pybbolt.pages import page_list
 
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_pages_json
+
+        return run_pages_json(inv)
     path = inv.args[0]
     check_source_path(path)
     with open_readonly(path) as db, db.view() as tx:

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 
 def run_info(inv: Invocation) -> None:
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_info_json
+
+        return run_info_json(inv)
     path = inv.args[0]
     check_source_path(path)
     with open_readonly(path) as db:
@@ -26,6 +30,10 @@ def run_info(inv: Invocation) -> None:
 
 
 def run_buckets(inv: Invocation) -> None:
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_buckets_json
+
+        return run_buckets_json(inv)
     path = inv.args[0]
     check_source_path(path)
     with open_readonly(path) as db:
@@ -38,13 +46,13 @@ def run_buckets(inv: Invocation) -> None:
                 inv.out.write(name + b"\n")
 
 
-def _last_bucket(tx: pybbolt.Tx, names: list[str]) -> pybbolt.Bucket:
+def _last_bucket(tx: pybbolt.Tx, names: list[bytes]) -> pybbolt.Bucket:
     """bbolt's ``findLastBucket``: descend the bucket path from the root."""
-    bucket = tx.bucket(os.fsencode(names[0]))
+    bucket = tx.bucket(names[0])
     for name in names[1:]:
         if bucket is None:
             break
-        bucket = bucket.bucket(os.fsencode(name))
+        bucket = bucket.bucket(name)
     if bucket is None:
         raise CommandError("bucket not found")
     return bucket
@@ -53,11 +61,20 @@ def _last_bucket(tx: pybbolt.Tx, names: list[str]) -> pybbolt.Bucket:
 def run_keys(inv: Invocation) -> None:
     from .textfmt import FormatError, format_lines
 
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_keys_json
+
+        return run_keys_json(inv)
     path = inv.args[0]
     mode = inv.opts.get_str("format")
+    names = [os.fsencode(name) for name in inv.args[1:]]
+    if inv.opts.get_bool("hex"):
+        from .cmd_json import hex_args
+
+        names = hex_args(inv.args[1:])
     check_source_path(path)
     with open_readonly(path) as db, db.view() as tx:
-        bucket = _last_bucket(tx, inv.args[1:])
+        bucket = _last_bucket(tx, names)
         write = inv.out.write
         for keys in _key_batches(bucket):
             try:
@@ -104,15 +121,26 @@ def run_get(inv: Invocation) -> None:
     path = args[0]
     if path == "":
         raise CommandError("path required")
+    hex_names = inv.opts.get_bool("hex")
+    parse_format = "hex" if hex_names else inv.opts.get_str("parse-format")
     try:
-        key = parse_bytes(os.fsencode(args[-1]), inv.opts.get_str("parse-format"))
+        key = parse_bytes(os.fsencode(args[-1]), parse_format)
     except ValueError as e:
         raise CommandError(str(e)) from None
     if not key:
         raise CommandError("key is required: key required")
+    names = [os.fsencode(name) for name in args[1:-1]]
+    if hex_names:
+        from .cmd_json import hex_args
+
+        names = hex_args(args[1:-1])
+    if inv.opts.get_bool("json") or inv.opts.get_str("decode"):
+        from .cmd_json import run_get_json
+
+        return run_get_json(inv, key, names)
     check_source_path(path)
     with open_readonly(path) as db, db.view() as tx:
-        bucket = _last_bucket(tx, args[1:-1])
+        bucket = _last_bucket(tx, names)
         value = bucket.get(key)
         if value is None:
             raise CommandError(

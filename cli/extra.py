@@ -9,8 +9,6 @@ this module.
 
 from __future__ import annotations
 
-import sys
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,6 +19,15 @@ if TYPE_CHECKING:
 # name -> "module:attribute" of a click.Command (modules of this package).
 EXTRA_COMMANDS: dict[str, str] = {
     "browse": "cmd_browse:browse",
+    "ls": "cmd_data:ls_command",
+    "find": "cmd_data:find_command",
+    "export": "cmd_data:export_command",
+    "import": "cmd_data:import_command",
+    "put": "cmd_edit:put_command",
+    "delete": "cmd_edit:delete_command",
+    "create-bucket": "cmd_edit:create_bucket_command",
+    "delete-bucket": "cmd_edit:delete_bucket_command",
+    "set-sequence": "cmd_edit:set_sequence_command",
 }
 
 
@@ -39,8 +46,10 @@ def run(name: str, args: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> i
     do; they are pointed at the given binary streams for the run, so the CLI
     behaves the same in a process of its own and in an in-process test worker.
     """
+    # Imported here: main imports this module on every start-up (the registry).
     import contextlib
     import io
+    import sys
 
     import click
 
@@ -66,9 +75,14 @@ def run(name: str, args: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> i
         status = 1
     except BrokenPipeError:
         status = 1
+    except SystemExit as e:  # click's main turns a closed pipe (EPIPE) into exit(1)
+        status = e.code if isinstance(e.code, int) else 1
     except Error as e:
         err.write(f"Error: {e}\n")
         status = 1
+    except (RecursionError, MemoryError) as e:  # as cli.main does for bbolt's commands
+        err.write(f"fatal error: {type(e).__name__}: {e}\n")
+        status = 2
     finally:
         sys.stdout, sys.stderr = saved
         for stream in (out, err):

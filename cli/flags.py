@@ -71,7 +71,9 @@ class Flag(FrozenRecord):
     """One flag of a command, as declared with pflag."""
 
     # In field order (repr, ==), not sorted:
-    __slots__ = ("name", "kind", "default", "usage", "shorthand", "required")  # noqa: RUF023
+    __slots__ = (  # noqa: RUF023
+        "name", "kind", "default", "usage", "shorthand", "required", "hidden"
+    )
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class Flag(FrozenRecord):
         usage: str = "",
         shorthand: str = "",
         required: bool = False,
+        hidden: bool = False,  # pflag's MarkHidden: parsed, left out of the usage text
     ) -> None:
         self.name = name
         self.kind = kind
@@ -88,6 +91,7 @@ class Flag(FrozenRecord):
         self.usage = usage
         self.shorthand = shorthand
         self.required = required
+        self.hidden = hidden
 
     @property
     def is_bool(self) -> bool:

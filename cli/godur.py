@@ -77,3 +77,56 @@ def benchmark_result(n: int, ns: int) -> str:
     if per_op != 0:
         text += "\t" + _pretty(per_op)
     return text
+
+
+_UNITS = {
+    "ns": 1, "us": 1_000, "\u00b5s": 1_000, "\u03bcs": 1_000, "ms": 1_000_000,
+    "s": SECOND, "m": 60 * SECOND, "h": 3600 * SECOND,
+}
+
+
+def parse_duration(text: str) -> int:
+    """Go's ``time.ParseDuration``: ``"1.5s"``, ``"300ms"``, ``"1h2m"``... in nanoseconds.
+
+    Raises ValueError with Go's message (``time: invalid duration "x"``).
+    """
+    s = text
+    sign = 1
+    if s[:1] in ("-", "+"):
+        sign = -1 if s[0] == "-" else 1
+        s = s[1:]
+    if s == "0":
+        return 0
+    if not s:
+        raise ValueError(f"time: invalid duration {_quote(text)}")
+    total = 0
+    while s:
+        i = 0
+        while i < len(s) and (s[i].isdigit() or s[i] == "."):
+            i += 1
+        number = s[:i]
+        if not number or number == "." or number.count(".") > 1 or not number.isascii():
+            raise ValueError(f"time: invalid duration {_quote(text)}")
+        j = i
+        while j < len(s) and not (s[j].isdigit() or s[j] == "."):
+            j += 1
+        unit = s[i:j]
+        if not unit:
+            raise ValueError(f"time: missing unit in duration {_quote(text)}")
+        if unit not in _UNITS:
+            raise ValueError(f"time: unknown unit {_quote(unit)} in duration {_quote(text)}")
+        whole, _, frac = number.partition(".")
+        scale = _UNITS[unit]
+        total += int(whole or "0") * scale
+        if frac:
+            total += int(frac) * scale // 10 ** len(frac)
+        s = s[j:]
+    if total >= 1 << 63:
+        raise ValueError(f"time: invalid duration {_quote(text)}")
+    return sign * total
+
+
+def _quote(text: str) -> str:
+    from .goparse import go_quote_str
+
+    return go_quote_str(text)

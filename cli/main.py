@@ -17,7 +17,7 @@ from pybbolt.errors import CorruptionError, Error
 from .extra import EXTRA_COMMANDS
 from .flags import FlagError, Parser, strip_flags
 from .runtime import CommandError, Crash, Exit, Invocation, Output
-from .spec import HELP, ROOT, Command, command_flags
+from .spec import COMPLETE_VAR, HELP, ROOT, Command, command_flags
 
 # Start-up time is most of what `get` and `buckets` cost: this module imports
 # neither typing nor the command modules (each command imports its own, when
@@ -142,11 +142,11 @@ def _fail(err: BinaryIO, command: Command, path: Sequence[str], message: str) ->
     return 1
 
 
-def render_help(command: Command, path: Sequence[str]) -> str:
+def render_help(path: Sequence[str]) -> str:
     """Help for a person, rendered by click (not part of bbolt parity)."""
     from .clickhelp import render_help as render
 
-    return render(command, path)
+    return render(path)
 
 
 def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
@@ -169,7 +169,7 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
     except FlagError as e:
         return _fail(stderr, command, path, str(e))
     if opts.get_bool("help"):
-        out.text(render_help(command, path))
+        out.text(render_help(path))
         out.flush()
         return 0
     if command is ROOT and opts.get_bool("version"):
@@ -177,7 +177,7 @@ def execute(argv: Sequence[str], stdout: BinaryIO, stderr: BinaryIO) -> int:
         out.flush()
         return 0
     if not command.runnable:
-        out.text(render_help(command, path))
+        out.text(render_help(path))
         out.flush()
         return 0
     if command.args is not None:
@@ -221,6 +221,9 @@ def _run(inv: Invocation) -> int:
 
 def run_help(inv: Invocation) -> None:
     """cobra's ``help [command]``."""
+    if inv.args and inv.args[0] in EXTRA_COMMANDS:
+        inv.out.text(render_help(["bbolt", *inv.args]))
+        return
     command, path, args = find(inv.args)
     if command is ROOT and _unknown_command(args) is not None:
         topic = "[" + " ".join(f"`{a}`" for a in inv.args) + "]"
@@ -229,14 +232,20 @@ def run_help(inv: Invocation) -> None:
         usage = usage.split("\n\nFlags:")[0] + usage[usage.index('\n\nUse "'):]
         inv.err.write(usage.encode())
         return
-    inv.out.text(render_help(command, path))
+    inv.out.text(render_help(path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point: returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        status = execute(args, sys.stdout.buffer, sys.stderr.buffer)
+        if argv is None and COMPLETE_VAR in os.environ:
+            # click's completion protocol: the shell asks what may come next.
+            from .clickhelp import complete
+
+            status = complete(os.environ[COMPLETE_VAR])
+        else:
+            status = execute(args, sys.stdout.buffer, sys.stderr.buffer)
     except BrokenPipeError:
         status = 1
     except Exception as e:  # never a traceback, whatever the input

@@ -34,9 +34,28 @@ class Args(FrozenRecord):
         return None
 
 
+# The program's name, and the variable of click's shell-completion protocol
+# (``_PYBBOLT_COMPLETE=bash_complete pybbolt`` answers a completion request).
+PROG = "pybbolt"
+COMPLETE_VAR = "_PYBBOLT_COMPLETE"
+
+# Flags whose value is a file name (completed as paths; every command's first
+# positional argument, the database file, is completed as a path as well).
+FILE_FLAGS = frozenset(("output", "path", "cpuprofile", "memprofile", "blockprofile"))
+
 # textfmt.FORMAT_MODES (tests check they agree), not imported from there: only
 # the commands that format values need textfmt, and `buckets` does not.
 FORMAT_MODES = "auto|ascii-encoded|hex|bytes|redacted"
+
+
+# pybbolt's own flags on bbolt's commands (docs/JSON.md): hidden from the
+# usage text printed after an error, which stays bbolt's byte for byte.
+JSON_FLAG = Flag("json", "bool", False, "pybbolt: print JSON (docs/JSON.md)", hidden=True)
+HEX_FLAG = Flag("hex", "bool", False,
+                "pybbolt: every bucket name and key argument is given in hex", hidden=True)
+DECODE_FLAG = Flag("decode", "string", "",
+                   "pybbolt: show the value through a decoder (json, etcd, raft, module:function)",
+                   hidden=True)
 
 
 def exact(n: int) -> Args:
@@ -318,6 +337,7 @@ ROOT = Command(
                     "from-page", "uint64", 0,
                     "check db integrity starting from the given page ID",
                 ),
+                JSON_FLAG,
             ),
             args=exact(1),
             run="cmd_check:run_check",
@@ -325,12 +345,14 @@ ROOT = Command(
         Command(
             "buckets <bbolt-file>",
             "print a list of buckets in bbolt database",
+            flags=(JSON_FLAG,),
             args=exact(1),
             run="cmd_read:run_buckets",
         ),
         Command(
             "info <bbolt-file>",
             "prints basic information about the bbolt database.",
+            flags=(JSON_FLAG,),
             args=exact(1),
             run="cmd_read:run_info",
         ),
@@ -352,6 +374,7 @@ ROOT = Command(
             "stats <bbolt-file>",
             "print stats of bbolt database",
             _STATS_LONG,
+            flags=(JSON_FLAG,),
             args=Args("range", 1, 2),
             run="cmd_check:run_stats",
         ),
@@ -359,6 +382,7 @@ ROOT = Command(
             "pages <bbolt-file>",
             "print a list of pages in bbolt database",
             _PAGES_LONG,
+            flags=(JSON_FLAG,),
             args=exact(1),
             run="cmd_pages:run_pages",
         ),
@@ -367,6 +391,8 @@ ROOT = Command(
             "print a list of keys in the given (sub)bucket in bbolt database",
             flags=(
                 Flag("format", "string", "auto", "Output format one of: " + FORMAT_MODES, "f"),
+                JSON_FLAG,
+                HEX_FLAG,
             ),
             args=minimum(2),
             run="cmd_read:run_keys",
@@ -421,6 +447,9 @@ ROOT = Command(
                      "Input format one of: ascii-encoded|hex"),
                 Flag("format", "string", "auto",
                      "Output format one of: " + FORMAT_MODES + " (default: auto)"),
+                JSON_FLAG,
+                HEX_FLAG,
+                DECODE_FLAG,
             ),
             args=minimum(3),
             run="cmd_read:run_get",

@@ -33,6 +33,8 @@ def flag_listing(flags: Sequence[Flag]) -> str:
     """pflag's ``FlagUsages``: one line per flag, sorted, descriptions aligned."""
     lines: list[tuple[str, str]] = []
     for flag in sorted(flags, key=lambda f: f.name):
+        if flag.hidden:  # pybbolt's own flags: bbolt's usage text stays bbolt's
+            continue
         head = f"  -{flag.shorthand}, --{flag.name}" if flag.shorthand else f"      --{flag.name}"
         type_name = TYPE_NAMES[flag.kind]
         if type_name:

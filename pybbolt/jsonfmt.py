@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
+from collections.abc import Sequence
 
 from .errors import Error
 
@@ -49,3 +51,52 @@ def bytes_from_json(value: object) -> bytes:
                 raise JSONBytesError(f"bad {encoding} bytes {text[:40]!r}: {e}") from None
     raise JSONBytesError(
         f'expected bytes as a string or {{"hex": ...}} / {{"base64": ...}}, got {value!r:.60}')
+
+
+# Bytes that keep ASCII from being copied into a JSON string as is: controls,
+# DEL (shown as hex by bytes_to_json) and the two characters JSON escapes.
+_NOT_VERBATIM = bytes(range(0x20)) + b'"\\\x7f'
+# The ASCII bytes of _CONTROL: ASCII with one of them is shown as hex.
+_CONTROL_BYTES = bytes(b for b in range(0x20) if b not in b"\t\n\r") + b"\x7f"
+_ENCODE_STRING = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def json_text(data: bytes) -> str:
+    """The serialized JSON (compact, UTF-8) of :func:`bytes_to_json` ``(data)``.
+
+    Written directly (no JSON encoder call per item) for plain ASCII and for
+    bytes shown as hex; tests check it against ``json.dumps(bytes_to_json(data))``.
+    """
+    size = len(data)
+    # An ASCII control byte means hex whether or not the rest is UTF-8: the
+    # usual binary value ends here, before a decode that would fail (slowly).
+    if len(data.translate(None, _CONTROL_BYTES)) != size:
+        return f'{{"hex":"{data.hex()}"}}'
+    if data.isascii():
+        if len(data.translate(None, _NOT_VERBATIM)) == size:
+            return f'"{data.decode("ascii")}"'
+        return _ENCODE_STRING(data.decode("ascii"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return f'{{"hex":"{data.hex()}"}}'
+    if _CONTROL.search(text) is not None:
+        return f'{{"hex":"{data.hex()}"}}'
+    return _ENCODE_STRING(text)
+
+
+def json_texts(items: Sequence[bytes]) -> list[str]:
+    """:func:`json_text` of each of ``items``: a batch of plain ASCII at C speed.
+
+    The usual batch (printable ASCII keys and values) is checked once, joined,
+    instead of item by item; streaming outputs format a leaf's items at once.
+    """
+    joined = b"".join(items)
+    if joined.isascii() and len(joined.translate(None, _NOT_VERBATIM)) == len(joined):
+        return [f'"{item.decode("ascii")}"' for item in items]
+    return [json_text(item) for item in items]
+
+
+def dumps(obj: object) -> str:
+    """The compact serialization every JSON output uses (UTF-8, no spaces)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))

@@ -87,3 +87,26 @@ def without_inline(content: dict[str, Any]) -> dict[str, Any]:
                 "buckets": [strip(c) for c in b["buckets"]]}
 
     return {**content, "buckets": [strip(b) for b in content["buckets"]]}
+
+
+# -- a model: what a database should hold, kept without pybbolt ----------------------
+
+Model = dict[str, Any]  # {"kv": {key: value}, "buckets": {name: Model}, "seq": int}
+
+
+def new_model() -> Model:
+    """An empty bucket of the model (the root holds only ``buckets``)."""
+    return {"kv": {}, "buckets": {}, "seq": 0}
+
+
+def _model_bucket(name: bytes, m: Model) -> dict[str, Any]:
+    subs = [_model_bucket(n, m["buckets"][n]) for n in sorted(m["buckets"])]
+    return make_bucket(name, m["seq"], None, sorted(m["kv"].items()), subs)
+
+
+def model_content(root: Model, page_size: int) -> dict[str, Any]:
+    """The model's content in the manifest format, without ``inline`` flags
+    (compare with :func:`without_inline` of a file's content)."""
+    return {"page_size": page_size,
+            "buckets": [_model_bucket(n, root["buckets"][n]) for n in sorted(root["buckets"])]}
+

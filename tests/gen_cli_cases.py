@@ -40,6 +40,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -547,11 +548,13 @@ def sha256_file(path: Path) -> str:
     return d.hexdigest()
 
 
-def generate(bbolt: Path, runs: int,
-             only: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[str]]:
+def generate(bbolt: Path, runs: int, only: Iterable[str] = (),
+             jobs: int = 1) -> tuple[list[dict[str, Any]], list[str]]:
+    """Record every candidate case; ``jobs`` cases at a time (the same
+    result in the same order whatever ``jobs`` is)."""
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     wanted = set(only)
-    cases: list[dict[str, Any]] = []
+    todo: list[tuple[dict[str, Any], Case]] = []
     dropped: list[str] = []
     contents: set[str] = set()
     for rot, db in enumerate(manifest["databases"]):
@@ -573,12 +576,16 @@ def generate(bbolt: Path, runs: int,
                 dropped.append(f"{db['path']} {json.dumps(c.argv, ensure_ascii=False)}: "
                                f"{c.extra['skip']}")
                 continue
-            case, why = record(bbolt, db, c, runs)
-            if case is None:
-                dropped.append(f"{db['path']} {json.dumps(c.argv, ensure_ascii=False)}: {why}")
-                continue
-            case["id"] = len(cases) + 1
-            cases.append(case)
+            todo.append((db, c))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as ex:
+        recorded = list(ex.map(lambda t: record(bbolt, t[0], t[1], runs), todo))
+    cases: list[dict[str, Any]] = []
+    for (db, c), (case, why) in zip(todo, recorded):
+        if case is None:
+            dropped.append(f"{db['path']} {json.dumps(c.argv, ensure_ascii=False)}: {why}")
+            continue
+        case["id"] = len(cases) + 1
+        cases.append(case)
     return cases, dropped
 
 
@@ -594,12 +601,13 @@ def main() -> int:
     ap.add_argument("--check", action="store_true",
                     help="compare a fresh recording with the committed cases.jsonl")
     ap.add_argument("--output", default=str(CASES))
+    ap.add_argument("--jobs", type=int, default=1, help="cases recorded at a time")
     a = ap.parse_args()
     bbolt = Path(a.bbolt)
     if not os.access(bbolt, os.X_OK):
         print(f"{bbolt}: the bbolt CLI is missing (make gotools)", file=sys.stderr)
         return 2
-    cases, dropped = generate(bbolt, a.runs)
+    cases, dropped = generate(bbolt, a.runs, jobs=a.jobs)
     for d in dropped:
         print("left out:", d, file=sys.stderr)
     text = dumps(cases)

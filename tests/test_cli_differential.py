@@ -22,21 +22,20 @@ pybbolt's commands run in a long-lived ``.venv/bin/python`` worker that calls
 the console script's ``cli.main.main`` with in-memory streams (starting a
 Python process per command would cost 0.2 s each); one command of every
 example also runs through ``.venv/bin/pybbolt`` itself and must give the
-worker's answer.  Arguments that are not valid UTF-8 reach both tools as the
+worker's answer (one example in four).  Arguments that are not valid UTF-8 reach both tools as the
 same bytes (surrogate escapes on the Python side, as the interpreter decodes
 argv).
 
-``PYBBOLT_DIFF_EXAMPLES`` sets the number of random databases (default 40)
-and ``PYBBOLT_DIFF_DAMAGE_EXAMPLES`` the number of damaged files (default 60).
+``PYBBOLT_DIFF_EXAMPLES`` sets the number of random databases (default 30)
+and ``PYBBOLT_DIFF_DAMAGE_EXAMPLES`` the number of damaged files (default 40;
+``make fuzz`` runs ten times as many of both).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import resource
-import select
 import struct
 import subprocess
 import sys
@@ -54,10 +53,13 @@ from pybbolt.cli.unicode_print import is_print
 
 import pybbolt
 
+from . import cli_worker
 from .conftest import BIN, FIXTURES, ROOT, need
+from .content import Model, model_content, new_model, without_inline
+from .workload import go_dump
 
-EXAMPLES = int(os.environ.get("PYBBOLT_DIFF_EXAMPLES", "40"))
-DAMAGE_EXAMPLES = int(os.environ.get("PYBBOLT_DIFF_DAMAGE_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("PYBBOLT_DIFF_EXAMPLES", "30"))
+DAMAGE_EXAMPLES = int(os.environ.get("PYBBOLT_DIFF_DAMAGE_EXAMPLES", "40"))
 BBOLT = BIN / "bbolt"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 PYBBOLT = ROOT / ".venv" / "bin" / "pybbolt"
@@ -65,34 +67,6 @@ TIMEOUT = 60.0
 BBOLT_MEMORY = 2 << 30  # as the golden set was recorded
 FORMATS = ["auto", "ascii-encoded", "hex", "bytes", "redacted"]
 STATS: Counter[str] = Counter()
-
-WORKER = r"""
-import io, json, os, sys
-proto = os.fdopen(os.dup(1), "w", buffering=1)
-os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-from pybbolt.cli.main import main
-proto.write("ready\n")
-for line in sys.stdin:
-    argv = json.loads(line)
-    out, err = io.BytesIO(), io.BytesIO()
-    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", errors="surrogateescape")
-    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", errors="surrogateescape")
-    try:
-        status = main(argv)
-    except SystemExit as e:
-        status = e.code if isinstance(e.code, int) else 1
-    except BaseException as e:
-        status = 99
-        import traceback
-        sys.stderr.write("Traceback (escaped main): " + "".join(traceback.format_exception(e)))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    o, e = out.getvalue(), err.getvalue()
-    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-    proto.write(json.dumps({"exit": status, "stdout": o.hex(),
-                            "stderr": e.decode("utf-8", "replace")}) + "\n")
-"""
-
 
 @dataclass(frozen=True)
 class Result:
@@ -126,47 +100,28 @@ def run_binary(argv: list[str], cwd: Path) -> Result:
 
 
 class Worker:
-    """pybbolt's ``main`` in a long-lived process of the project's interpreter."""
+    """pybbolt's ``main`` in a long-lived process of the project's interpreter
+    (tests/cli_worker.py)."""
 
     def __init__(self) -> None:
-        self.proc: subprocess.Popen[str] | None = None
+        self.w = cli_worker.Worker(python=str(PYTHON))
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([str(PYTHON), "-c", WORKER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, cwd=ROOT / ".venv")
-        assert self._read(60) == "ready"
+        self.w.start()
 
-    def _read(self, timeout: float) -> str:
-        assert self.proc is not None and self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            self.stop()
-            raise AssertionError(f"pybbolt took more than {timeout} s")
-        line = self.proc.stdout.readline()
-        if not line:
-            self.stop()
-            raise AssertionError("the pybbolt worker died")
-        return line.strip()
-
-    def run(self, argv: list[str]) -> Result:
-        if self.proc is None:
-            self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(argv) + "\n")
-        self.proc.stdin.flush()
-        reply = json.loads(self._read(TIMEOUT))
-        return Result(reply["exit"], bytes.fromhex(reply["stdout"]), reply["stderr"])
+    def run(self, argv: list[str], cwd: Path) -> Result:
+        r = self.w.run(argv, cwd, TIMEOUT)
+        assert r is not None, f"{argv}: pybbolt took more than {TIMEOUT} s"
+        return Result(r.returncode, r.stdout, r.stderr.decode("utf-8", "replace"))
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+        self.w.stop()
 
 
 @pytest.fixture(scope="module")
 def worker() -> Iterator[Worker]:
     need(BBOLT.exists(), "the bbolt CLI is not installed (.bin/bbolt): run `make gotools`")
+    need((BIN / "boltgo").exists(), "Go tools not built (.bin/boltgo): run `make gotools`")
     assert PYTHON.exists() and PYBBOLT.exists(), "run `make venv`"
     w = Worker()
     w.start()
@@ -214,7 +169,7 @@ def first_difference(a: bytes, b: bytes) -> str:
 
 def compare(worker: Worker, argv: list[str], cwd: Path, damaged: bool = False) -> None:
     ref = bbolt_view(run_bbolt(argv, cwd), argv)
-    got = worker.run(argv)
+    got = worker.run(argv, cwd)
     STATS["commands"] += 1
     assert no_traceback(got), f"{argv}: pybbolt {got.brief()}"
     if damaged and any(w in got.stderr or w.encode() in got.stdout for w in FOREIGN):
@@ -244,7 +199,7 @@ def compare(worker: Worker, argv: list[str], cwd: Path, damaged: bool = False) -
 
 def compare_binary(worker: Worker, argv: list[str], cwd: Path) -> None:
     """The console script itself answers as the worker does."""
-    a, b = worker.run(argv), run_binary(argv, cwd)
+    a, b = worker.run(argv, cwd), run_binary(argv, cwd)
     STATS["binary"] += 1
     assert (a.exit, a.stdout, a.stderr == "") == (b.exit, b.stdout, b.stderr == ""), (
         f"{argv}:\n  worker {a.brief()}\n  binary {b.brief()}")
@@ -336,6 +291,53 @@ def _apply(tx: pybbolt.Tx, op: tuple[Any, ...], fill: float) -> None:
         pass  # e.g. a path through a key, a key where a bucket is: bbolt refuses too
 
 
+def _model_bucket(root: Model, path: tuple[bytes, ...], create: bool) -> Model | None:
+    """What ``_bucket`` finds (or makes) in the model: creation stops at a key of
+    that name (IncompatibleValue), keeping the levels already made."""
+    node = root
+    for name in path:
+        if name not in node["buckets"]:
+            if not create or name in node["kv"]:
+                return None
+            node["buckets"][name] = new_model()
+        node = node["buckets"][name]
+    return node
+
+
+def _model_apply(root: Model, op: tuple[Any, ...]) -> None:
+    """``_apply`` on the model, with bbolt's refusals (a put onto a bucket)."""
+    kind, path = op[0], op[1]
+    b = _model_bucket(root, path, kind in ("put", "bulk"))
+    if b is None:
+        return
+    if kind == "put":
+        if op[2] not in b["buckets"]:
+            b["kv"][op[2]] = op[3]
+    elif kind == "bulk":
+        for i in range(op[2]):
+            b["kv"][b"bulk-%05d" % i] = bytes([65 + i % 26]) * op[3]
+    elif kind == "prune":
+        for k in sorted(b["kv"])[:: op[2]]:
+            del b["kv"][k]
+    elif kind == "delete_bucket":
+        parent = _model_bucket(root, path[:-1], False)
+        assert parent is not None
+        del parent["buckets"][path[-1]]
+    elif kind == "sequence":
+        b["seq"] = op[2]
+    elif kind == "next_sequence":
+        b["seq"] = (b["seq"] + 1) & 0xFFFFFFFFFFFFFFFF
+
+
+def model_of(plan: dict[str, Any]) -> dict[str, Any]:
+    """The content a plan must leave, from a model (not from the writer)."""
+    root = new_model()
+    for ops in plan["txs"]:
+        for op in ops:
+            _model_apply(root, op)
+    return model_content(root, plan["page_size"])
+
+
 def build(path: Path, plan: dict[str, Any]) -> None:
     db = pybbolt.open(path, page_size=plan["page_size"], no_sync=True,
                       freelist_type=plan["freelist_type"],
@@ -417,7 +419,9 @@ def commands(db: str, data: bytes, ps: int, buckets: list[tuple[bytes, ...]],
     return cmds
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=False,
+# Fixed examples (the ci profile derandomizes): the same files and commands,
+# so the same time, on every run; PYBBOLT_DIFF_EXAMPLES explores further.
+@settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(plan=db_plans(), data=st.data())
@@ -426,14 +430,21 @@ def test_random_databases(worker: Worker, plan: dict[str, Any], data: st.DataObj
         cwd = Path(tmp)
         path = cwd / "random.db"
         build(path, plan)
+        # Both tools read a file pybbolt wrote: judge the file itself first, by
+        # Go's check and a model of the plan, so a writer bug cannot pass.
+        go = go_dump(BIN / "boltgo", path)
+        assert go.get("check") == [], f"Go's check: {go}"
+        assert without_inline(go["content"]) == model_of(plan), "not the model's content"
         buckets, keys = walk(path)
         raw = path.read_bytes()
         cmds = commands(str(path), raw, plan["page_size"], buckets, keys, data.draw)
         STATS["databases"] += 1
+        STATS["go checked"] += 1
         for argv in cmds:
             compare(worker, argv, cwd)
         assert path.read_bytes() == raw, "a read command changed the file"
-        compare_binary(worker, data.draw(st.sampled_from(cmds)), cwd)
+        if STATS["databases"] % 4 == 1:  # a start-up per run: every 4th database
+            compare_binary(worker, data.draw(st.sampled_from(cmds)), cwd)
 
 
 # -- (b) damaged fixtures --------------------------------------------------------------
@@ -591,5 +602,17 @@ def test_damaged_fixtures(worker: Worker, d: Damage, data: st.DataObject) -> Non
 
 
 def test_differential_counts() -> None:
-    """Not a check: reports what the differential tests compared (pytest -s)."""
+    """Runs last in this module: the differential tests really compared what
+    they claim (pytest -s prints the counts)."""
     print(f"\ndifferential: {dict(STATS)}", file=sys.stderr)
+    if not STATS["databases"] or not STATS["damaged files"]:
+        pytest.skip("the differential tests did not both run (deselected)")
+    # Hypothesis runs max_examples examples unless it gives up on slow data.
+    assert STATS["databases"] >= EXAMPLES // 2
+    assert STATS["go checked"] == STATS["databases"]
+    assert STATS["damaged files"] >= DAMAGE_EXAMPLES // 2
+    assert STATS["compared"] >= 10 * STATS["databases"]
+    assert STATS["binary"] == STATS["databases"]
+    # A comparison that was excused (bbolt crashed, read foreign memory ...) is
+    # no comparison: most must have been real ones.
+    assert STATS["compared"] >= STATS["commands"] // 2

@@ -70,7 +70,8 @@ def test_command_help_on_stdout() -> None:
     assert out == (
         b"Usage: pybbolt info <bbolt-file> [flags]\n\n"
         b"  prints basic information about the bbolt database.\n\n"
-        b"Options:\n  -h, --help  help for info\n"
+        b"Options:\n  --json      pybbolt: print JSON (docs/JSON.md)\n"
+        b"  -h, --help  help for info\n"
     )
     assert run("help", "info")[1] == out
 

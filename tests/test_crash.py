@@ -24,6 +24,7 @@ import pybbolt
 path, seed = sys.argv[1], int(sys.argv[2])
 rng = random.Random(seed)
 with pybbolt.open(path) as db:
+    print("open", flush=True)
     while True:
         with db.update() as tx:
             b = tx.create_bucket_if_not_exists(b"log")
@@ -45,6 +46,9 @@ def test_sigkill_during_commits(tmp_path: Path) -> None:
     for round_ in range(KILLS):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(round_)],
                                 stdout=subprocess.PIPE, text=True)
+        # The random delay counts from the open, not from the start of the
+        # interpreter, which a loaded machine can delay past the kill.
+        assert proc.stdout is not None and proc.stdout.readline() == "open\n"
         time.sleep(rng.uniform(0.05, 0.6))
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate()

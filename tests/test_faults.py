@@ -40,10 +40,10 @@ import pytest
 import pybbolt
 
 from .conftest import BIN, need
-from .content import tx_content
+from .content import model_content, new_model, tx_content, without_inline
 from .faults import Crash, FaultIO, Image
 from .faults import Op as FaultOp
-from .workload import Op, _apply, create, delete, go_dump, put
+from .workload import Op, _apply, create, delete, go_dump, model_apply, put
 
 FULL = os.environ.get("PYBBOLT_FAULT_FULL") == "1"
 RECOVER_EVERY = 3  # the default run commits on top of every third distinct image
@@ -157,7 +157,7 @@ def _run_txs(db: pybbolt.DB, txs: list[list[Op]], retry: bool = False) -> int:
 @dataclass
 class Reference:
     base: bytes
-    contents: list[dict[str, Any]]  # contents[j]: after j studied commits
+    contents: list[dict[str, Any]]  # contents[j]: after j studied commits (the model's)
     starts: list[int]  # index of the first operation of each studied commit
     meta_ops: list[int]  # index of each commit's meta page write
     ops: list[FaultOp]  # the operations of the studied commits
@@ -168,11 +168,18 @@ class Reference:
 
 
 def _reference(study: Study, tmp: Path) -> Reference:
+    # The expected states come from a model of the ops, not from the writer
+    # under test; the writer must agree with it before the study starts.
+    model = new_model()
+    for ops in study.setup:
+        for op in ops:
+            model_apply(model, op)
+    contents = [model_content(model, study.page_size)]
     base = tmp / "base.db"
     with _open(base, study) as db:
         _run_txs(db, study.setup)
         with db.view() as tx:
-            contents = [tx_content(tx)]
+            assert without_inline(tx_content(tx)) == contents[0], "the writer is not the model"
     data = base.read_bytes()
     ref = tmp / "ref.db"
     ref.write_bytes(data)
@@ -182,8 +189,11 @@ def _reference(study: Study, tmp: Path) -> Reference:
         for ops in study.txs:
             starts.append(len(io.ops))
             _run_txs(db, [ops])
+            for op in ops:
+                model_apply(model, op)
+            contents.append(model_content(model, study.page_size))
             with db.view() as tx:
-                contents.append(tx_content(tx))
+                assert without_inline(tx_content(tx)) == contents[-1], "the writer is not the model"
     assert not io.pending, "every commit ends with a sync"
     assert io.durable == ref.read_bytes()
     meta_ops = []
@@ -231,14 +241,14 @@ class Verifier:
         try:
             with pybbolt.open(path, readonly=True) as db, db.view() as tx:
                 obs.check = [str(e) for e in tx.check()]
-                obs.content = tx_content(tx)
+                obs.content = without_inline(tx_content(tx))
         except pybbolt.Error as e:
             obs.error = f"{type(e).__name__}: {e}"
             return obs
         if self.boltgo is not None:
             go = go_dump(self.boltgo, path)
             obs.go_check = go.get("check")
-            obs.go_content = go.get("content")
+            obs.go_content = without_inline(go["content"]) if go.get("content") else None
         self.seen += 1
         if FULL or self.seen % RECOVER_EVERY == 1:
             obs.recovery = self._recover(path, obs.content)
@@ -255,7 +265,7 @@ class Verifier:
                     b.put(b"r%03d" % i, b"after the crash" * 3)
             with db.view() as tx:
                 problems += [str(e) for e in tx.check()]
-                got = tx_content(tx)
+                got = without_inline(tx_content(tx))
         got["buckets"] = [b for b in got["buckets"] if b["name_hex"] != "ff7265636f76657279"]
         if got != content:
             problems.append("content changed by the recovery commit")
@@ -322,7 +332,7 @@ def _run_with_errors(study: Study, ref: Reference, path: Path, io: FaultIO) -> t
                 db = _open(path, study, io)
                 reopened += 1
             with db.view() as tx:
-                state = tx_content(tx)
+                state = without_inline(tx_content(tx))
             assert state in (ref.contents[j], ref.contents[j + 1]), "neither state after an error"
             if state == ref.contents[j + 1]:
                 j += 1
@@ -472,15 +482,17 @@ def test_failed_meta_write_then_crash(op: str, fail_len: int | None, tmp_path: P
     kinds = [o.kind for o in probe.ops]
     fail_at = len(kinds) - 1 if op == "fdatasync" else len(kinds) - 2
     assert kinds[fail_at] == op
+    # The four possible states, from a model (not from the writer under test).
+    before = {b"k%05d" % i: b"a" * 50 for i in range(300)}
+    after_failing = {b"k%05d" % i: b"B" * 50 for i in range(0, 300, 3)}
+    after_other = {b"k%05d" % i: b"C" * 70 for i in range(1, 300, 2)}
     states = {}
-    for name, fns in {"before": [], "failing": [failing], "other": [other],
-                      "both": [failing, other]}.items():
-        path.write_bytes(base)
-        with pybbolt.DB(path) as db:
-            for fn in fns:
-                db.batch(fn)
-            with db.view() as tx:
-                states[name] = tx_content(tx)
+    for name, changes in {"before": [], "failing": [after_failing], "other": [after_other],
+                          "both": [after_failing, after_other]}.items():
+        kv = dict(before)
+        for change in changes:
+            kv.update(change)
+        states[name] = model_content({"buckets": {b"b": {**new_model(), "kv": kv}}}, 4096)
     crashes = refused = 0
     for k in range(0, 40):
         path.write_bytes(base)
@@ -504,7 +516,7 @@ def test_failed_meta_write_then_crash(op: str, fail_len: int | None, tmp_path: P
             db.close()
         with pybbolt.open(path, readonly=True) as db, db.view() as tx:
             assert [str(e) for e in tx.check()] == []
-            got = tx_content(tx)
+            got = without_inline(tx_content(tx))
         whole = op == "fdatasync" or (fail_len is not None and fail_len >= META_END)
         allowed = ["failing", "both"] if whole else ["before", "other"]
         assert got in [states[n] for n in allowed], (k, [n for n in states if states[n] == got])

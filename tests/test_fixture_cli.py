@@ -1,6 +1,8 @@
 """CLI parity on our own fixtures: replay tests/fixtures/cases.jsonl (the real
 bbolt v1.5.0 CLI recorded by tests/gen_cli_cases.py) against pybbolt with the
-golden set's harness, ../shared/golden/run_cases.py.
+golden set's harness, ../shared/golden/run_cases.py, the commands run
+in-process in long-lived workers (tests/cli_replay.py; tests/test_golden_cli.py
+runs cases through the console script itself).
 
 The freshness tests make sure the recording belongs to the fixtures as they
 are: every case names a database of the manifest, recorded on the bytes the
@@ -13,29 +15,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import FIXTURES, GOLDEN, ROOT, need
+from . import cli_replay
+from .cli_worker import Pool
+from .conftest import FIXTURES, ROOT, need
 
 CASES = FIXTURES / "cases.jsonl"
 MANIFEST = FIXTURES / "manifest.json"
-RUN_CASES = GOLDEN / "run_cases.py"
-CLI = ROOT / ".venv" / "bin" / "pybbolt"
 READ_COMMANDS = ["check", "buckets", "keys", "get", "stats", "info", "pages", "page",
                  "page-item", "dump", "inspect", "compact"]
 
 
-@cache
 def _cases() -> list[dict[str, Any]]:
-    with CASES.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return cli_replay.load_cases(CASES)
 
 
 @cache
@@ -49,9 +49,7 @@ def _sha256(path: Path) -> str:
 
 
 def _groups() -> list[str]:
-    if not CASES.exists():
-        return ["(cases.jsonl missing)"]
-    return sorted({c["group"] for c in _cases()})
+    return cli_replay.groups(CASES) or ["(cases.jsonl missing)"]
 
 
 # -- the recording belongs to the fixtures ----------------------------------------------
@@ -105,7 +103,7 @@ def test_recording_is_reproducible(bbolt_cli: Path) -> None:
     """Record the whole set again with the real CLI: it must be the committed file."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "tests" / "gen_cli_cases.py"), "--check", "--runs", "1",
-         "--bbolt", str(bbolt_cli)],
+         "--jobs", "2", "--bbolt", str(bbolt_cli)],
         capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -114,18 +112,17 @@ def test_recording_is_reproducible(bbolt_cli: Path) -> None:
 # -- pybbolt replays it ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("group", _groups())
-def test_fixture_cases(group: str) -> None:
-    need(RUN_CASES.exists(), f"{RUN_CASES.relative_to(ROOT.parent)} is not present")
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Pool]:
+    need(cli_replay.RUN_CASES.exists(), "../shared/golden/run_cases.py is not present")
     assert CASES.exists(), "tests/fixtures/cases.jsonl is missing: run tests/gen_cli_cases.py"
-    assert CLI.exists(), f"{CLI} is not installed: run `make venv`"
-    proc = subprocess.run(
-        [sys.executable, str(RUN_CASES), str(FIXTURES), "--cmd", str(CLI), "--summary",
-         "--jobs", "2", "--only", group, "--show", "20"],
-        capture_output=True, text=True, timeout=3600,
-    )
-    m = re.search(r"cli parity: (\d+)/(\d+) cases", proc.stdout)
-    assert m is not None, proc.stdout[-3000:] + proc.stderr[-3000:]
-    passed, total = int(m.group(1)), int(m.group(2))
-    assert total > 0
-    assert passed == total and proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    with cli_replay.pool() as p:
+        yield p
+
+
+@pytest.mark.parametrize("group", _groups())
+def test_fixture_cases(workers: Pool, group: str) -> None:
+    cases = [c for c in _cases() if c["group"] == group]
+    assert cases, f"no cases of {group}"
+    results = cli_replay.replay("fixture", FIXTURES, cases, workers)
+    assert all(ok for _, ok, _ in results), cli_replay.failures(results)

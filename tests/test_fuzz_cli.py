@@ -18,7 +18,6 @@ raises it, which also turns on every cycle and more entry-point cases).
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import select
@@ -39,6 +38,7 @@ from hypothesis import HealthCheck, given, settings
 from pybbolt import layout
 from pybbolt.meta import Meta
 
+from . import cli_worker
 from .conftest import FIXTURES, ROOT
 
 EXAMPLES = int(os.environ.get("PYBBOLT_FUZZ_CLI_EXAMPLES", "60"))
@@ -302,6 +302,11 @@ def commands(path: Path, shape: Shape, out: Path, page: int, item: int) -> Itera
     yield ["dump", f, str(page), "1"]
     yield ["inspect", f]
     yield ["compact", "-o", str(out), f]
+    # pybbolt's own read commands and flags (cli/cmd_data.py, cli/cmd_json.py).
+    yield ["ls", "-r", f]
+    yield ["find", f, "--value-regex", "a"]
+    yield ["export", f]
+    yield ["check", "--json", f]
 
 
 # -- the worker ---------------------------------------------------------------------
@@ -311,43 +316,14 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
 
-class Worker:
+class Worker(cli_worker.Worker):
+    """The CLI worker (tests/cli_worker.py) under the address-space limit."""
+
     def __init__(self) -> None:
-        self.proc: subprocess.Popen[str] | None = None
+        super().__init__(preexec_fn=_limit_memory)
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.cli_worker"], cwd=ROOT, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, preexec_fn=_limit_memory)
-        assert json.loads(self._read(60)) == {"ready": True}
-
-    def _read(self, timeout: float) -> str:
-        assert self.proc is not None and self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            self.stop()
-            raise AssertionError("the CLI worker hung past its own alarm")
-        line = self.proc.stdout.readline()
-        if not line:
-            code = self.proc.wait()
-            self.proc = None
-            raise AssertionError(f"the CLI worker died (status {code})")
-        return line
-
-    def run(self, argv: list[str]) -> dict[str, Any]:
-        if self.proc is None:
-            self.start()
-        assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"argv": argv, "timeout": COMMAND_TIMEOUT}) + "\n")
-        self.proc.stdin.flush()
-        reply: dict[str, Any] = json.loads(self._read(COMMAND_TIMEOUT + 30))
-        return reply
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+    def run_fuzz(self, argv: list[str]) -> dict[str, Any]:
+        return self.request({"argv": argv, "timeout": COMMAND_TIMEOUT})
 
 
 @pytest.fixture(scope="module")
@@ -366,6 +342,7 @@ def check_reply(argv: list[str], reply: dict[str, Any], what: str) -> None:
         assert "Traceback" not in reply[stream], f"{where}\n{reply[stream]}"
         assert "MemoryError" not in reply[stream], f"{where}: out of memory\n{reply[stream]}"
         assert "internal error" not in reply[stream], f"{where}\n{reply[stream]}"
+    assert not reply["leaks"], f"{where}: the command changed process state: {reply['leaks']}"
     assert reply["status"] in (0, 1, 2), f"{where}: status {reply['status']}"
     STATS["commands"] += 1
     STATS[f"status {reply['status']}"] += 1
@@ -385,7 +362,7 @@ def run_all(worker: Worker, damage: Damage, tmp: Path, page: int, item: int) -> 
     for argv in commands(path, shape, out, page, item):
         if out.exists():
             out.unlink()
-        check_reply(argv, worker.run(argv), damage.describe)
+        check_reply(argv, worker.run_fuzz(argv), damage.describe)
         after = path.stat()
         assert path.read_bytes() == data, f"{damage.describe}: {argv} changed the file"
         assert (after.st_mtime_ns, after.st_size) == (before.st_mtime_ns, before.st_size)
@@ -471,7 +448,7 @@ def _run_capped(argv: list[str]) -> tuple[int, str]:
         return status, err.read().decode("utf-8", "replace")
 
 
-def test_entry_point_subprocess(tmp_path: Path) -> None:
+def test_entry_point_subprocess(worker: Worker, tmp_path: Path) -> None:
     """The console entry point itself (main(), not execute()) on damaged files:
     no traceback, bbolt's statuses, under the same memory limit."""
     src = FIXTURES / "nested.db"
@@ -484,6 +461,10 @@ def test_entry_point_subprocess(tmp_path: Path) -> None:
         cases += [Damage(src, (), (("root", 1 << 40, False, True),), "root far away"),
                   Damage(src, ((shape.pages[-1] * shape.ps + 12, b"\xff\xff\xff\xff"),), (),
                          "overflow")]
+    else:
+        # A Python start-up per command is slow: by default one damaged file
+        # goes through the entry point, the other through the worker.
+        run_all(worker, cases.pop(), tmp_path, shape.pages[0], 0)
     for d in cases:
         path = tmp_path / "d.db"
         path.write_bytes(apply_damage(d))

@@ -1,66 +1,65 @@
 """CLI parity: replay the golden set's recorded bbolt v1.5.0 outputs against pybbolt.
 
-Runs ``run_cases.py`` of ../shared/golden once per command group with the
-repository's own ``.venv/bin/pybbolt``.
+The golden set's own harness (``run_cases.py`` of ../shared/golden) checks
+every case, one test per command group; the commands run in-process in
+long-lived workers (tests/cli_replay.py).  A few cases of every group also
+run through the real console script, ``.venv/bin/pybbolt``, and through
+``python -m pybbolt.cli``, one process per command, as the harness runs them.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-GOLDEN = SHARED / "golden"
+from . import cli_replay
+from .cli_worker import Pool
+from .conftest import GOLDEN, ROOT, need
+
+CASES = GOLDEN / "cases.jsonl"
 CLI = ROOT / ".venv" / "bin" / "pybbolt"
-IN_CI = os.environ.get("CI") == "true"
 
 
-def _groups() -> list[str]:
-    cases = GOLDEN / "cases.jsonl"
-    if not cases.exists():
-        return ["(golden set missing)"]
-    seen: dict[str, None] = {}
-    with cases.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                seen.setdefault(json.loads(line).get("group") or "(none)", None)
-    return sorted(seen)
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Pool]:
+    need(CASES.exists(), "../shared/golden is not present next to the repository")
+    with cli_replay.pool() as p:
+        yield p
 
 
-@pytest.mark.parametrize("group", _groups())
-def test_golden_group(group: str) -> None:
-    if not (GOLDEN / "cases.jsonl").exists():
-        if IN_CI:
-            pytest.fail(f"the golden set is required in CI: {GOLDEN} is missing")
-        pytest.skip("../shared/golden is not present next to the repository")
-    if not CLI.exists():
-        pytest.fail(f"{CLI} is not installed: run `make venv`")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(GOLDEN / "run_cases.py"),
-            str(GOLDEN),
-            "--cmd",
-            str(CLI),
-            "--summary",
-            "--jobs",
-            "2",
-            "--only",
-            group,
-            "--show",
-            "20",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    passed, total = re.search(r"cli parity: (\d+)/(\d+) cases", proc.stdout).groups()  # type: ignore[union-attr]
-    assert passed == total and int(total) > 0
+@pytest.mark.parametrize("group", cli_replay.groups(CASES) or ["(golden set missing)"])
+def test_golden_group(workers: Pool, group: str) -> None:
+    cases = [c for c in cli_replay.load_cases(CASES) if cli_replay.group_of(c) == group]
+    assert cases, f"no cases of {group}"
+    results = cli_replay.replay("golden", GOLDEN, cases, workers)
+    assert all(ok for _, ok, _ in results), cli_replay.failures(results)
+
+
+def _first_of_each_group() -> list[dict[str, object]]:
+    seen: dict[str, dict[str, object]] = {}
+    for c in cli_replay.load_cases(CASES):
+        seen.setdefault(cli_replay.group_of(c), c)
+    return list(seen.values())
+
+
+def test_golden_cases_by_console_script() -> None:
+    """The entry point itself: the first case of every group, one process each."""
+    need(CASES.exists(), "../shared/golden is not present next to the repository")
+    assert CLI.exists(), f"{CLI} is not installed: run `make venv`"
+    cases = _first_of_each_group()
+    results = cli_replay.replay_by_process("golden", GOLDEN, cases, [str(CLI)])
+    assert len(results) == len(cli_replay.groups(CASES))
+    assert all(ok for _, ok, _ in results), cli_replay.failures(results)
+
+
+def test_golden_cases_by_python_m() -> None:
+    """``python -m pybbolt.cli``: a case of a few groups (an output file among them)."""
+    need(CASES.exists(), "../shared/golden is not present next to the repository")
+    cases = [c for c in _first_of_each_group()
+             if cli_replay.group_of(c) in ("check", "get", "compact", "unknown-command")]
+    assert len(cases) == 4
+    results = cli_replay.replay_by_process("golden", GOLDEN, cases,
+                                           [sys.executable, "-m", "pybbolt.cli"])
+    assert all(ok for _, ok, _ in results), cli_replay.failures(results)

@@ -115,15 +115,17 @@ def test_go_writer_waits_for_pybbolt_to_close(boltgo: Path, tmp_path: Path) -> N
 WRITER = """
 import sys, time
 import pybbolt
-path, name, hold = sys.argv[1], sys.argv[2].encode(), float(sys.argv[3])
+path, name, hold = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
 asked = time.time()
+print("asking", flush=True)
 with pybbolt.open(path) as db:
     got = time.time()
     print("locked", flush=True)
     with db.update() as tx:
         b = tx.create_bucket_if_not_exists(b"writers")
         b.put(name, b"%f" % got)
-    time.sleep(hold)
+    if hold == "wait":
+        sys.stdin.readline()  # holds the lock until the test says so
     released = time.time()
 print(f"{asked} {got} {released}", flush=True)
 """
@@ -134,13 +136,21 @@ def test_two_pybbolt_writers_take_turns(tmp_path: Path) -> None:
     commits are in the file."""
     path = _db(tmp_path)
 
-    def writer(name: str, hold: float) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, str(hold)],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    def writer(name: str, hold: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, hold],
+                                cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True)
 
-    first = writer("first", 1.0)
-    assert first.stdout is not None and first.stdout.readline().strip() == "locked"
-    second = writer("second", 0)
+    # The first writer holds the lock until the second has asked for it (no
+    # timing assumption: a loaded machine may take seconds to start Python).
+    first = writer("first", "wait")
+    assert first.stdout is not None and first.stdin is not None
+    assert [first.stdout.readline().strip() for _ in range(2)] == ["asking", "locked"]
+    second = writer("second", "go")
+    assert second.stdout is not None and second.stdout.readline().strip() == "asking"
+    time.sleep(0.3)  # let it block on the lock
+    first.stdin.write("\n")
+    first.stdin.flush()
     out1, _ = first.communicate(timeout=30)
     out2, _ = second.communicate(timeout=30)
     assert first.returncode == second.returncode == 0

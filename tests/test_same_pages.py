@@ -1,6 +1,17 @@
 """Same operations, same pages: pybbolt and Go bbolt replay one workload and
 write the same file (FORMAT.md 10: bbolt's own split, spill, rebalance and
-allocation), judged by the real bbolt CLI's `pages` and `stats` and the bytes."""
+allocation), judged by the real bbolt CLI's `pages` and `stats` and the bytes.
+
+Go itself does not always lay a workload out the same way: bbolt's rebalance
+and spill iterate Go maps.  `make layout-proof` (tests/layout_replays.py)
+replays every workload here N times with Go and counts the distinct files.
+Recorded with bbolt v1.5.0: 60 replays of each workload gave one file each,
+and 400 replays of `updates` and the `range-delete-*` workloads gave one file
+each except `range-delete-middle`, which gave 2 (the issue saw 4 of 400
+differ).  Those workloads (GO_VARIES) are compared by content and by Go's
+check instead of byte for byte; a workload added here must be run through
+`make layout-proof` before it joins the byte comparison.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +22,12 @@ from typing import Any
 import pytest
 
 from . import workload as wl
+from .content import db_content
 
 PAGE_SIZES = [4096, 8192, 16384, 32768, 65536]
+
+# Workloads Go lays out in more than one way (see the module docstring).
+GO_VARIES = {"range-delete-middle"}
 
 
 def _cases() -> list[tuple[str, dict[str, Any]]]:
@@ -44,6 +59,13 @@ def test_same_file_as_go(name: str, work: dict[str, Any], tmp_path: Path, boltgo
     errors = wl.replay(work, ours)
     go = wl.go_replay(boltgo, work, theirs)
     assert errors == go["errors"]
+    if name in GO_VARIES:
+        mine, gos = wl.go_dump(boltgo, ours), wl.go_dump(boltgo, theirs)
+        assert mine["check"] == gos["check"] == []
+        assert mine["content"] == gos["content"]
+        assert db_content(str(ours)) == gos["content"]
+        assert _cli(bbolt_cli, "check", str(ours)) == "OK\n"
+        return
     assert ours.stat().st_size == theirs.stat().st_size
     assert _cli(bbolt_cli, "pages", str(ours)) == _cli(bbolt_cli, "pages", str(theirs))
     assert _cli(bbolt_cli, "stats", str(ours)) == _cli(bbolt_cli, "stats", str(theirs))

@@ -2,18 +2,17 @@
 
 After every commit the file's content equals the model, pybbolt's own check
 is clean, and Go bbolt opens the file, finds ``tx.Check()`` clean and dumps
-the same content.  `make soak` runs many more examples (HYPOTHESIS_PROFILE=soak).
+the same content.  The Hypothesis profiles are in conftest.py: derandomized by
+default (the same examples every run), `make soak` runs many more
+(HYPOTHESIS_PROFILE=soak).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import hypothesis.strategies as st
-from hypothesis import HealthCheck, settings
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
@@ -26,14 +25,8 @@ from hypothesis.stateful import (
 import pybbolt
 
 from .conftest import BIN, IN_CI
-from .content import make_bucket, tx_content, without_inline
+from .content import Model, model_content, new_model, tx_content, without_inline
 from .workload import go_dump
-
-settings.register_profile("default", max_examples=200, stateful_step_count=30, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("soak", max_examples=2000, stateful_step_count=60, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 BOLTGO = BIN / "boltgo"
 if IN_CI and not BOLTGO.exists():
@@ -41,32 +34,15 @@ if IN_CI and not BOLTGO.exists():
 
 STATS = {"runs": 0, "commits": 0, "go_checks": 0}
 
-Model = dict[str, Any]  # {"kv": {key: value}, "buckets": {name: Model}, "seq": int}
-
 KEYS = st.sampled_from([b"a", b"b", b"c", b"key", b"zz", b"\x00", b"\xff\xfe"]) | st.binary(
     min_size=1, max_size=12)
 VALUES = st.binary(max_size=64) | st.sampled_from([b"", b"v" * 1500, b"w" * 9000])
 NAMES = st.sampled_from([b"b1", b"b2", b"nested", b"\xde\xad", b"x" * 40])
 
 
-def _new_model() -> Model:
-    return {"kv": {}, "buckets": {}, "seq": 0}
-
-
 def _copy(m: Model) -> Model:
     return {"kv": dict(m["kv"]), "seq": m["seq"],
             "buckets": {k: _copy(v) for k, v in m["buckets"].items()}}
-
-
-def _content(name: bytes, m: Model) -> dict[str, Any]:
-    subs = [_content(n, m["buckets"][n]) for n in sorted(m["buckets"])]
-    pairs = sorted(m["kv"].items())
-    return make_bucket(name, m["seq"], None, pairs, subs)
-
-
-def _model_content(root: Model, page_size: int) -> dict[str, Any]:
-    return {"page_size": page_size,
-            "buckets": [_content(n, root["buckets"][n]) for n in sorted(root["buckets"])]}
 
 
 class WriterMachine(RuleBasedStateMachine):
@@ -77,8 +53,8 @@ class WriterMachine(RuleBasedStateMachine):
         self.dir = tempfile.TemporaryDirectory()
         self.path = Path(self.dir.name) / "model.db"
         self.db = pybbolt.open(self.path, page_size=4096, no_sync=True)
-        self.committed: Model = _new_model()
-        self.model: Model = _new_model()
+        self.committed: Model = new_model()
+        self.model: Model = new_model()
         self.tx: pybbolt.Tx | None = None
         self.commits = 0
 
@@ -138,7 +114,7 @@ class WriterMachine(RuleBasedStateMachine):
             return parent
         else:
             b.create_bucket(name)
-            m["buckets"][name] = _new_model()
+            m["buckets"][name] = new_model()
         return (*parent, name)
 
     @rule(path=paths, key=KEYS, value=VALUES)
@@ -259,7 +235,7 @@ class WriterMachine(RuleBasedStateMachine):
         self.model = _copy(self.committed)
 
     def _verify(self) -> None:
-        expected = _model_content(self.committed, 4096)
+        expected = model_content(self.committed, 4096)
         with self.db.view() as tx:
             assert [str(e) for e in tx.check()] == []
             assert without_inline(tx_content(tx)) == expected

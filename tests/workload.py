@@ -11,6 +11,8 @@ from typing import Any
 
 import pybbolt
 
+from .content import Model, new_model
+
 Op = dict[str, Any]
 
 
@@ -33,7 +35,7 @@ def _apply(tx: pybbolt.Tx, op: Op) -> None:
         b = _bucket(tx, op["path"])
         assert b is not None
         if kind == "put":
-            b.put(bytes.fromhex(op["k"]), bytes.fromhex(op["v"]))
+            b.put(bytes.fromhex(op["k"]), bytes.fromhex(op["v"]) * (op.get("repeat") or 1))
         elif kind == "delete":
             b.delete(bytes.fromhex(op["k"]))
         elif kind == "set_sequence":
@@ -56,6 +58,34 @@ def _apply(tx: pybbolt.Tx, op: Op) -> None:
         parent.delete_bucket(name)
     else:
         raise ValueError(f"unknown op {kind!r}")
+
+
+def model_apply(root: Model, op: Op) -> None:
+    """Apply ``op`` to a model (tests/content.py), the expected side of a
+    workload that must not fail (an op bbolt would refuse is a test error)."""
+    node = root
+    for name in op["path"]:
+        node = node["buckets"][bytes.fromhex(name)]
+    kind = op["op"]
+    if kind == "put":
+        key = bytes.fromhex(op["k"])
+        assert key not in node["buckets"], "a put onto a bucket"
+        node["kv"][key] = bytes.fromhex(op["v"]) * (op.get("repeat") or 1)
+    elif kind == "delete":
+        node["kv"].pop(bytes.fromhex(op["k"]), None)
+    elif kind == "set_sequence":
+        node["seq"] = op["n"]
+    elif kind == "next_sequence":
+        node["seq"] = (node["seq"] + 1) & 0xFFFFFFFFFFFFFFFF
+    elif kind in ("create_bucket", "create_bucket_if_not_exists"):
+        name = bytes.fromhex(op["name"])
+        assert name not in node["kv"], "a bucket onto a key"
+        assert kind != "create_bucket" or name not in node["buckets"], "the bucket exists"
+        node["buckets"].setdefault(name, new_model())
+    elif kind == "delete_bucket":
+        del node["buckets"][bytes.fromhex(op["name"])]
+    else:
+        raise ValueError(f"op {kind!r} is not modelled")
 
 
 def replay(workload: dict[str, Any], path: Path) -> list[list[Any]]:

@@ -14,8 +14,11 @@ const usage = `usage:
   boltgo dump FILE
   boltgo cursor FILE            (JSON requests on stdin, one per line)
   boltgo replay WORKLOAD.json FILE
+  boltgo decode-page FILE       (the bytes of one page)
   boltgo hold FILE --mode write|read --seconds S [--timeout S]
+  boltgo export FILE [BUCKET_HEX...]
   boltgo bench OP --n N --db FILE [--keys FILE] [--dst FILE] [--reps R]
+  boltgo gen-shape etcd|raft|containerd FILE [--scale F]
 `
 
 func main() {
@@ -34,10 +37,16 @@ func main() {
 		code = cmdCursor(args)
 	case "replay":
 		code = cmdReplay(args)
+	case "decode-page":
+		code = cmdDecodePage(args)
 	case "hold":
 		code = cmdHold(args)
+	case "export":
+		code = cmdExport(args)
 	case "bench":
 		code = cmdBench(args)
+	case "gen-shape":
+		code = cmdGenShape(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

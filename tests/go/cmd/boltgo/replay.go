@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -34,15 +35,18 @@ type workloadTx struct {
 }
 
 type workloadOp struct {
-	Op    string   `json:"op"`
-	Path  []string `json:"path"`
-	K     string   `json:"k"`
-	V     string   `json:"v"`
-	Name  string   `json:"name"`
-	N     uint64   `json:"n"`
-	Value float64  `json:"value"`
-	Src   []string `json:"src"`
-	Dst   []string `json:"dst"`
+	Op   string   `json:"op"`
+	Path []string `json:"path"`
+	K    string   `json:"k"`
+	V    string   `json:"v"`
+	// Repeat > 0: put stores V repeated Repeat times (large values without a
+	// huge workload file).
+	Repeat uint64   `json:"repeat"`
+	Name   string   `json:"name"`
+	N      uint64   `json:"n"`
+	Value  float64  `json:"value"`
+	Src    []string `json:"src"`
+	Dst    []string `json:"dst"`
 }
 
 type replayOutput struct {
@@ -232,6 +236,9 @@ func (s *txState) apply(op workloadOp) (err error) {
 		v, err := decodeHex("value", op.V)
 		if err != nil {
 			return err
+		}
+		if op.Repeat > 0 {
+			v = bytes.Repeat(v, int(op.Repeat))
 		}
 		return b.Put(k, v)
 	case "create_bucket", "create_bucket_if_not_exists", "delete_bucket":

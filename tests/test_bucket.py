@@ -1,0 +1,189 @@
+"""pybbolt.bucket: put/get/delete limits, bucket operations' errors, inline
+buckets and the sequence.
+
+The limits are bbolt's (``MaxKeySize`` 32768, ``MaxValueSize`` 2^31 - 2, an
+inline bucket when its leaf fits in a quarter page and holds no bucket).
+Where Go can say it, Go says it: the same workload runs through pybbolt and
+``boltgo replay``, both must report the errors written here, and Go's
+``boltgo dump`` must find the same content in both files.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pybbolt
+
+from .workload import Op, create, delete, go_dump, go_replay, put, replay, workload
+
+
+def _h(b: bytes) -> str:
+    return b.hex()
+
+
+def op(kind: str, path: list[bytes], **fields: Any) -> Op:
+    return {"op": kind, "path": [_h(p) for p in path], **fields}
+
+
+def both(tmp_path: Path, boltgo: Path, wl: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """Run ``wl`` with pybbolt and Go: the errors (equal on both sides) and
+    Go's dump of pybbolt's file (equal in content to Go's own file)."""
+    ours, theirs = tmp_path / "py.db", tmp_path / "go.db"
+    errors = replay(wl, ours)
+    go = go_replay(boltgo, wl, theirs)
+    assert errors == go["errors"]
+    dump_ours, dump_go = go_dump(boltgo, ours), go_dump(boltgo, theirs)
+    assert dump_ours["check"] == [] and dump_go["check"] == []
+    assert dump_ours["content"] == dump_go["content"]
+    return errors, dump_ours
+
+
+def test_key_sizes_and_write_errors(tmp_path: Path, boltgo: Path) -> None:
+    b = [b"b"]
+    ops = [
+        create([], b"b"),
+        put(b, b"", b"v"),                              # 1: key required
+        put(b, b"k", b"v"),
+        put(b, b"x" * 32768, b"max key"),
+        put(b, b"y" * 32769, b"v"),                     # 4: key too large
+        put(b, b"empty", b""),
+        create(b, b"sub"),
+        put(b, b"sub", b"v"),                           # 7: a bucket there
+        delete(b, b"sub"),                              # 8: a bucket there
+        delete(b, b"never there"),                      # no error
+        create(b, b"sub"),                              # 10: exists
+        create(b, b""),                                 # 11: name required
+        create(b, b"k"),                                # 12: a value there
+        op("create_bucket_if_not_exists", b, name=_h(b"k")),  # 13: a value there
+        op("delete_bucket", b, name=_h(b"k")),          # 14: a value there
+        op("delete_bucket", b, name=_h(b"nope")),       # 15: not found
+        op("create_bucket_if_not_exists", b, name=_h(b"sub")),  # no error: it exists
+    ]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [ops]))
+    assert errors == [
+        [0, 1, "key required"], [0, 4, "key too large"], [0, 7, "incompatible value"],
+        [0, 8, "incompatible value"], [0, 10, "bucket already exists"],
+        [0, 11, "bucket name required"], [0, 12, "incompatible value"],
+        [0, 13, "incompatible value"], [0, 14, "incompatible value"],
+        [0, 15, "bucket not found"],
+    ]
+    top = dump["content"]["buckets"][0]
+    assert top["key_count"] == 3  # k, the 32768-byte key, empty
+    assert [c["name"] for c in top["buckets"]] == ["sub"]
+
+
+def test_get_and_bucket_lookups(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "g.db") as db:
+        with db.update() as tx:
+            b = tx.create_bucket(b"b")
+            b.put(b"k", b"v")
+            b.put(b"empty", b"")
+            b.create_bucket(b"sub")
+        with db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            assert b.get(b"k") == b"v"
+            assert b.get(b"empty") == b""  # an empty value is not a missing one
+            assert b.get(b"missing") is None and b.get(b"") is None
+            assert b.get(b"sub") is None  # bbolt's Get: nil for a bucket
+            assert b.bucket(b"k") is None and b.bucket(b"missing") is None
+            assert b.bucket(b"sub") is not None
+            assert tx.bucket(b"k") is None
+
+
+def test_value_too_large(tmp_path: Path) -> None:
+    """MaxValueSize is 2^31 - 2: one byte more is refused before anything is
+    copied (an anonymous mapping of that length costs no memory)."""
+    huge = mmap.mmap(-1, (1 << 31) - 1)
+    try:
+        with pybbolt.open(tmp_path / "v.db") as db, db.update() as tx:
+            b = tx.create_bucket(b"b")
+            with pytest.raises(pybbolt.ValueTooLarge, match=r"^value too large$"):
+                b.put(b"k", huge)  # type: ignore[arg-type]
+            assert b.get(b"k") is None
+    finally:
+        huge.close()
+
+
+def test_key_size_errors_are_checked_in_bbolt_order(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "o.db") as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b")
+        with db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            with pytest.raises(pybbolt.TxNotWritable):  # writable before the key
+                b.put(b"", b"v")
+        tx = db.begin(True)
+        b = tx.bucket(b"b")
+        assert b is not None
+        tx.rollback()
+        with pytest.raises(pybbolt.TxClosed):  # closed before writable
+            b.put(b"k", b"v")
+
+
+@pytest.mark.parametrize("page_size", [4096, 8192])
+def test_inline_bucket_limit(tmp_path: Path, boltgo: Path, page_size: int) -> None:
+    """Inline while the leaf fits in page_size / 4: 16 (header) + 16 (element)
+    + 1 (key) + v bytes, so v = page_size / 4 - 33 is the largest value."""
+    limit = page_size // 4 - 33
+    ops = [create([], b"at"), put([b"at"], b"k", b"a" * limit),
+           create([], b"over"), put([b"over"], b"k", b"a" * (limit + 1)),
+           create([], b"parent"), create([b"parent"], b"child"),
+           create([], b"none")]
+    _, dump = both(tmp_path, boltgo, workload(page_size, [ops]))
+    inline = {b["name"]: b["inline"] for b in dump["content"]["buckets"]}
+    assert inline == {"at": True, "over": False, "parent": False, "none": True}
+    with pybbolt.open(tmp_path / "py.db", readonly=True) as db, db.view() as tx:
+        for name, want in inline.items():
+            b = tx.bucket(name.encode())
+            assert b is not None
+            assert b.inline is want and (b.root == 0) is want, name
+
+
+def test_sequence(tmp_path: Path, boltgo: Path) -> None:
+    s = [b"s"]
+    ops = [create([], b"s"), op("next_sequence", s), op("next_sequence", s),
+           create([], b"w"), op("set_sequence", [b"w"], n=(1 << 64) - 1),
+           op("next_sequence", [b"w"]),  # wraps to 0, as Go's uint64
+           create([], b"m"), op("set_sequence", [b"m"], n=(1 << 64) - 1)]
+    _, dump = both(tmp_path, boltgo, workload(4096, [ops]))
+    assert {b["name"]: b["sequence"] for b in dump["content"]["buckets"]} == {
+        "s": 2, "w": 0, "m": (1 << 64) - 1}
+    with pybbolt.open(tmp_path / "py.db") as db, db.update() as tx:
+        b = tx.bucket(b"s")
+        assert b is not None
+        assert b.sequence == 2 and b.next_sequence() == 3
+        for bad in (-1, 1 << 64):
+            with pytest.raises(ValueError):
+                b.set_sequence(bad)
+        assert b.sequence == 3
+        b.set_sequence(0)
+        assert b.next_sequence() == 1
+
+
+def test_sequence_needs_a_writable_tx(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "r.db") as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b")
+        with db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            with pytest.raises(pybbolt.TxNotWritable):
+                b.next_sequence()
+            with pytest.raises(pybbolt.TxNotWritable):
+                b.set_sequence(1)
+            assert b.sequence == 0
+
+
+def test_delete_bucket_and_recreate_in_one_tx(tmp_path: Path, boltgo: Path) -> None:
+    ops = [create([], b"a"), create([b"a"], b"deep"), put([b"a", b"deep"], b"k", b"v"),
+           op("delete_bucket", [], name=_h(b"a")), create([], b"a"), put([b"a"], b"k2", b"v2")]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [ops]))
+    assert errors == []
+    a = dump["content"]["buckets"][0]
+    assert a["name"] == "a" and a["key_count"] == 1 and a["buckets"] == []
