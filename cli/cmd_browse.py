@@ -46,10 +46,11 @@ def lock_message(path: str, writable: bool, timeout: float) -> str:
                    "and chosen for every value.")
 def browse(db: str, bucket: tuple[str, ...], write: bool, timeout: float,
            decoder: str | None) -> int:
-    """Browse the bbolt database DB in the terminal, from BUCKET (nested names) if given.
+    """Browse DB in a terminal user interface.
 
-    Opens the file read-only with a shared lock unless --write is given.
-    Press ? in the browser for the keys.
+    Starts at BUCKET (nested names, outermost first) if given. Opens the file
+    read-only with a shared lock unless --write is given. Press ? in the
+    browser for the keys. Needs the extra: pip install 'pybbolt[browse]'.
     """
     try:
         import textual  # noqa: F401  (the extra; its absence is reported, not raised)
