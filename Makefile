@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 DIST := build/dist
 
-.PHONY: venv gotools test test-all lint fixtures demo soak fuzz bench bench-browse clean layout-proof
+.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -24,23 +24,49 @@ test: venv gotools lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 # Everything: lint, the default suite and the soak-marked tests in one run
-# (the long runs with many more examples stay in `make soak` and `make fuzz`).
+# (the long runs with many more examples stay in `make soak` and `make fuzz`;
+# Bacalhau's own code reading pruned stores in `make bacalhau-check`).
 test-all: venv gotools lint
-	$(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak"
+	$(PY) -m pytest -q -p no:cacheprovider -m "not bacalhau"
 
 # Also builds the sdist and wheel that would be published (into $(DIST), with
 # the venv's setuptools: no download) and checks them with twine.  setuptools
 # reuses build/lib, so it is cleared first: a module deleted from the tree must
 # not survive in the wheel.
 lint: venv
-	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz
+	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples
 	$(VENV)/bin/mypy
 	rm -rf $(DIST) build/lib build/bdist.*
 	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
 	$(VENV)/bin/twine check --strict $(DIST)/*
+	$(VENV)/bin/lint-imports
 
 fixtures: gotools
 	.bin/boltgo gen-fixtures tests/fixtures
+
+# Files written by the real programs (tests/fixtures/real, see tests/go/realprog/README.md):
+# an etcd 3.4 member (Debian's etcd-server and etcd-client), a containerd 1.6
+# meta.db (Debian's containerd, run as root) and raft-boltdb v1/v2 stores.
+REAL := tests/fixtures/real
+real-fixtures:
+	mkdir -p $(REAL)
+	bash tests/go/realprog/etcd.sh $(REAL)/etcd34.db
+	bash tests/go/realprog/containerd.sh $(REAL)/containerd16.db
+	cd tests/go/realprog/raftstore && go run . $(CURDIR)/$(REAL)
+
+# Bacalhau stores written by Bacalhau's own code (v1.5.1 and v1.4.0, each in a
+# Go module of its own: the first build downloads Bacalhau's dependencies).
+bacalhau-fixtures:
+	mkdir -p $(REAL)
+	cd tests/go/bacalhau && go run . gen $(CURDIR)/$(REAL)
+	cd tests/go/bacalhau14 && go run . gen $(CURDIR)/$(REAL)
+
+# examples/bacalhau_store.py prunes copies of those stores, then Bacalhau's own
+# code opens them and must count what the example counts (slow: builds Bacalhau).
+bacalhau-check: venv gotools
+	cd tests/go/bacalhau && go build -o $(CURDIR)/.bin/bacalhau .
+	cd tests/go/bacalhau14 && go build -o $(CURDIR)/.bin/bacalhau14 .
+	$(PY) -m pytest -q -p no:cacheprovider -m bacalhau tests/test_bacalhau_store.py
 
 # The main job: inspect the bundled sample database with the CLI.
 demo: venv

@@ -1,4 +1,4 @@
-"""bench: a synthetic write-then-read benchmark on a temporary database (CLI.md 5.11)."""
+"""bench: a synthetic write-then-read benchmark on a temporary database (docs/CLI.md §5.11)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
+
+from pybbolt.gotext import go_quote_str
 
 from .godur import SECOND, benchmark_result, duration
 from .runtime import CommandError, Crash, Exit, Invocation
@@ -147,9 +149,8 @@ class Profiler:
             try:
                 handle = open(path, "wb")  # noqa: SIM115 - closed in stop()
             except OSError as e:
-                raise Exit(
-                    1, f"bench: could not create {kind} profile {_quote(path)}: {_go_err(e)}\n"
-                ) from None
+                text = f"could not create {kind} profile {go_quote_str(path)}: {_go_err(e)}"
+                raise Exit(1, f"bench: {text}\n") from None
             self.files.append((kind, handle))
             if kind == "cpu":
                 import cProfile
@@ -171,12 +172,6 @@ class Profiler:
                 self.cpu = None
             handle.close()
         self.files.clear()
-
-
-def _quote(path: str) -> str:
-    from .goparse import go_quote_str
-
-    return go_quote_str(path)
 
 
 def _go_err(e: OSError) -> str:

@@ -56,7 +56,7 @@ def run_check(inv: Invocation) -> None:
 
 
 def render_stats(count: int, s: BucketStats) -> str:
-    """The ``stats`` report (CLI.md 5.5)."""
+    """The ``stats`` report (docs/CLI.md §5.5)."""
     return (
         f"Aggregate statistics for {count} buckets\n\n"
         "Page count statistics\n"

@@ -134,7 +134,7 @@ def _entry_count(db: pybbolt.DB, paths: Sequence[Sequence[bytes]]) -> Callable[[
 @click.option("--prefix", default=None, help="Only keys that start with this.")
 @click.option("--start", default=None, help="Start at this key (or the next one).")
 @click.option("--decode", default=None, metavar="NAME",
-              help="Show values through a decoder (json, etcd, raft, module:function).")
+              help="Show values through a decoder (json, etcd, raft, containerd, module:function).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMAT_MODES.split("|")),
               default="auto", show_default=True, help="How text output shows values (bbolt's).")
 @click.option("--hex", "hex_", is_flag=True, help=_HEX_HELP)

@@ -145,7 +145,7 @@ def run_check_json(inv: Invocation) -> None:
 
 
 def run_pages_json(inv: Invocation) -> None:
-    from pybbolt.pages import page_list
+    from pybbolt.pagefile import page_list
 
     path = inv.args[0]
     check_source_path(path)

@@ -7,7 +7,7 @@ import sys
 
 from .runtime import Invocation
 
-# The version string of bbolt v1.5.0's version/version.go (CLI.md 6.3).
+# The version string of bbolt v1.5.0's version/version.go (docs/CLI.md §6.3).
 BBOLT_VERSION = "1.4.0-alpha.0"
 
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "i386": "386"}

@@ -11,7 +11,7 @@ from .runtime import CommandError, Crash, Invocation, Output
 from .textfmt import FormatError, format_bytes, go_quote, is_printable
 
 if TYPE_CHECKING:
-    from pybbolt.pages import RawPage
+    from pybbolt.pagefile import RawPage
 
 SEPARATOR = b"===============================================\n"
 
@@ -30,7 +30,7 @@ def parse_page_ids(words: Sequence[str]) -> list[int]:
 
 
 def run_pages(inv: Invocation) -> None:
-    from pybbolt.pages import page_list
+    from pybbolt.pagefile import page_list
 
     if inv.opts.get_bool("json"):
         from .cmd_json import run_pages_json
@@ -62,7 +62,7 @@ def key_text(key: bytes) -> bytes:
 
 
 def _print_leaf(out: Output, page: RawPage, mode: str) -> None:
-    from pybbolt.pages import bucket_header, leaf_items
+    from pybbolt.pagefile import bucket_header, leaf_items
 
     out.text(f"Item Count: {page.header.count}\n\n")
     for item in leaf_items(page):
@@ -76,7 +76,7 @@ def _print_leaf(out: Output, page: RawPage, mode: str) -> None:
 
 
 def _print_branch(out: Output, page: RawPage) -> None:
-    from pybbolt.pages import branch_items
+    from pybbolt.pagefile import branch_items
 
     out.text(f"Item Count: {page.header.count}\n\n")
     for item in branch_items(page):
@@ -85,7 +85,7 @@ def _print_branch(out: Output, page: RawPage) -> None:
 
 
 def _print_freelist(out: Output, page: RawPage) -> None:
-    from pybbolt.pages import freelist_ids
+    from pybbolt.pagefile import freelist_ids
 
     ids = freelist_ids(page)
     out.text(f"Item Count: {len(ids)}\nOverflow: {page.header.overflow}\n\n")
@@ -94,7 +94,7 @@ def _print_freelist(out: Output, page: RawPage) -> None:
 
 
 def _print_meta(out: Output, page: RawPage) -> None:
-    from pybbolt.pages import page_meta
+    from pybbolt.pagefile import page_meta
 
     m = page_meta(page)
     out.text(
@@ -112,7 +112,7 @@ def _print_meta(out: Output, page: RawPage) -> None:
 
 def print_page(out: Output, path: str, pgid: int, mode: str) -> int:
     """bbolt's ``printPage``: one page in human readable form; returns its overflow."""
-    from pybbolt.pages import read_page
+    from pybbolt.pagefile import read_page
 
     page = read_page(path, pgid)
     header = page.header
@@ -146,7 +146,7 @@ def _try_print_page(out: Output, path: str, pgid: int, mode: str) -> int | None:
 
 
 def run_page(inv: Invocation) -> None:
-    from pybbolt.pages import RawPageError, read_meta0_geometry
+    from pybbolt.pagefile import RawPageError, read_meta0_geometry
 
     path = inv.args[0]
     ids = parse_page_ids(inv.args[1:])
@@ -181,7 +181,7 @@ def run_page(inv: Invocation) -> None:
 
 
 def run_page_item(inv: Invocation) -> None:
-    from pybbolt.pages import page_item, read_page
+    from pybbolt.pagefile import page_item, read_page
 
     path = inv.args[0]
     try:
@@ -244,7 +244,7 @@ def hexdump_page(data: bytes, address: int) -> bytes:
 
 
 def run_dump(inv: Invocation) -> None:
-    from pybbolt.pages import read_block, read_meta0_geometry
+    from pybbolt.pagefile import read_block, read_meta0_geometry
 
     path = inv.args[0]
     ids = parse_page_ids(inv.args[1:])

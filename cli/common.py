@@ -22,7 +22,7 @@ def check_source_path(path: str) -> os.stat_result:
     try:
         return os.stat(path)
     except OSError as e:
-        from .goparse import go_quote_str  # for the messages only
+        from pybbolt.gotext import go_quote_str  # for the messages only
 
         if isinstance(e, FileNotFoundError):
             raise CommandError(

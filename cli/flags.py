@@ -1,9 +1,9 @@
 """A pflag-compatible command-line parser (spf13/pflag as cobra uses it).
 
-Rules (CLI.md 1.4): flags anywhere among the arguments, ``--`` ends them,
+Rules (docs/CLI.md §1.4): flags anywhere among the arguments, ``--`` ends them,
 ``--name value`` / ``--name=value``, boolean flags take no separate value,
 ``-abc`` is a cluster of shorthands where a shorthand with a value takes the
-rest of the cluster or the next argument.  One extension (CLI.md 9.2): before
+rest of the cluster or the next argument.  One extension (docs/CLI.md §9.2): before
 the first positional argument, a single-dash word whose name is one of the
 command's v1.4.3 flags (``-tx-max-size 4096``, ``-format=hex``) is read as the
 double-dash flag.
@@ -218,7 +218,7 @@ class Parser:
         try:
             converted = convert(flag, value)
         except ValueError as e:
-            from .goparse import go_quote_str
+            from pybbolt.gotext import go_quote_str
 
             shown = f"-{flag.shorthand}, --{flag.name}" if flag.shorthand else f"--{flag.name}"
             raise FlagError(
@@ -277,7 +277,7 @@ class Parser:
 
 def _quote_char(c: str) -> str:
     """Go's ``%q`` of a byte (a single-quoted character literal)."""
-    from .goparse import go_quote_str
+    from pybbolt.gotext import go_quote_str
 
     if c == "'":
         return "'\\''"

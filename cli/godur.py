@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+from pybbolt.gotext import go_quote_str
+
 SECOND = 1_000_000_000
 
 
@@ -98,7 +100,7 @@ def parse_duration(text: str) -> int:
     if s == "0":
         return 0
     if not s:
-        raise ValueError(f"time: invalid duration {_quote(text)}")
+        raise ValueError(f"time: invalid duration {go_quote_str(text)}")
     total = 0
     while s:
         i = 0
@@ -106,15 +108,16 @@ def parse_duration(text: str) -> int:
             i += 1
         number = s[:i]
         if not number or number == "." or number.count(".") > 1 or not number.isascii():
-            raise ValueError(f"time: invalid duration {_quote(text)}")
+            raise ValueError(f"time: invalid duration {go_quote_str(text)}")
         j = i
         while j < len(s) and not (s[j].isdigit() or s[j] == "."):
             j += 1
         unit = s[i:j]
         if not unit:
-            raise ValueError(f"time: missing unit in duration {_quote(text)}")
+            raise ValueError(f"time: missing unit in duration {go_quote_str(text)}")
         if unit not in _UNITS:
-            raise ValueError(f"time: unknown unit {_quote(unit)} in duration {_quote(text)}")
+            raise ValueError(
+                f"time: unknown unit {go_quote_str(unit)} in duration {go_quote_str(text)}")
         whole, _, frac = number.partition(".")
         scale = _UNITS[unit]
         total += int(whole or "0") * scale
@@ -122,11 +125,5 @@ def parse_duration(text: str) -> int:
             total += int(frac) * scale // 10 ** len(frac)
         s = s[j:]
     if total >= 1 << 63:
-        raise ValueError(f"time: invalid duration {_quote(text)}")
+        raise ValueError(f"time: invalid duration {go_quote_str(text)}")
     return sign * total
-
-
-def _quote(text: str) -> str:
-    from .goparse import go_quote_str
-
-    return go_quote_str(text)

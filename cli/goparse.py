@@ -6,6 +6,8 @@ pflag parses flag values with these, and bbolt parses page ids with
 
 from __future__ import annotations
 
+from pybbolt.gotext import go_quote_str
+
 _BOOL_TRUE = frozenset(("1", "t", "T", "TRUE", "true", "True"))
 _BOOL_FALSE = frozenset(("0", "f", "F", "FALSE", "false", "False"))
 
@@ -15,13 +17,6 @@ class NumError(ValueError):
 
     def __init__(self, func: str, text: str, reason: str) -> None:
         super().__init__(f"strconv.{func}: parsing {go_quote_str(text)}: {reason}")
-
-
-def go_quote_str(text: str) -> str:
-    """``%q`` of a Go string given as Python text (the argument as typed)."""
-    from .textfmt import go_quote
-
-    return go_quote(text.encode("utf-8", "surrogateescape"))
 
 
 def parse_bool(text: str) -> bool:

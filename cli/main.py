@@ -2,7 +2,7 @@
 
 Finds the command (cobra's ``Find``), parses its flags (pflag rules), checks
 arguments and required flags, runs it, and turns the outcome into bbolt's
-streams and exit status (CLI.md 1.3): errors print ``Error: MSG`` and the
+streams and exit status (docs/CLI.md §1.3): errors print ``Error: MSG`` and the
 usage on stderr with status 1; damage bbolt meets with a panic prints one
 line on stderr with status 2.
 """

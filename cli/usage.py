@@ -1,4 +1,4 @@
-"""cobra's usage text, printed after an error (the v1.5.0 tool's layout, CLI.md 1.5)."""
+"""cobra's usage text, printed after an error (the v1.5.0 tool's layout, docs/CLI.md §1.5)."""
 
 from __future__ import annotations
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import sys
 
 from .errors import (
+    BboltPanic,
     BucketExists,
     BucketNameRequired,
     BucketNotFound,
+    CheckError,
     ChecksumError,
     CorruptionError,
     DatabaseNotOpen,
@@ -57,10 +59,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DB",
+    "BboltPanic",
     "Bucket",
     "BucketExists",
     "BucketNameRequired",
     "BucketNotFound",
+    "CheckError",
     "ChecksumError",
     "CorruptionError",
     "Cursor",

@@ -1,10 +1,5 @@
-"""``python -m pybbolt``: the same as the ``pybbolt`` command.
+"""``python -m pybbolt``: the same as the ``pybbolt`` command (``python -m pybbolt.cli``)."""
 
-The front end is installed as ``pybbolt.cli`` (from the repository's ``cli/``
-folder), so it is looked up by name rather than imported from this layer.
-"""
+import runpy
 
-import sys
-from importlib import import_module
-
-sys.exit(import_module("pybbolt.cli.main").main())
+runpy.run_module("pybbolt.cli", run_name="__main__", alter_sys=True)

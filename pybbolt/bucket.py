@@ -6,7 +6,7 @@ from bisect import bisect_left
 from itertools import chain
 from operator import itemgetter
 
-from .cursor import Cursor, Item
+from .cursor import Cursor, Item, descend
 from .errors import (
     BucketExists,
     BucketNameRequired,
@@ -32,8 +32,8 @@ from .layout import (
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import Node, run_items
-from .page import decode, read_header
+from .node import Node, decode, run_items
+from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -294,20 +294,7 @@ class Bucket:
         else:
             first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
         node = self._root_materialised or first(self._root) or self._root_node()
-        depth = 0
-        while not node.is_leaf:
-            keys = node.keys
-            if not keys:
-                raise CorruptionError(f"page {node.pgid}: branch page has no elements")
-            index = bisect_left(keys, key)
-            if index == len(keys) or keys[index] != key:
-                index = index - 1 if index else 0
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
-            pgid = node.pgids[index]
-            node = first(pgid) or second(pgid) or fetch(pgid)
-        return node, bisect_left(node.keys, key)
+        return descend(node, key, first, second, fetch)
 
     # -- writing -------------------------------------------------------------
 
@@ -556,7 +543,7 @@ class Bucket:
 
     def _rebalance(self) -> None:
         # bbolt visits nodes in Go map order (random); ascending page id is
-        # the deterministic order FORMAT.md 10.4 prescribes.
+        # the deterministic order docs/FORMAT.md §10.4 prescribes.
         for pgid in sorted(self._nodes):
             node = self._nodes.get(pgid)
             if node is not None:

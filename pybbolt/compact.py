@@ -7,7 +7,7 @@ from .db import DB
 
 
 def compact(dst: DB, src: DB, tx_max_size: int = 0) -> None:
-    """Copy ``src`` into ``dst`` as bbolt's ``Compact`` does (FORMAT.md 15).
+    """Copy ``src`` into ``dst`` as bbolt's ``Compact`` does (docs/FORMAT.md §15).
 
     Items are written in pre-order, with ``FillPercent = 1.0`` on every
     destination bucket that receives one, committing whenever the keys and

@@ -18,11 +18,48 @@ from .node import Node, run_items
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from .bucket import Bucket
 
 Item = tuple[bytes, bytes | None]
+
+
+def descend(
+    node: Node,
+    key: bytes,
+    first: Callable[[int], Node | None],
+    second: Callable[[int], Node | None],
+    fetch: Callable[[int], Node],
+    stack: tuple[list[Node], list[int]] | None = None,
+) -> tuple[Node, int]:
+    """bbolt's ``Cursor.search`` from ``node`` down to a leaf: the leaf where
+    ``key`` is or would be, and its index there.
+
+    The one descent of ``Bucket.get`` and of cursors (kept in one function,
+    without a call per level: a child is ``first(pgid)``, else ``second(pgid)``,
+    else ``fetch(pgid)``, so the caller passes its caches' ``get``).  When
+    ``stack`` (nodes, indexes) is given the branches passed and the index
+    taken in each are appended to it (a cursor's stack).
+    """
+    depth = 0
+    while not node.is_leaf:
+        keys = node.keys
+        if not keys:
+            # bbolt's binary search indexes an empty slice here and panics.
+            raise CorruptionError(f"page {node.pgid}: branch page has no elements")
+        index = bisect_left(keys, key)
+        if index == len(keys) or keys[index] != key:
+            index = index - 1 if index else 0
+        if stack is not None:
+            stack[0].append(node)
+            stack[1].append(index)
+        depth += 1
+        if depth >= MAX_DEPTH:
+            raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
+        pgid = node.pgids[index]
+        node = first(pgid) or second(pgid) or fetch(pgid)
+    return node, bisect_left(node.keys, key)
 
 
 class Cursor:
@@ -197,29 +234,25 @@ class Cursor:
 
     def _search(self, key: bytes) -> None:
         bucket = self._bucket
-        node = bucket._root_node()
         nodes, indexes = self._nodes, self._indexes
-        # bbolt's pageNode without a call per level: a dirty node, else the page.
-        dirty = bucket._nodes.get
-        fetch = bucket._node if bucket._root == 0 else bucket._tx._page_node
-        while not node.is_leaf:
-            keys = node.keys
-            if not keys:
-                # bbolt's binary search indexes an empty slice here and panics.
-                raise CorruptionError(f"page {node.pgid}: branch page has no elements")
-            index = bisect_left(keys, key)
-            if index == len(keys) or keys[index] != key:
-                index = index - 1 if index else 0
-            nodes.append(node)
-            indexes.append(index)
-            if len(nodes) >= MAX_DEPTH:
-                raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
-            pgid = node.pgids[index]
-            child = dirty(pgid)
-            node = child if child is not None else fetch(pgid)
+        # bbolt's pageNode: a dirty node, else the page (from the tx's caches
+        # without a call when nothing is dirty).  A fetch always gives a node.
+        tx = bucket._tx
+        first: Callable[[int], Node | None]
+        second: Callable[[int], Node | None]
+        fetch: Callable[[int], Node]
+        if bucket._root == 0:
+            first, second = bucket._nodes.get, bucket._node
+            fetch = second
+        elif bucket._nodes:
+            first, second = bucket._nodes.get, tx._page_node
+            fetch = second
+        else:
+            first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
+        leaf, index = descend(bucket._root_node(), key, first, second, fetch, (nodes, indexes))
         # One leaf: no need to count visits as the walks do.
-        nodes.append(node)
-        indexes.append(bisect_left(node.keys, key))
+        nodes.append(leaf)
+        indexes.append(index)
 
     def _item(self) -> Item | None:
         node, index = self._nodes[-1], self._indexes[-1]

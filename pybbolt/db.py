@@ -132,7 +132,7 @@ class DB:
             if not readonly:
                 self._load_freelist()
                 if not no_freelist_sync and not self.has_freelist:
-                    # bbolt persists a freelist right away (FORMAT.md 7.3).
+                    # bbolt persists a freelist right away (docs/FORMAT.md §7.3).
                     self.begin(True).commit()
         except BaseException:
             self._release()
@@ -141,7 +141,7 @@ class DB:
     # -- opening -----------------------------------------------------------
 
     def _initialise(self, page_size: int) -> None:
-        """Write the four pages of a new file (FORMAT.md 19) and sync."""
+        """Write the four pages of a new file (docs/FORMAT.md §19) and sync."""
         buf = bytearray(page_size * 4)
         for i in (0, 1):
             page = new_meta(page_size, root=3, freelist=2, pgid=4, txid=i)
@@ -265,7 +265,7 @@ class DB:
             fn(tx)
 
     def _release_pending(self) -> None:
-        """Free pages no open reader can see any more (FORMAT.md 9)."""
+        """Free pages no open reader can see any more (docs/FORMAT.md §9)."""
         readers = sorted(self._readers)
         top = 0xFFFFFFFFFFFFFFFF
         minid = readers[0] if readers else top
@@ -290,7 +290,7 @@ class DB:
         finally:
             self._writer.release()
 
-    # -- the write path (FORMAT.md 10) --------------------------------------
+    # -- the write path (docs/FORMAT.md §10) --------------------------------------
 
     def _allocate(self, tx: Tx, count: int) -> int:
         """``count`` contiguous pages: from the freelist, else from the hwm."""
@@ -402,7 +402,7 @@ class DB:
 
 
 def mmap_size(size: int, page_size: int) -> int:
-    """bbolt's mapping size for a file of ``size`` bytes (FORMAT.md 10.7)."""
+    """bbolt's mapping size for a file of ``size`` bytes (docs/FORMAT.md §10.7)."""
     for i in range(15, 31):
         if size <= 1 << i:
             return 1 << i

@@ -44,13 +44,16 @@ def _raw_key(key: bytes, path: Sequence[bytes]) -> object:
 def _json_value(value: bytes, key: bytes, path: Sequence[bytes]) -> object:
     try:
         return json.loads(value)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply for json
         return bytes_to_json(value)  # not JSON: shown as it is
 
 
 # Built-in decoders: name -> "module:attribute" of a Decoder (loaded on use).
 BUILTIN: dict[str, str] = {
     "json": "pybbolt.decode:JSON",
+    "etcd": "pybbolt.decode_etcd:ETCD",
+    "raft": "pybbolt.decode_raft:RAFT",
+    "containerd": "pybbolt.decode_containerd:CONTAINERD",
 }
 
 JSON = Decoder("json", _json_value)

@@ -1,6 +1,6 @@
 """The freelist: which page ids are free, and how they are stored on disk.
 
-On disk (FORMAT.md 7) a freelist page lists sorted u64 ids; a count of
+On disk (docs/FORMAT.md §7) a freelist page lists sorted u64 ids; a count of
 0xFFFF in the header means the real count is the first u64.  Files written
 with NoFreelistSync have no freelist page: the free ids are then every page
 below the high-water mark that no bucket reaches (:func:`rebuild`).
@@ -10,45 +10,20 @@ from __future__ import annotations
 
 import struct
 
-from .errors import CorruptionError
+from .errors import BboltPanic, CorruptionError
 from .layout import (
     FREELIST_COUNT_OVERFLOW,
     FREELIST_PAGE,
     PAGE_HEADER,
     PAGE_HEADER_SIZE,
     U64,
-    page_type_name,
 )
-from .page import Data, read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from .tx import Tx
 
 
-def read_ids(data: Data, pgid: int, page_size: int) -> list[int]:
-    """The ids stored in freelist page ``pgid``, sorted (bbolt sorts on load)."""
-    offset = pgid * page_size
-    header = read_header(data, offset)
-    if header.flags != FREELIST_PAGE:
-        raise CorruptionError(
-            f"invalid freelist page: {header.id}, page type is {page_type_name(header.flags)}"
-        )
-    start = offset + PAGE_HEADER_SIZE
-    count = header.count
-    if count == FREELIST_COUNT_OVERFLOW:
-        if start + 8 > len(data):
-            raise CorruptionError(f"freelist page {pgid}: count is beyond the end of the file")
-        (count,) = U64.unpack_from(data, start)
-        start += 8
-    end = start + 8 * count
-    if end > len(data):
-        raise CorruptionError(
-            f"freelist page {pgid}: {count} ids run past the end of the file"
-        )
-    ids = list(struct.unpack_from(f"<{count}Q", data, start))
-    ids.sort()
-    return ids
 
 
 # A meta whose high-water mark lies further than this beyond the end of the
@@ -62,7 +37,9 @@ def rebuild(tx: Tx) -> list[int]:
     Raises :class:`CorruptionError` with bbolt's ``freepages`` message when
     the walk meets a problem (bbolt panics there).
     """
-    from .check import BboltPanic, reachable_pages
+    # The check's walk, as bbolt's freepages uses it; imported here because
+    # only files without a persisted freelist need it.
+    from .check import reachable_pages
 
     seen, problem = reachable_pages(tx)
     if problem is not None:
@@ -79,7 +56,7 @@ def rebuild(tx: Tx) -> list[int]:
 
 
 class Freelist:
-    """The in-memory freelist of a writable database (FORMAT.md 9).
+    """The in-memory freelist of a writable database (docs/FORMAT.md §9).
 
     ``free`` ids can be allocated; ``pending[txid]`` holds the ids freed by
     write transaction ``txid`` (with the txid that had allocated each one)

@@ -1,9 +1,9 @@
 """The bucket tree with key counts, as bbolt's ``Tx.Inspect`` builds it.
 
-The walk reads pages the way bbolt does (:class:`~pybbolt.check.PageReader`,
+The walk reads pages the way bbolt does (:class:`~pybbolt.page.PageReader`,
 as ``check`` and ``stats`` do), so a damaged file gives bbolt's tree where
 bbolt gives one (a branch page whose elements were cleared is still entered
-at its element 0), and raises :class:`~pybbolt.check.BboltPanic` with
+at its element 0), and raises :class:`~pybbolt.errors.BboltPanic` with
 bbolt's message where bbolt panics.
 """
 
@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .check import BboltPanic, PageReader
-from .errors import TxClosed
+from .errors import BboltPanic, TxClosed
 from .layout import BUCKET_LEAF_FLAG, LEAF_PAGE, PAGE_HEADER_SIZE
+from .page import PageReader
 
 if TYPE_CHECKING:
     from .tx import Tx

@@ -1,16 +1,34 @@
-"""Constants of the bbolt file format and the codecs hot paths use.
+"""The bbolt file format: its constants and its on-disk structures.
 
-The structures are declared once, readably, with construct in
-:mod:`pybbolt.schema`.  Hot paths cannot afford construct's per-field
-interpretation (nor its import time on every CLI start), so each structure
-also has a precompiled :class:`struct.Struct` here; ``tests/test_layout.py``
-proves the two agree on real pages.  All integers are little-endian: bbolt
-writes native byte order, and every platform of interest is little-endian.
+The structures (page header, meta, branch and leaf elements, bucket header,
+freelist header: bbolt's ``internal/common``, docs/FORMAT.md) are declared
+once, below, as construct structs built from a list of fields each.  The cold
+paths parse with those construct structs (:data:`PageHeader`, :data:`Meta`,
+:data:`LeafElement`, ... built on first use): the ``page``, ``page-item`` and
+``dump`` commands, surgery, meta validation and the freelist page of the dumps.
+
+The hot paths (every page read of ``get``, cursors, scans, check, stats) use
+precompiled :class:`struct.Struct` codecs whose formats and sizes are derived
+from the same declarations: construct interprets a struct field by field,
+about 55 times slower than a ``struct`` unpack (a 16-byte leaf element,
+timed with ``timeit`` on the 2-core development machine, busy with other
+jobs: 86 us for ``LeafElement.parse`` against 1.6 us for
+``LEAF_ELEMENT.unpack_from``), and importing construct costs about as much
+as the whole start-up of ``pybbolt get`` (about 30 ms), so this module does
+not import construct until a cold path asks for a construct struct.
+``tests/test_layout.py`` proves the two agree on real pages.
+
+All integers are little-endian: bbolt writes native byte order, and every
+platform of interest is little-endian.
 """
 
 from __future__ import annotations
 
 import struct
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import construct
 
 # --- constants ----------------------------------------------------------------
 
@@ -23,12 +41,6 @@ META_PAGE = 0x04
 FREELIST_PAGE = 0x10
 
 BUCKET_LEAF_FLAG = 0x01
-
-PAGE_HEADER_SIZE = 16
-BRANCH_ELEMENT_SIZE = 16
-LEAF_ELEMENT_SIZE = 16
-META_SIZE = 64
-BUCKET_HEADER_SIZE = 16
 
 MAX_KEY_SIZE = 32768
 MAX_VALUE_SIZE = (1 << 31) - 2
@@ -61,20 +73,156 @@ _TYPE_NAMES = {
     FREELIST_PAGE: "freelist",
 }
 
-# --- precompiled codecs for hot paths -----------------------------------------
+# --- the on-disk structures, declared once --------------------------------------
 
-PAGE_HEADER = struct.Struct("<QHHI")
-META = struct.Struct("<IIIIQQQQQQ")
-BRANCH_ELEMENT = struct.Struct("<IIQ")
-LEAF_ELEMENT = struct.Struct("<IIII")
-BUCKET_HEADER = struct.Struct("<QQ")
+# construct's little-endian integer types, and the struct code of each.
+_CODES = {"Int8ul": "B", "Int16ul": "H", "Int32ul": "I", "Int64ul": "Q"}
+
+
+class Declaration:
+    """An on-disk structure: its fields in order, each a construct integer
+    type (by name) or a nested :class:`Declaration`.
+
+    ``format`` and ``size`` (for :class:`struct.Struct`) are derived from the
+    fields; :meth:`construct` builds the equivalent construct struct.
+    """
+
+    __slots__ = ("_built", "fields", "format", "name", "size")
+
+    def __init__(self, name: str, *fields: tuple[str, str | Declaration]) -> None:
+        self.name = name
+        self.fields = fields
+        self.format = "<" + self._codes()
+        self.size = struct.calcsize(self.format)
+        self._built: construct.Struct | None = None
+
+    def _codes(self) -> str:
+        return "".join(
+            kind._codes() if isinstance(kind, Declaration) else _CODES[kind]
+            for _, kind in self.fields
+        )
+
+    def construct(self) -> construct.Struct:
+        """The construct struct of this declaration (imports construct)."""
+        if self._built is None:
+            import construct
+
+            self._built = construct.Struct(
+                *(
+                    name / (kind.construct() if isinstance(kind, Declaration)
+                            else getattr(construct, kind))
+                    for name, kind in self.fields
+                )
+            )
+        return self._built
+
+    def codec(self) -> struct.Struct:
+        """The precompiled struct codec of this declaration (flat field order)."""
+        return struct.Struct(self.format)
+
+
+PAGE_HEADER_DECL = Declaration(
+    "PageHeader",
+    ("id", "Int64ul"),
+    ("flags", "Int16ul"),
+    ("count", "Int16ul"),
+    ("overflow", "Int32ul"),
+)
+META_DECL = Declaration(
+    "Meta",
+    ("magic", "Int32ul"),
+    ("version", "Int32ul"),
+    ("page_size", "Int32ul"),
+    ("flags", "Int32ul"),
+    ("root", "Int64ul"),  # the root bucket's header: its root page id ...
+    ("sequence", "Int64ul"),  # ... and its sequence
+    ("freelist", "Int64ul"),
+    ("pgid", "Int64ul"),  # the high-water mark
+    ("txid", "Int64ul"),
+    ("checksum", "Int64ul"),  # FNV-1a 64 of the fields above
+)
+BRANCH_ELEMENT_DECL = Declaration(
+    "BranchElement",
+    ("pos", "Int32ul"),  # key offset, from the element
+    ("ksize", "Int32ul"),
+    ("pgid", "Int64ul"),  # the child page
+)
+LEAF_ELEMENT_DECL = Declaration(
+    "LeafElement",
+    ("flags", "Int32ul"),  # BUCKET_LEAF_FLAG for a nested bucket
+    ("pos", "Int32ul"),  # key offset, from the element; the value follows the key
+    ("ksize", "Int32ul"),
+    ("vsize", "Int32ul"),
+)
+BUCKET_HEADER_DECL = Declaration(
+    "BucketHeader",
+    ("root", "Int64ul"),  # 0: an inline bucket, whose page follows the header
+    ("sequence", "Int64ul"),
+)
+# An inline bucket value: the header, then a whole leaf page (id 0).
+INLINE_BUCKET_DECL = Declaration(
+    "InlineBucketPrefix", ("bucket", BUCKET_HEADER_DECL), ("page", PAGE_HEADER_DECL)
+)
+META_PAGE_DECL = Declaration("MetaPage", ("header", PAGE_HEADER_DECL), ("meta", META_DECL))
+# A freelist page whose header count is FREELIST_COUNT_OVERFLOW: the real
+# count is the first u64 after the header, then the ids.
+FREELIST_OVERFLOW_DECL = Declaration(
+    "FreelistOverflowHeader", ("header", PAGE_HEADER_DECL), ("count", "Int64ul")
+)
+
+# Names of the construct structs (built on first use, see __getattr__).
+_CONSTRUCTS = {
+    d.name: d
+    for d in (
+        PAGE_HEADER_DECL,
+        META_DECL,
+        BRANCH_ELEMENT_DECL,
+        LEAF_ELEMENT_DECL,
+        BUCKET_HEADER_DECL,
+        INLINE_BUCKET_DECL,
+        META_PAGE_DECL,
+        FREELIST_OVERFLOW_DECL,
+    )
+}
+
+
+def __getattr__(name: str) -> construct.Struct:
+    """``layout.PageHeader``, ``layout.Meta``, ...: the construct structs, built
+    (and construct imported) on first use."""
+    decl = _CONSTRUCTS.get(name)
+    if decl is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return decl.construct()
+
+
+def freelist_page_construct(count: int) -> construct.Struct:
+    """A freelist page of ``count`` ids (after the header and any overflow count)."""
+    import construct
+
+    return construct.Array(count, construct.Int64ul)
+
+
+# --- precompiled codecs for hot paths, derived from the declarations -------------
+
+PAGE_HEADER = PAGE_HEADER_DECL.codec()
+META = META_DECL.codec()
+BRANCH_ELEMENT = BRANCH_ELEMENT_DECL.codec()
+LEAF_ELEMENT = LEAF_ELEMENT_DECL.codec()
+BUCKET_HEADER = BUCKET_HEADER_DECL.codec()
 U64 = struct.Struct("<Q")
+
+PAGE_HEADER_SIZE = PAGE_HEADER.size
+BRANCH_ELEMENT_SIZE = BRANCH_ELEMENT.size
+LEAF_ELEMENT_SIZE = LEAF_ELEMENT.size
+META_SIZE = META.size
+BUCKET_HEADER_SIZE = BUCKET_HEADER.size
 
 # The value CreateBucket stores: an inline bucket holding an empty leaf page.
 EMPTY_INLINE_BUCKET = BUCKET_HEADER.pack(0, 0) + PAGE_HEADER.pack(0, LEAF_PAGE, 0, 0)
 
 
-_ELEMENT_ARRAYS: dict[int, struct.Struct] = {}
+# count -> the codec of that many elements: the one cache of element-array codecs.
+ELEMENT_ARRAYS: dict[int, struct.Struct] = {}
 
 
 def element_array(count: int) -> struct.Struct:
@@ -84,9 +232,9 @@ def element_array(count: int) -> struct.Struct:
     page id is its last two), so a page's whole element array is packed or
     unpacked in one call.
     """
-    codec = _ELEMENT_ARRAYS.get(count)
+    codec = ELEMENT_ARRAYS.get(count)
     if codec is None:
-        codec = _ELEMENT_ARRAYS[count] = struct.Struct(f"<{4 * count}I")
+        codec = ELEMENT_ARRAYS[count] = struct.Struct(f"<{4 * count}I")
     return codec
 
 

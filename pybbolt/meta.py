@@ -92,6 +92,24 @@ class Meta:
         """Decode the meta structure at ``offset`` of ``buf`` (no validation)."""
         return cls(*META.unpack_from(buf, offset))
 
+    @classmethod
+    def parse(cls, buf: Buffer, offset: int = PAGE_HEADER_SIZE) -> Meta:
+        """Decode the meta structure at ``offset`` of ``buf`` with the construct
+        declaration (:data:`pybbolt.layout.Meta`): the cold paths' reading
+        (surgery, the page dumps), same result as :meth:`decode`."""
+        from . import layout
+
+        m = layout.Meta.parse(bytes(buf[offset : offset + META.size]))
+        return cls(*(m[name] for name, _ in layout.META_DECL.fields))
+
+    def build(self) -> bytes:
+        """The 64 stored bytes, built with the construct declaration (cold paths)."""
+        from . import layout
+
+        values = dict(zip((name for name, _ in layout.META_DECL.fields), self.fields()))
+        raw: bytes = layout.Meta.build(values)
+        return raw
+
     def body(self) -> bytes:
         """The checksummed bytes (magic .. txid), as stored."""
         return META.pack(*self.fields()[:-1], 0)[:_CHECKSUMMED]

@@ -1,4 +1,4 @@
-"""Nodes: a branch or leaf page decoded into parallel lists.
+"""Nodes: a branch or leaf page decoded into parallel lists (bbolt's ``node.go``).
 
 Read transactions decode pages into nodes and cache them for the life of the
 transaction; write transactions also materialise nodes (mutable copies linked
@@ -12,8 +12,10 @@ from bisect import bisect_left
 from itertools import accumulate, repeat
 from operator import add, sub
 
-from .errors import Error
+from .errors import CorruptionError, Error
+from .fastpath import leaf_run
 from .layout import (
+    BRANCH_ELEMENT,
     BRANCH_PAGE,
     BUCKET_LEAF_FLAG,
     LEAF_PAGE,
@@ -24,6 +26,7 @@ from .layout import (
     PAGE_HEADER_SIZE,
     element_array,
 )
+from .page import Data, PageHeader, check_page, elements_start, sliceable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -83,7 +86,7 @@ class Node:
         self.flags = flags
         self.pgids = pgids
         self.pgid = pgid
-        # Write-path state (FORMAT.md 10.1): the first key when loaded (None
+        # Write-path state (docs/FORMAT.md §10.1): the first key when loaded (None
         # for a node made by a split), the parent and the materialised children.
         self.key: bytes | None = keys[0] if keys else None
         self.materialised = False
@@ -93,7 +96,7 @@ class Node:
         self.spilled = False
 
     def size(self) -> int:
-        """Serialised size in bytes (FORMAT.md 5.3)."""
+        """Serialised size in bytes (docs/FORMAT.md §5.3)."""
         n = len(self.keys)
         total = PAGE_HEADER_SIZE + 16 * n + sum(map(len, self.keys))
         if self.is_leaf:
@@ -173,7 +176,7 @@ class Node:
             n = n.parent
         return n
 
-    # -- splitting (FORMAT.md 10.5) ----------------------------------------
+    # -- splitting (docs/FORMAT.md §10.5) ----------------------------------------
 
     def split(self, page_size: int, fill_percent: float) -> list[Node]:
         """Break the node into page-sized nodes; the first is the node itself.
@@ -235,7 +238,7 @@ class Node:
             cuts.append(start)
         return cuts
 
-    # -- serialising (FORMAT.md 5.3) ---------------------------------------
+    # -- serialising (docs/FORMAT.md §5.3) ---------------------------------------
 
     def encode(self, pgid: int, length: int, overflow: int = 0) -> bytearray:
         """The node as a page of ``length`` bytes (zero-padded)."""
@@ -275,3 +278,61 @@ class Node:
         element_array(n).pack_into(buf, PAGE_HEADER_SIZE, *fields)
         buf[data_start : data_start + len(data)] = data
         return buf
+
+
+# --- reading a page into a node (bbolt's node.read) ---------------------------
+
+
+def decode(buf: Data, offset: int, header: PageHeader, pgid: int) -> Node:
+    """Decode the branch or leaf page whose header is at ``offset``.
+
+    Any other page type raises, as bbolt's cursor panics on it.
+    """
+    if header.flags == LEAF_PAGE:
+        return decode_leaf(buf, offset, header.count, pgid)
+    if header.flags == BRANCH_PAGE:
+        return decode_branch(buf, offset, header.count, pgid)
+    raise CorruptionError(f"invalid page type: {pgid}: {header.flags:x}")
+
+
+def decode_page(buf: Data, offset: int, pgid: int) -> Node:
+    """Check (as :func:`check_page`) and decode page ``pgid`` at ``offset``.
+
+    The read path's entry point: the header's fields are checked as plain
+    integers, without building a :class:`PageHeader`.
+    """
+    ident, flags, count, overflow = PAGE_HEADER.unpack_from(buf, offset)
+    if flags == LEAF_PAGE and ident == pgid:
+        return decode_leaf(buf, offset, count, pgid)
+    header = PageHeader(ident, flags, count, overflow)
+    check_page(header, pgid)
+    return decode(buf, offset, header, pgid)
+
+
+def decode_leaf(buf: Data, offset: int, count: int, pgid: int) -> Node:
+    """Decode ``count`` leaf elements, their keys and values."""
+    flags, keys, values = leaf_run(buf, offset, count, pgid)
+    return Node(True, list(keys), list(values), list(flags), [], pgid)
+
+
+def decode_branch(buf: Data, offset: int, count: int, pgid: int) -> Node:
+    """Decode ``count`` branch elements: keys and child page ids."""
+    data = sliceable(buf)
+    size = len(data)
+    start = elements_start(size, offset, count, pgid)
+    fields = element_array(count).unpack_from(data, start)
+    bases = range(start, start + 16 * count, 16)
+    key_starts = list(map(add, bases, fields[0::4]))
+    key_ends = list(map(add, key_starts, fields[1::4]))
+    if count and max(key_ends) > size:
+        bad = next(i for i, end in enumerate(key_ends) if end > size)
+        raise CorruptionError(f"page {pgid}: branch element {bad} points outside the data")
+    keys = list(map(data.__getitem__, map(slice, key_starts, key_ends)))
+    # A u64 page id spans two u32 fields (little-endian).
+    pgids = [lo | hi << 32 for lo, hi in zip(fields[2::4], fields[3::4])]
+    if count == 0 and start + 16 <= size:
+        # bbolt descends into element 0 of a branch even when it has none
+        # (a damaged page): keep its child id, past the end of ``keys``.
+        pgids.append(BRANCH_ELEMENT.unpack_from(buf, start)[2])
+    return Node(False, keys, [], [], pgids, pgid)
+

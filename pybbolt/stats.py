@@ -1,8 +1,8 @@
-"""Bucket statistics (``Bucket.Stats`` of bbolt v1.5.0, FORMAT.md 14).
+"""Bucket statistics (``Bucket.Stats`` of bbolt v1.5.0, docs/FORMAT.md §14).
 
-The pages are read raw, the way bbolt reads them (:class:`~pybbolt.check.PageReader`),
+The pages are read raw, the way bbolt reads them (:class:`~pybbolt.page.PageReader`),
 so a damaged file gives bbolt's numbers where bbolt gives numbers, and
-raises :class:`~pybbolt.check.BboltPanic` (a :class:`~pybbolt.errors.CorruptionError`)
+raises :class:`~pybbolt.errors.BboltPanic` (a :class:`~pybbolt.errors.CorruptionError`)
 with bbolt's panic message where bbolt panics.  The walks are iterative and
 bounded: pages that loop back on themselves raise instead of recursing for
 ever.
@@ -17,21 +17,24 @@ from itertools import repeat
 from operator import add, and_, mul
 from typing import TYPE_CHECKING, cast
 
-from .check import (
-    BboltPanic,
-    InlinePage,
-    PageReader,
-    _Bail,
-    _batch_pages,
-    _element_codecs,
-    _fixed_layout,
-    _page_headers,
-    _uniform_leaves,
-    has_prefix,
-    keys_equal,
+from .errors import BboltPanic, TxClosed
+from .fastpath import (
+    Bail,
+    batch_pages,
+    element_codecs,
+    fixed_layout,
+    page_headers,
+    uniform_leaves,
 )
-from .errors import TxClosed
-from .layout import BRANCH_PAGE, BUCKET_LEAF_FLAG, LEAF_ELEMENT, LEAF_PAGE, PAGE_HEADER_SIZE
+from .layout import (
+    BRANCH_PAGE,
+    BUCKET_LEAF_FLAG,
+    LEAF_ELEMENT,
+    LEAF_PAGE,
+    PAGE_HEADER_SIZE,
+    element_array,
+)
+from .page import InlinePage, PageReader, has_prefix, keys_equal
 
 if TYPE_CHECKING:
     from .bucket import Bucket
@@ -114,7 +117,7 @@ def _bucket_values(r: PageReader, off: int, count: int) -> Iterator[tuple[int, I
     base = off + PAGE_HEADER_SIZE
     if base + 16 * count <= r.size:
         # Most leaves hold no sub-bucket: look at all the element flags at once.
-        all_flags = struct.unpack_from(f"<{4 * count}I", r.data, base)[0::4]
+        all_flags = element_array(count).unpack_from(r.data, base)[0::4]
         if not max(all_flags) or not any(map(and_, all_flags, repeat(BUCKET_LEAF_FLAG))):
             return
     for i in range(count):
@@ -240,7 +243,7 @@ def _intact_stats(r: PageReader, root: int) -> BucketStats | None:
     walk = _Walk(r)
     try:
         s = _intact_bucket(walk, root)
-    except (_Bail, struct.error, BboltPanic):
+    except (Bail, struct.error, BboltPanic):
         return None
     r.tick(r.npages + 1 - walk.left, read=False)  # noted batch by batch
     return s
@@ -252,12 +255,12 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
     size = r.size
     ps = r.ps
     if root >= r.npages or root in walk.active or len(walk.active) >= _MAX_NESTING:
-        raise _Bail
+        raise Bail
     walk.active.add(root)
     s = BucketStats(bucket_n=1)
     sub = BucketStats()
-    batch = _batch_pages(ps)
-    element_codecs = _element_codecs
+    batch = batch_pages(ps)
+
     # Pages of one depth, then branch pages whose children are still to
     # visit: (offset, count, depth of the children).
     pages: list[int] = [root]
@@ -270,8 +273,8 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
         walk.left -= n
         r.note_reads(n)
         if walk.left < 0 or max(pages) >= r.npages:
-            raise _Bail
-        uniform = _uniform_leaves(data, ps, pages, False) if n > 1 else None
+            raise Bail
+        uniform = uniform_leaves(data, ps, pages, False) if n > 1 else None
         if uniform is not None:
             # Leaves of one count with fixed-size keys and values, no bucket element.
             _, count, ksize, vsize = uniform
@@ -279,11 +282,11 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
             s.leaf_page_n += n
             s.leaf_inuse += n * (PAGE_HEADER_SIZE + count * (16 + ksize + vsize))
         else:
-            offs, flags, counts, overflows = _page_headers(data, ps, pages)
+            offs, flags, counts, overflows = page_headers(data, ps, pages)
             # The last element of each page (past the end of an empty one's header).
             lasts = list(map(add, offs, map(mul, counts, repeat(16))))
             if max(lasts) + 16 > size:
-                raise _Bail
+                raise Bail
             if flags.count(LEAF_PAGE) == n:
                 _intact_leaves(walk, s, sub, offs, counts, lasts)
                 s.leaf_overflow_n += sum(overflows)
@@ -300,7 +303,7 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
                     )
                 stack += zip(offs, counts, repeat(depth + 1))
             else:
-                raise _Bail
+                raise Bail
         s.depth = max(s.depth, depth + 1)
         # The children of the next branch pages of one depth, at most a batch
         # at a time (one branch may have more).
@@ -309,11 +312,11 @@ def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
             while stack and stack[-1][2] == depth and len(pending) < batch:
                 off, count, _ = stack.pop()
                 if count > most:
-                    raise _Bail
+                    raise Bail
                 if count:
                     fields = element_codecs((count,))(count).unpack_from(data, off + 16)
                     if any(fields[3::4]):
-                        raise _Bail
+                        raise Bail
                     pending += fields[2::4]
         if not pending:
             break
@@ -355,7 +358,7 @@ def _intact_leaves(
     ):
         # Laid out as bbolt writes fixed-size keys and values, no bucket
         # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
-        layouts = _fixed_layout(ksize, vsize, counts)
+        layouts = fixed_layout(ksize, vsize, counts)
         getitem = cast("Callable[[slice], bytes]", data.__getitem__)
         first = offs[0] + PAGE_HEADER_SIZE
         if getitem(slice(first, lasts[0] + 16)) == layouts[c].array:  # else not worth trying

@@ -1,7 +1,7 @@
 """bbolt's surgery operations (``internal/surgeon`` and the ``surgery`` command).
 
 They work on a file directly, page by page, through the raw page reader of
-:mod:`pybbolt.pages`, without locking: the ``surgery`` command first copies
+:mod:`pybbolt.pagefile`, without locking: the ``surgery`` command first copies
 the database (:func:`copy_file`) and operates on the copy.  Error messages
 are the Go tool's, wrapped the way it wraps them.
 """
@@ -12,11 +12,11 @@ import os
 import shutil
 from dataclasses import dataclass
 
+from . import layout
 from .errors import CorruptionError, Error
+from .gotext import go_quote_str
 from .layout import (
-    BRANCH_ELEMENT,
     BRANCH_PAGE,
-    LEAF_ELEMENT,
     LEAF_PAGE,
     MAGIC,
     META,
@@ -27,7 +27,8 @@ from .layout import (
     VERSION,
 )
 from .meta import Meta, replace
-from .pages import RawPageError, read_meta0_geometry, read_page, set_page_id, write_page
+from .page import ELEMENT_SIZE, element_offset, element_within, item_spans
+from .pagefile import RawPageError, read_meta0_geometry, read_page, set_page_id, write_page
 
 META_READ_SIZE = 1024
 _U32 = 0xFFFFFFFF
@@ -42,24 +43,6 @@ def _os_text(e: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _quote(path: str) -> str:
-    """Go's ``%q`` of a path (raw bytes that are not printable as ``\\xNN``)."""
-    parts = ['"']
-    for ch in path:
-        if ch in '"\\':
-            parts.append("\\" + ch)
-        elif "\udc80" <= ch <= "\udcff":  # an undecodable byte (surrogateescape)
-            parts.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        elif ch.isprintable():
-            parts.append(ch)
-        elif ord(ch) < 0x80:
-            parts.append(f"\\x{ord(ch):02x}")
-        else:
-            parts.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
-    parts.append('"')
-    return "".join(parts)
-
-
 # --- copying the file -------------------------------------------------------------
 
 
@@ -68,7 +51,7 @@ def copy_file(src: str, dst: str) -> None:
     try:
         os.stat(src)
     except FileNotFoundError:
-        raise SurgeryError(f"source file {_quote(src)} not found") from None
+        raise SurgeryError(f"source file {go_quote_str(src)} not found") from None
     except OSError as e:
         raise SurgeryError(f"stat {src}: {_os_text(e)}") from None
     try:
@@ -76,19 +59,19 @@ def copy_file(src: str, dst: str) -> None:
     except OSError:
         pass
     else:
-        raise SurgeryError(f"output file {_quote(dst)} already exists")
+        raise SurgeryError(f"output file {go_quote_str(dst)} already exists")
     try:
         fin = open(src, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
         raise SurgeryError(
-            f"failed to open source file {_quote(src)}: open {src}: {_os_text(e)}"
+            f"failed to open source file {go_quote_str(src)}: open {src}: {_os_text(e)}"
         ) from None
     with fin:
         try:
             fout = open(dst, "wb")  # noqa: SIM115
         except OSError as e:
             raise SurgeryError(
-                f"failed to create output file {_quote(dst)}: open {dst}: {_os_text(e)}"
+                f"failed to create output file {go_quote_str(dst)}: open {dst}: {_os_text(e)}"
             ) from None
         with fout:
             try:
@@ -96,14 +79,14 @@ def copy_file(src: str, dst: str) -> None:
                 written = fout.tell()
             except OSError as e:
                 raise SurgeryError(
-                    f"failed to copy database file from {_quote(src)} to {_quote(dst)}: "
-                    f"{_os_text(e)}"
+                    f"failed to copy database file from {go_quote_str(src)} "
+                    f"to {go_quote_str(dst)}: {_os_text(e)}"
                 ) from None
         size = os.fstat(fin.fileno()).st_size
     if size != written:
         raise SurgeryError(
-            f"the byte copied ({_quote(dst)}: {written}) isn't equal to the initial db size "
-            f"({_quote(src)}: {size})"
+            f"the byte copied ({go_quote_str(dst)}: {written}) isn't equal to the initial db size "
+            f"({go_quote_str(src)}: {size})"
         )
 
 
@@ -128,7 +111,7 @@ def read_meta_page_at(path: str, meta_page: int, page_size: int) -> tuple[Meta, 
         os.close(fd)
     if len(buf) != META_READ_SIZE:
         raise SurgeryError("EOF")
-    return Meta.decode(bytes(buf)), buf
+    return Meta.parse(bytes(buf)), buf
 
 
 def write_meta_page_at(path: str, buf: bytes | bytearray, meta_page: int, page_size: int) -> None:
@@ -213,7 +196,7 @@ def update_meta(meta: Meta, fields: dict[str, int]) -> tuple[Meta, bool]:
 
 def encode_meta_into(buf: bytearray, meta: Meta) -> None:
     """Store ``meta`` at offset 16 of a meta page buffer."""
-    META.pack_into(buf, PAGE_HEADER_SIZE, *meta.fields())
+    buf[PAGE_HEADER_SIZE : PAGE_HEADER_SIZE + META.size] = meta.build()
 
 
 # --- page operations --------------------------------------------------------------
@@ -227,8 +210,8 @@ def copy_page(path: str, src: int, dst: int) -> None:
 
 def revert_meta_page(path: str) -> None:
     """bbolt's ``surgeon.RevertMetaPage``: copy the older meta over the active one."""
-    meta0 = Meta.decode(read_page(path, 0).data)
-    meta1 = Meta.decode(read_page(path, 1).data)
+    meta0 = Meta.parse(read_page(path, 0).data)
+    meta1 = Meta.parse(read_page(path, 1).data)
     if meta0.txid < meta1.txid:
         copy_page(path, 0, 1)
     else:
@@ -241,7 +224,7 @@ def _clear_freelist_in_meta(path: str, pgid: int) -> None:
     except Error as e:
         raise SurgeryError(f"ReadPage {pgid} failed: {e}") from None
     buf = bytearray(page.data)
-    meta = Meta.decode(bytes(buf))
+    meta = Meta.parse(bytes(buf))
     encode_meta_into(buf, meta.with_changes(freelist=PGID_NO_FREELIST))
     try:
         write_page(path, bytes(buf))
@@ -263,16 +246,17 @@ def _element_spans(buf: bytearray, count: int, leaf: bool) -> list[tuple[int, in
     spans = []
     size = len(buf)
     for i in range(count):
-        at = PAGE_HEADER_SIZE + 16 * i
-        if at + 16 > size:
+        at = element_within(size, 0, i)
+        if at is None:
             raise CorruptionError(f"element {i} lies outside the page")
+        raw = bytes(buf[at : at + ELEMENT_SIZE])
         if leaf:
-            flags, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(buf, at)
-            extra = flags
+            e = layout.LeafElement.parse(raw)
+            extra, pos, ksize, vsize = e.flags, e.pos, e.ksize, e.vsize
         else:
-            pos, ksize, extra = BRANCH_ELEMENT.unpack_from(buf, at)
-            vsize = 0
-        if at + pos + ksize + vsize > size:
+            e = layout.BranchElement.parse(raw)
+            extra, pos, ksize, vsize = e.pgid, e.pos, e.ksize, 0
+        if item_spans(at, pos, ksize, vsize)[2] > size:
             raise CorruptionError(f"the key/value of element {i} lies outside the page")
         if ksize == 0:
             raise CorruptionError("assertion failed: read: zero-length inode key")
@@ -282,14 +266,16 @@ def _element_spans(buf: bytearray, count: int, leaf: bool) -> list[tuple[int, in
 
 def _write_elements(buf: bytearray, spans: list[tuple[int, int, int, int, int]], leaf: bool) -> int:
     """bbolt's ``WriteInodeToPage`` in place (items alias the page, as in Go)."""
-    off = PAGE_HEADER_SIZE + 16 * len(spans)
+    off = element_offset(0, len(spans))
     for i, (extra, koff, ksize, voff, vsize) in enumerate(spans):
-        at = PAGE_HEADER_SIZE + 16 * i
+        at = element_offset(0, i)
         pos = off - at
         if leaf:
-            LEAF_ELEMENT.pack_into(buf, at, extra, pos, ksize, vsize)
+            fields = {"flags": extra, "pos": pos, "ksize": ksize, "vsize": vsize}
+            buf[at : at + ELEMENT_SIZE] = layout.LeafElement.build(fields)
         else:
-            BRANCH_ELEMENT.pack_into(buf, at, pos, ksize, extra)
+            fields = {"pos": pos, "ksize": ksize, "pgid": extra}
+            buf[at : at + ELEMENT_SIZE] = layout.BranchElement.build(fields)
         key = bytes(buf[koff : koff + ksize])
         buf[off : off + ksize] = key
         value = bytes(buf[voff : voff + vsize])
@@ -330,7 +316,7 @@ def clear_page_elements(
     spans = _element_spans(buf, count, leaf)
     if end in (count, -1):
         kept = spans[:start]
-        used = PAGE_HEADER_SIZE + 16 * len(kept) + sum(s[2] + s[4] for s in kept)
+        used = element_offset(0, len(kept)) + sum(s[2] + s[4] for s in kept)
     else:
         kept = spans[:start] + spans[end:]
         used = _write_elements(buf, kept, leaf)

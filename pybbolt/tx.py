@@ -8,11 +8,12 @@ import os
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, TxClosed, TxNotWritable
-from .freelist import read_ids, rebuild
+from .fastpath import leaf_page_run
+from .freelist import rebuild
 from .layout import PGID_NO_FREELIST
 from .meta import Meta, replace
-from .node import Node
-from .page import decode_page, leaf_page_run, read_header
+from .node import Node, decode_page
+from .page import read_freelist_ids, read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import BinaryIO
 
-    from .check import CheckError
     from .db import DB
+    from .errors import CheckError
     from .inspect import BucketStructure
     from .node import LeafRun
     from .page import Data, PageHeader
@@ -153,7 +154,7 @@ class Tx:
         """Free page ids: the freelist page's, or rebuilt by a reachability scan."""
         if self.meta.freelist == PGID_NO_FREELIST:
             return rebuild(self)
-        return read_ids(self._data, self.meta.freelist, self._page_size)
+        return read_freelist_ids(self._data, self.meta.freelist, self._page_size)
 
     # -- pages -------------------------------------------------------------
 
@@ -269,7 +270,7 @@ class Tx:
         self._db._freelist.free(self.meta.txid, pgid, self.page_header(pgid).overflow)
 
     def commit(self) -> None:
-        """Write the changes to the file (FORMAT.md 10.2); durable on return."""
+        """Write the changes to the file (docs/FORMAT.md §10.2); durable on return."""
         if self.closed:
             raise TxClosed()
         if not self.writable:
@@ -323,7 +324,7 @@ class Tx:
         """Write a consistent copy of the database as of this transaction.
 
         Returns the number of bytes written (``tx.size``): two meta pages made
-        from this transaction's meta, then pages 2 .. hwm-1 (FORMAT.md 16).
+        from this transaction's meta, then pages 2 .. hwm-1 (docs/FORMAT.md §16).
         """
         if self.closed:
             raise TxClosed()

@@ -61,10 +61,10 @@ BIG_VALUE = 4_000  # values above this are only printed redacted
 FORMATS = ["hex", "bytes", "ascii-encoded", "redacted", "auto"]
 STACK_NOTE = "[stack traces omitted]\n"
 # inspect prints invalid UTF-8 in a bucket name as the raw character U+FFFD
-# with the reference binary (Go's json v2 encoder, CLI.md 6.2) and as the
+# with the reference binary (Go's json v2 encoder, docs/CLI.md §6.2) and as the
 # escape \ufffd with a Go toolchain without it, such as the one `make gotools`
 # may use: those cases depend on the build of the tool.
-TOOLCHAIN_JSON = "inspect of invalid UTF-8 names depends on the Go toolchain (CLI.md 6.2)"
+TOOLCHAIN_JSON = "inspect of invalid UTF-8 names depends on the Go toolchain (docs/CLI.md §6.2)"
 
 
 def h(data: bytes, salt: str) -> str:

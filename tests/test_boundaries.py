@@ -28,8 +28,7 @@ import pytest
 
 import pybbolt
 from pybbolt.meta import Meta, new_meta
-from pybbolt.node import Node
-from pybbolt.page import decode_page
+from pybbolt.node import Node, decode_page
 
 from . import workload as wl
 from .conftest import BIN

@@ -27,7 +27,8 @@ import pytest
 
 import pybbolt
 from pybbolt import layout
-from pybbolt.check import (
+from pybbolt.check import check, reachable_pages
+from pybbolt.errors import (
     FATAL,
     KEY_ORDER,
     MULTIPLE_REFERENCES,
@@ -36,8 +37,6 @@ from pybbolt.check import (
     PANIC,
     UNREACHABLE_UNFREED,
     CheckError,
-    check,
-    reachable_pages,
 )
 from pybbolt.meta import Meta
 
@@ -417,7 +416,7 @@ def test_bucket_root_is_the_freelist(golden: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("page_id", [0, 17])
 def test_short_bucket_value_with_root_zero(golden: Path, tmp_path: Path, page_id: int) -> None:
-    """A 16-byte (non-inline) bucket value whose root is set to 0 (FORMAT.md 13.4)."""
+    """A 16-byte (non-inline) bucket value whose root is set to 0 (docs/FORMAT.md §13.4)."""
     off = leaf_value_offset(NESTED, 17, b"level-1")  # root2's leaf holds level-1
     errors = run_check(damaged(tmp_path, NESTED, (off, "<Q", 0)), page_id)
     assert [(e.kind, str(e)) for e in errors] == [

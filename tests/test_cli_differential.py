@@ -49,9 +49,9 @@ from typing import Any
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, given, settings
-from pybbolt.cli.unicode_print import is_print
 
 import pybbolt
+from pybbolt.unicode_print import is_print
 
 from . import cli_worker
 from .conftest import BIN, FIXTURES, ROOT, need
@@ -132,7 +132,7 @@ def worker() -> Iterator[Worker]:
 def bbolt_view(r: Result, argv: list[str]) -> Result:
     """bbolt's output as the reference binary prints it: the local build's
     JSON encoder may escape invalid UTF-8 in inspect as \\ufffd where the
-    reference writes the raw U+FFFD (CLI.md 6.2)."""
+    reference writes the raw U+FFFD (docs/CLI.md §6.2)."""
     if argv and argv[0] == "inspect":
         return Result(r.exit, re.sub(rb"(?<!\\)\\ufffd", "\ufffd".encode(), r.stdout), r.stderr)
     return r
@@ -156,7 +156,7 @@ EAGER = "points outside the data"
 def newer_unicode(out: bytes) -> bool:
     """Whether ``out`` prints a character that Python's (older) Unicode tables
     leave unassigned but pybbolt's Unicode 17 table calls printable, as the
-    reference bbolt does (CLI.md 3.3): the local Go toolchain's bbolt may
+    reference bbolt does (docs/CLI.md §3.3): the local Go toolchain's bbolt may
     escape it, a difference of the toolchains, not of pybbolt."""
     return any(is_print(ord(c)) and not c.isprintable() for c in out.decode("utf-8", "replace"))
 
@@ -612,7 +612,7 @@ def test_differential_counts() -> None:
     assert STATS["go checked"] == STATS["databases"]
     assert STATS["damaged files"] >= DAMAGE_EXAMPLES // 2
     assert STATS["compared"] >= 10 * STATS["databases"]
-    assert STATS["binary"] == STATS["databases"]
+    assert STATS["binary"] == (STATS["databases"] + 3) // 4  # every 4th database
     # A comparison that was excused (bbolt crashed, read foreign memory ...) is
     # no comparison: most must have been real ones.
     assert STATS["compared"] >= STATS["commands"] // 2

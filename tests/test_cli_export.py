@@ -42,7 +42,8 @@ MISSING_GOLDEN = GOLDEN / "(missing)"
 
 
 def _databases() -> list[Path]:
-    found = sorted(FIXTURES.glob("*.db"))
+    # tests/fixtures/real: files etcd, containerd, raft-boltdb and Bacalhau wrote.
+    found = sorted(FIXTURES.glob("*.db")) + sorted((FIXTURES / "real").glob("*.db"))
     if not GOLDEN.is_dir():
         return [*found, MISSING_GOLDEN]  # a case that says so (a failure in CI)
     return found + sorted((GOLDEN / "db").glob("*.db")) + sorted((GOLDEN / "bad").glob("*.db"))

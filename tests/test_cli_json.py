@@ -72,7 +72,7 @@ def test_get_decode() -> None:
     assert json.loads(record["value"]) == record["decoded_value"] == decoded
     status, out, err = run("get", "--decode", "nope", INLINE, "settings", "size")
     assert (status, out) == (1, "")
-    assert err.startswith("Error: unknown decoder 'nope' (known: json")
+    assert err.startswith("Error: unknown decoder 'nope' (known: containerd, etcd, json, raft; or ")
 
 
 def test_stats_json_has_the_text_figures() -> None:

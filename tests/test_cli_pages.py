@@ -1,4 +1,4 @@
-"""The raw page reader (pybbolt.pages) and the page/page-item/dump renderings."""
+"""The raw page reader (pybbolt.pagefile) and the page/page-item/dump renderings."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pybbolt.cli.runtime import Output
 
 from pybbolt.layout import BUCKET_LEAF_FLAG, FREELIST_PAGE, LEAF_PAGE
 from pybbolt.meta import new_meta
-from pybbolt.pages import (
+from pybbolt.pagefile import (
     RawPageError,
     page_item,
     read_meta0_geometry,

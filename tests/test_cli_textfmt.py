@@ -94,7 +94,7 @@ def test_json_strings() -> None:
 
 
 def test_printability_follows_unicode_17() -> None:
-    from pybbolt.cli.unicode_print import is_print
+    from pybbolt.unicode_print import is_print
 
     # U+1FAE9 (Unicode 15), U+2FFC (Unicode 15.1), U+1CC00 (Unicode 16): printable
     # in Go's tables although Python 3.11's unicodedata does not know them.

@@ -26,7 +26,9 @@ from pybbolt.cli.textfmt import FORMAT_MODES, format_bytes, format_lines
 
 import pybbolt
 from pybbolt import check as check_mod
+from pybbolt import fastpath
 from pybbolt import stats as stats_mod
+from pybbolt.page import PageReader
 from pybbolt.stats import top_level_stats
 
 from .conftest import FIXTURES, GOLDEN
@@ -149,7 +151,7 @@ def test_intact_files_take_the_fast_paths(
     for path in [*_intact_files(), fixed_size_db]:
         with pybbolt.open(path, readonly=True) as db, db.view() as tx:
             assert list(tx.check()) == [], path
-            r = check_mod.PageReader(tx._data, tx.page_size)
+            r = PageReader(tx._data, tx.page_size)
             todo = [b for _, b in tx.buckets()]
             while todo:
                 bucket = todo.pop()
@@ -275,8 +277,8 @@ def test_damaged_fixed_layout_reads_the_same(
 ) -> None:
     if batch is not None:
         # Small batches: many of them hold leaves of one count.
-        monkeypatch.setattr(check_mod, "_batch_pages", lambda ps: batch)
-        monkeypatch.setattr(stats_mod, "_batch_pages", lambda ps: batch)
+        monkeypatch.setattr(fastpath, "batch_pages", lambda ps: batch)  # the check's intact walk
+        monkeypatch.setattr(stats_mod, "batch_pages", lambda ps: batch)
     _compare(tmp_path, "fixed", fixed_size_db, 120, monkeypatch)
 
 
@@ -331,11 +333,11 @@ def test_format_lines_of_one_size(size: int, n: int, data: st.DataObject) -> Non
 
 def test_layout_codecs_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The codecs built for leaf and branch layouts start afresh past a budget."""
-    monkeypatch.setattr(check_mod, "_CACHED_KEYS_LIMIT", 200)
-    monkeypatch.setattr(check_mod, "_cached_keys", 0)
+    monkeypatch.setattr(fastpath, "_CACHED_KEYS_LIMIT", 200)
+    monkeypatch.setattr(fastpath, "_cached_keys", 0)
     for ksize in range(40):
-        layouts = check_mod._fixed_layout(ksize, 3, range(1, 9))
+        layouts = fastpath.fixed_layout(ksize, 3, range(1, 9))
         assert set(layouts) >= set(range(1, 9))
         assert layouts[5].keys.size == 5 * (ksize + 3)
-        assert check_mod._cached_keys <= 200
-    assert sum(map(len, check_mod._FIXED.values())) <= 16
+        assert fastpath._cached_keys <= 200
+    assert sum(map(len, fastpath._FIXED.values())) <= 16

@@ -94,7 +94,7 @@ def test_every_fixture_has_every_read_command() -> None:
         missing = set(READ_COMMANDS) - covered.get(path, set())
         if _invalid_utf8_names((entry.get("content") or {}).get("buckets", [])):
             # gen_cli_cases.py leaves these out: the JSON of inspect depends on
-            # the Go toolchain of the bbolt build (CLI.md 6.2)
+            # the Go toolchain of the bbolt build (docs/CLI.md §6.2)
             missing.discard("inspect")
         assert not missing, f"{path}: no cases of {sorted(missing)}"
 

@@ -7,8 +7,9 @@ import struct
 from pathlib import Path
 
 import pybbolt
-from pybbolt.freelist import Freelist, HashmapFreelist, read_ids
+from pybbolt.freelist import Freelist, HashmapFreelist
 from pybbolt.layout import FREELIST_PAGE, PAGE_HEADER
+from pybbolt.page import read_freelist_ids
 
 from .workload import go_dump
 
@@ -19,7 +20,7 @@ def test_encode_small_and_overflowing_counts() -> None:
     page = fl.encode(7, 4096, 0)
     assert PAGE_HEADER.unpack_from(page) == (7, FREELIST_PAGE, 3, 0)
     assert struct.unpack_from("<3Q", page, 16) == (3, 4, 9)
-    assert read_ids(bytes(7 * 4096) + bytes(page), 7, 4096) == [3, 4, 9]
+    assert read_freelist_ids(bytes(7 * 4096) + bytes(page), 7, 4096) == [3, 4, 9]
     big = Freelist()
     big.load(list(range(2, 70002)))
     length = (big.estimated_page_bytes() // 4096 + 1) * 4096
@@ -28,8 +29,8 @@ def test_encode_small_and_overflowing_counts() -> None:
     assert struct.unpack_from("<Q", page, 16) == (70000,)
     assert struct.unpack_from("<2Q", page, 24) == (2, 3)
     data = bytes(5 * 4096) + bytes(page)
-    assert read_ids(data, 5, 4096) == list(range(2, 70002))
-    # est = 16 + 8 * (n + 1) when n >= 0xFFFF (FORMAT.md 7.2)
+    assert read_freelist_ids(data, 5, 4096) == list(range(2, 70002))
+    # est = 16 + 8 * (n + 1) when n >= 0xFFFF (docs/FORMAT.md §7.2)
     assert big.estimated_page_bytes() == 16 + 8 * 70001
 
 

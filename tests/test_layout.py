@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pybbolt import layout, page, schema
+from pybbolt import fastpath, layout
 from pybbolt.meta import Meta, fnv1a64
 
 from .conftest import FIXTURES, GOLDEN
@@ -32,18 +32,18 @@ def _pages(path: Path):  # type: ignore[no-untyped-def]
 def test_struct_codecs_match_construct(path: Path) -> None:
     checked = 0
     for data, off, _ps in _pages(path):
-        hdr = schema.PageHeader.parse(data[off : off + 16])
+        hdr = layout.PageHeader.parse(data[off : off + 16])
         fast = layout.PAGE_HEADER.unpack_from(data, off)
         assert fast == (hdr.id, hdr.flags, hdr.count, hdr.overflow)
         if hdr.flags == layout.META_PAGE and hdr.id in (0, 1):
-            m = schema.Meta.parse(data[off + 16 : off + 80])
+            m = layout.Meta.parse(data[off + 16 : off + 80])
             assert layout.META.unpack_from(data, off + 16) == tuple(
                 m[f] for f in ("magic", "version", "page_size", "flags", "root", "sequence",
                                "freelist", "pgid", "txid", "checksum")
             )
         elif hdr.flags in (layout.BRANCH_PAGE, layout.LEAF_PAGE) and hdr.id == off // _ps:
             is_branch = hdr.flags == layout.BRANCH_PAGE
-            struct_ = schema.BranchElement if is_branch else schema.LeafElement
+            struct_ = layout.BranchElement if is_branch else layout.LeafElement
             codec = (
                 layout.BRANCH_ELEMENT if hdr.flags == layout.BRANCH_PAGE else layout.LEAF_ELEMENT
             )
@@ -59,20 +59,20 @@ def test_struct_codecs_match_construct(path: Path) -> None:
 
 
 def test_round_trip_build() -> None:
-    raw = schema.PageHeader.build({"id": 7, "flags": 2, "count": 3, "overflow": 1})
+    raw = layout.PageHeader.build({"id": 7, "flags": 2, "count": 3, "overflow": 1})
     assert raw == layout.PAGE_HEADER.pack(7, 2, 3, 1)
-    raw = schema.LeafElement.build({"flags": 1, "pos": 16, "ksize": 3, "vsize": 9})
+    raw = layout.LeafElement.build({"flags": 1, "pos": 16, "ksize": 3, "vsize": 9})
     assert raw == layout.LEAF_ELEMENT.pack(1, 16, 3, 9)
-    raw = schema.BranchElement.build({"pos": 32, "ksize": 5, "pgid": 2**40})
+    raw = layout.BranchElement.build({"pos": 32, "ksize": 5, "pgid": 2**40})
     assert raw == layout.BRANCH_ELEMENT.pack(32, 5, 2**40)
-    assert schema.BucketHeader.build({"root": 9, "sequence": 4}) == layout.BUCKET_HEADER.pack(9, 4)
+    assert layout.BucketHeader.build({"root": 9, "sequence": 4}) == layout.BUCKET_HEADER.pack(9, 4)
     empty = {"bucket": {"root": 0, "sequence": 0},
              "page": {"id": 0, "flags": layout.LEAF_PAGE, "count": 0, "overflow": 0}}
-    assert schema.InlineBucketPrefix.build(empty) == layout.EMPTY_INLINE_BUCKET
+    assert layout.InlineBucketPrefix.build(empty) == layout.EMPTY_INLINE_BUCKET
 
 
 def test_fresh_file_checksums_from_spec() -> None:
-    # FORMAT.md 19: the two metas of a fresh 4096-byte-page file.
+    # docs/FORMAT.md §19: the two metas of a fresh 4096-byte-page file.
     m0 = Meta(layout.MAGIC, 2, 4096, 0, 3, 0, 2, 4, 0, 0)
     m1 = Meta(layout.MAGIC, 2, 4096, 0, 3, 0, 2, 4, 1, 0)
     assert m0.sum64() == 0x07516E114689FDEE
@@ -83,23 +83,51 @@ def test_fresh_file_checksums_from_spec() -> None:
 @pytest.mark.parametrize("path", _real_files(), ids=lambda p: p.name)
 def test_leaf_layout_codecs_match_construct(path: Path) -> None:
     """A leaf's keys and values cut by its layout's one Struct (the scans' and
-    the gets' fast path, ``page.leaf_page_run``) are those construct reads
+    the gets' fast path, ``fastpath.leaf_page_run``) are those construct reads
     from the element headers."""
     fast_path = 0
     for data, off, ps in _pages(path):
-        hdr = schema.PageHeader.parse(data[off : off + 16])
+        hdr = layout.PageHeader.parse(data[off : off + 16])
         if hdr.flags != layout.LEAF_PAGE or hdr.id != off // ps:
             continue
         expected: list[tuple[int, bytes, bytes]] = []
         for i in range(hdr.count):
             at = off + 16 + 16 * i
-            e = schema.LeafElement.parse(data[at : at + 16])
+            e = layout.LeafElement.parse(data[at : at + 16])
             start = at + e.pos
             expected.append((e.flags, data[start : start + e.ksize],
                              data[start + e.ksize : start + e.ksize + e.vsize]))
-        run = page.leaf_page_run(data, off, off // ps)
+        run = fastpath.leaf_page_run(data, off, off // ps)
         assert run is not None
         assert list(zip(*run)) == expected
-        fast_path += page._LAYOUTS.get(data[off + 16 : off + 16 + 16 * hdr.count]) is not None
+        fast_path += fastpath._LAYOUTS.get(data[off + 16 : off + 16 + 16 * hdr.count]) is not None
     if path.stat().st_size > 16384:
         assert fast_path > 0
+
+
+@pytest.mark.parametrize(
+    ("decl", "codec", "size"),
+    [
+        (layout.PAGE_HEADER_DECL, layout.PAGE_HEADER, 16),
+        (layout.META_DECL, layout.META, 64),
+        (layout.BRANCH_ELEMENT_DECL, layout.BRANCH_ELEMENT, 16),
+        (layout.LEAF_ELEMENT_DECL, layout.LEAF_ELEMENT, 16),
+        (layout.BUCKET_HEADER_DECL, layout.BUCKET_HEADER, 16),
+        (layout.INLINE_BUCKET_DECL, None, 32),
+        (layout.META_PAGE_DECL, None, 80),
+        (layout.FREELIST_OVERFLOW_DECL, None, 24),
+    ],
+    ids=lambda v: getattr(v, "name", None),
+)
+def test_hot_codecs_are_derived_from_the_declarations(
+    decl: layout.Declaration, codec: object, size: int
+) -> None:
+    """One declaration per structure: the struct codec of the hot paths and the
+    construct struct of the cold paths have its size (docs/FORMAT.md §4-§7)."""
+    assert decl.size == size == decl.construct().sizeof()
+    if codec is not None:
+        assert codec.size == size and codec.format == decl.format
+    values = list(range(1, len(decl.format)))  # one small value per field ("<" aside)
+    flat = decl.codec().pack(*values)
+    assert decl.codec().unpack(flat) == tuple(values)
+    assert decl.construct().build(decl.construct().parse(flat)) == flat

@@ -1,4 +1,4 @@
-"""File locks between pybbolt and Go bbolt (FORMAT.md 11.2), and between two
+"""File locks between pybbolt and Go bbolt (docs/FORMAT.md §11.2), and between two
 pybbolt processes: one writer at a time, readers share, in both directions.
 
 Go side: ``boltgo hold FILE --mode write|read --seconds S [--timeout T]``

@@ -66,7 +66,7 @@ def test_meta_in_use_matches_manifest(path: Path, entry: dict[str, Any]) -> None
 
 
 def test_fresh_file_is_bbolts(tmp_path: Path) -> None:
-    # FORMAT.md 19: byte-exact empty database.
+    # docs/FORMAT.md §19: byte-exact empty database.
     path = tmp_path / "new.db"
     pybbolt.open(path, page_size=4096).close()
     data = path.read_bytes()

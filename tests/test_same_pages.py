@@ -1,5 +1,5 @@
 """Same operations, same pages: pybbolt and Go bbolt replay one workload and
-write the same file (FORMAT.md 10: bbolt's own split, spill, rebalance and
+write the same file (docs/FORMAT.md §10: bbolt's own split, spill, rebalance and
 allocation), judged by the real bbolt CLI's `pages` and `stats` and the bytes.
 
 Go itself does not always lay a workload out the same way: bbolt's rebalance

@@ -35,10 +35,10 @@ HEAVY = {
     "pathlib", "urllib.parse", "importlib.util", "click", "construct",
 }
 OTHER_COMMANDS = {
-    "pybbolt.check", "pybbolt.stats", "pybbolt.compact", "pybbolt.surgery", "pybbolt.pages",
-    "pybbolt.inspect", "pybbolt.schema", "pybbolt.cli.usage", "pybbolt.cli.clickhelp",
+    "pybbolt.check", "pybbolt.stats", "pybbolt.compact", "pybbolt.surgery", "pybbolt.pagefile",
+    "pybbolt.inspect", "pybbolt.cli.usage", "pybbolt.cli.clickhelp",
     "pybbolt.cli.cmd_check", "pybbolt.cli.cmd_pages", "pybbolt.cli.cmd_bench",
-    "pybbolt.cli.cmd_surgery", "pybbolt.cli.cmd_compact", "pybbolt.cli.unicode_print",
+    "pybbolt.cli.cmd_surgery", "pybbolt.cli.cmd_compact", "pybbolt.unicode_print",
 }
 
 _PROBE = """
@@ -83,6 +83,29 @@ def test_read_commands_import_little(argv: list[str], expected: bytes, unused: s
     assert out.startswith(expected)
     assert loaded & HEAVY == set()
     assert loaded & (OTHER_COMMANDS | unused) == set()
+
+
+def test_the_page_dump_parses_with_construct() -> None:
+    """construct is kept off the read path, not out of the package: the cold
+    page dumps parse with the declarations of pybbolt.layout."""
+    run = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pybbolt", "page", str(SAMPLE), "0"],
+        capture_output=True, cwd=ROOT, check=False,
+    )
+    assert run.returncode == 0
+    assert run.stdout.startswith(b"Page ID:    0\nPage Type:  meta\n")
+    imported = {line.rsplit(b"|", 1)[-1].strip() for line in run.stderr.splitlines()}
+    assert {b"construct", b"pybbolt.pagefile"} <= imported
+
+
+def test_python_dash_m_pybbolt_is_the_command() -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "pybbolt", "buckets", str(SAMPLE)],
+        capture_output=True, cwd=ROOT, check=False,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (
+        0, b"execution\nexecution-history\nexecution-index\n", b""
+    )
 
 
 def test_public_names() -> None:
@@ -138,7 +161,8 @@ def test_spec_format_modes_are_textfmt_modes() -> None:
 
 def test_ascii_printability_needs_no_table() -> None:
     from pybbolt.cli.textfmt import is_printable
-    from pybbolt.cli.unicode_print import is_print
+
+    from pybbolt.unicode_print import is_print
 
     for code in range(128):
         assert is_printable(bytes([code])) == is_print(code)

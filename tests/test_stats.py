@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import pybbolt
-from pybbolt.check import BboltPanic
+from pybbolt.errors import BboltPanic
 from pybbolt.stats import BucketStats, bucket_stats, top_level_stats, tx_stats
 
 from .conftest import GOLDEN, need
@@ -53,7 +53,7 @@ def pct(a: int, b: int) -> int:
 
 
 def render(n: int, s: BucketStats) -> str:
-    """What ``bbolt stats`` prints (CLI.md 5.5)."""
+    """What ``bbolt stats`` prints (docs/CLI.md §5.5)."""
     return (
         f"Aggregate statistics for {n} buckets\n\n"
         "Page count statistics\n"
@@ -217,7 +217,7 @@ def test_stats_is_fast_on_many_keys(golden: Path) -> None:
 
 
 def test_empty_branch_page(golden: Path) -> None:
-    """v1.5.0 counts 16 bytes for a branch page without elements (FORMAT.md 14)."""
+    """v1.5.0 counts 16 bytes for a branch page without elements (docs/FORMAT.md §14)."""
     with pybbolt.open(GOLDEN / "bad/cleared_branch.db", readonly=True) as db, db.view() as tx:
         gamma = tx.bucket(b"gamma")
         assert gamma is not None

@@ -19,26 +19,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import layout
 from .errors import CorruptionError, Error
 from .layout import (
-    BRANCH_ELEMENT,
     BRANCH_PAGE,
     BUCKET_HEADER,
     BUCKET_LEAF_FLAG,
     FREELIST_COUNT_OVERFLOW,
     FREELIST_PAGE,
-    LEAF_ELEMENT,
     LEAF_PAGE,
     MAGIC,
     MAX_ALLOC_SIZE,
     META_PAGE,
-    PAGE_HEADER,
+    META_SIZE,
     PAGE_HEADER_SIZE,
     U64,
     page_type_name,
 )
 from .meta import Meta
-from .page import PageHeader
+from .page import ELEMENT_SIZE, PageHeader, element_within, item_spans
 
 if TYPE_CHECKING:
     from .tx import Tx
@@ -155,7 +154,8 @@ def read_page(path: str, pgid: int) -> RawPage:
 def _header(data: bytes) -> PageHeader:
     if len(data) < PAGE_HEADER_SIZE:
         raise CorruptionError(f"runtime error: index out of range [0] with length {len(data)}")
-    return PageHeader(*PAGE_HEADER.unpack_from(data))
+    h = layout.PageHeader.parse(data[:PAGE_HEADER_SIZE])
+    return PageHeader(h.id, h.flags, h.count, h.overflow)
 
 
 def read_block(path: str, pgid: int, page_size: int) -> bytes:
@@ -235,19 +235,18 @@ def _slice_end(j: int) -> None:
 def leaf_item(page: RawPage, index: int) -> LeafItem:
     """Leaf element ``index`` (no count or type check)."""
     data = page.data
-    at = PAGE_HEADER_SIZE + LEAF_ELEMENT.size * index
-    if at + LEAF_ELEMENT.size > len(data):
+    at = element_within(len(data), 0, index)
+    if at is None:
         raise _outside(page, f"leaf element {index}")
-    flags, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, at)
+    e = layout.LeafElement.parse(data[at : at + ELEMENT_SIZE])
+    flags, pos, ksize, vsize = e.flags, e.pos, e.ksize, e.vsize
     # In bbolt's order: slice the key, read it, then slice the value (an
     # empty key or value reads nothing, wherever it points).
     _slice_end(pos + ksize)  # Key()
-    start = at + pos
-    vstart = start + ksize
+    start, vstart, end = item_spans(at, pos, ksize, vsize)
     if ksize and vstart > len(data):
         raise _outside(page, f"the key of leaf element {index}")
     _slice_end(pos + ksize + vsize)  # Value()
-    end = vstart + vsize
     if vsize and end > len(data):
         raise _outside(page, f"the value of leaf element {index}")
     head = data[vstart : vstart + BUCKET_HEADER.size]
@@ -264,15 +263,15 @@ def branch_items(page: RawPage) -> Iterator[BranchItem]:
     """The ``count`` branch elements, one at a time."""
     data = page.data
     for i in range(page.header.count):
-        at = PAGE_HEADER_SIZE + BRANCH_ELEMENT.size * i
-        if at + BRANCH_ELEMENT.size > len(data):
+        at = element_within(len(data), 0, i)
+        if at is None:
             raise _outside(page, f"branch element {i}")
-        pos, ksize, pgid = BRANCH_ELEMENT.unpack_from(data, at)
-        _slice_end(pos + ksize)
-        start = at + pos
-        if start + ksize > len(data):
+        e = layout.BranchElement.parse(data[at : at + ELEMENT_SIZE])
+        _slice_end(e.pos + e.ksize)
+        start, end, _ = item_spans(at, e.pos, e.ksize, 0)
+        if end > len(data):
             raise _outside(page, f"the key of branch element {i}")
-        yield BranchItem(data[start : start + ksize], pgid)
+        yield BranchItem(data[start:end], e.pgid)
 
 
 def bucket_header(item: LeafItem) -> tuple[int, int]:
@@ -281,15 +280,15 @@ def bucket_header(item: LeafItem) -> tuple[int, int]:
         raise CorruptionError("runtime error: index out of range [0] with length 0")
     if len(item.head) < BUCKET_HEADER.size:
         raise CorruptionError("the bucket header of a leaf element lies outside the page")
-    root, sequence = BUCKET_HEADER.unpack_from(item.head)
-    return root, sequence
+    h = layout.BucketHeader.parse(item.head[: BUCKET_HEADER.size])
+    return h.root, h.sequence
 
 
 def page_meta(page: RawPage) -> Meta:
     """The meta structure of a meta page."""
-    if len(page.data) < PAGE_HEADER_SIZE + 64:
+    if len(page.data) < PAGE_HEADER_SIZE + META_SIZE:
         raise _outside(page, "the meta structure")
-    return Meta.decode(page.data)
+    return Meta.parse(page.data)
 
 
 def freelist_ids(page: RawPage) -> list[int]:
@@ -298,13 +297,13 @@ def freelist_ids(page: RawPage) -> list[int]:
     count = page.header.count
     start = PAGE_HEADER_SIZE
     if count == FREELIST_COUNT_OVERFLOW:
-        if start + 8 > len(data):
+        if len(data) < layout.FREELIST_OVERFLOW_DECL.size:
             raise _outside(page, "the freelist count")
-        (count,) = U64.unpack_from(data, start)
-        start += 8
+        count = layout.FreelistOverflowHeader.parse(data).count
+        start = layout.FREELIST_OVERFLOW_DECL.size
     if start + 8 * count > len(data):
         raise _outside(page, f"the {count} freelist ids")
-    return [U64.unpack_from(data, start + 8 * i)[0] for i in range(count)]
+    return list(layout.freelist_page_construct(count).parse(data[start : start + 8 * count]))
 
 
 def page_item(page: RawPage, index: int) -> LeafItem:

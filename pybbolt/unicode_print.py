@@ -1,7 +1,7 @@
 """Which characters Go's ``unicode.IsPrint`` accepts, per Unicode 17.0.0.
 
 The reference ``bbolt`` binary was built with Go's Unicode 17.0.0 tables
-(CLI.md 3.3); Python's ``unicodedata`` is older in most releases, so
+(docs/CLI.md §3.3); Python's ``unicodedata`` is older in most releases, so
 printability is decided from this table instead.  It lists, as inclusive
 pairs ``start, end``, the code points of general category L*, M*, N*, P*
 or S*, plus U+0020.  Generated from the Unicode 17.0.0 character database

@@ -1,0 +1,563 @@
+"""The fast paths of the read walks: whole pages and batches of pages at once.
+
+The exact walks (:mod:`pybbolt.page`'s :class:`~pybbolt.page.PageReader`,
+:func:`pybbolt.node.decode_page`) follow bbolt element by element, which costs
+tens of Python operations per page.  The fast paths here read a leaf's items,
+or the children of many branch pages, with C-level ``map``s over precompiled
+structs, and only accept what is plainly intact; they have no effect until they
+succeed.  Anything else makes them fall back: :func:`leaf_run` to the general
+decode, the batch readers by raising :class:`Bail` (or ``struct.error`` for a
+read past the end of the file), after which the caller runs the exact walk,
+which reports the problem as bbolt does.  ``tests/test_fast_paths.py`` proves
+both give the same results.
+
+Every cache of codecs lives here (bounded), next to the element-array codecs
+of :func:`pybbolt.layout.element_array`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from itertools import repeat
+from operator import add, and_, itemgetter, le, lt, mul, sub
+
+from .errors import CorruptionError
+from .layout import (
+    BRANCH_PAGE,
+    BUCKET_LEAF_FLAG,
+    ELEMENT_ARRAYS,
+    LEAF_ELEMENT,
+    LEAF_PAGE,
+    PAGE_HEADER,
+    PAGE_HEADER_SIZE,
+    element_array,
+)
+from .page import PAGE_MAX_ALLOC, Data, PageReader, elements_start, sliceable
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
+if TYPE_CHECKING:
+    import mmap
+    from collections.abc import Callable, Iterable, Sequence
+
+    from .node import LeafRun
+    from .pagebits import Freed, Reachable
+
+# --- a leaf's items in one call (every read of a leaf) -----------------------
+
+def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+    """The run of leaf page ``pgid`` at ``offset`` if it is one (else None).
+
+    The scans' fast path: the header checked, the element array looked up
+    by its bytes and the items cut in one call for a page of a known
+    layout; anything else takes the general path.
+    """
+    if offset + PAGE_HEADER_SIZE > len(data):
+        return None
+    ident, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
+    if flags != LEAF_PAGE or ident != pgid:
+        return None
+    start = offset + PAGE_HEADER_SIZE
+    layout = _LAYOUTS.get(data[start : start + 16 * count])
+    if layout is None or start + layout[0].size > len(data):
+        return leaf_run(data, offset, count, pgid)
+    codec, item_flags = layout
+    items = codec.unpack_from(data, start)
+    return item_flags, items[0::2], items[1::2]
+
+
+def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
+    """The flags, keys and values of ``count`` leaf elements, as sequences."""
+    data = sliceable(buf)
+    size = len(data)
+    start = elements_start(size, offset, count, pgid)
+    elements = data[start : start + 16 * count]
+    layout = _LAYOUTS.get(elements) or _layout(elements, count)
+    if layout is not None and start + layout[0].size <= size:
+        # One C call cuts every key and value (see _layout).
+        codec, item_flags = layout
+        items = codec.unpack_from(data, start)
+        return item_flags, items[0::2], items[1::2]
+    fields = element_array(count).unpack(elements)
+    bases = range(start, start + 16 * count, 16)
+    key_starts = list(map(add, bases, fields[1::4]))
+    key_ends = list(map(add, key_starts, fields[2::4]))
+    value_ends = list(map(add, key_ends, fields[3::4]))
+    if count and max(value_ends) > size:
+        bad = next(i for i, end in enumerate(value_ends) if end > size)
+        raise CorruptionError(f"page {pgid}: leaf element {bad} points outside the data")
+    get = data.__getitem__
+    keys = list(map(get, map(slice, key_starts, key_ends)))
+    values = list(map(get, map(slice, key_ends, value_ends)))
+    return fields[0::4], keys, values
+
+
+# Leaf element arrays seen so far (their bytes) -> the Struct that cuts all
+# the keys and values of a page that has it, and the items' flags (None:
+# not contiguous).  Pages of one bucket mostly share a few layouts; the
+# bound keeps a file of all-different pages from filling memory.
+_LAYOUTS: dict[bytes, tuple[struct.Struct, tuple[int, ...]] | None] = {}
+_LAYOUTS_LIMIT = 4096
+
+
+def _layout(elements: bytes, count: int) -> tuple[struct.Struct, tuple[int, ...]] | None:
+    """The Struct that unpacks the keys and values of a leaf, with its flags.
+
+    bbolt writes each key right after the previous value, the first right
+    after the element headers, so a page's data is a run of ``ks`` and
+    ``vs`` byte strings that one format string describes.  Layouts whose
+    data is not one contiguous run (never written by bbolt) get None.
+    """
+    if elements in _LAYOUTS or not count:
+        return _LAYOUTS.get(elements)
+    fields = element_array(count).unpack(elements)
+    head = 16 * count
+    key_sizes, value_sizes = fields[2::4], fields[3::4]
+    key_starts = list(map(add, range(0, head, 16), fields[1::4]))
+    ends = list(map(add, map(add, key_starts, key_sizes), value_sizes))
+    layout = None
+    if key_starts[0] >= head and key_starts[1:] == ends[:-1]:
+        items = "".join(map("{}s{}s".format, key_sizes, value_sizes))
+        layout = struct.Struct(f"<{key_starts[0]}x{items}"), fields[0::4]
+    if len(_LAYOUTS) < _LAYOUTS_LIMIT:
+        _LAYOUTS[elements] = layout
+    return layout
+
+
+# --- batches of pages (check, stats, keys) ----------------------------------
+
+
+class Bail(Exception):
+    """A fast path met something it does not handle: the exact walk runs instead."""
+
+
+_unpack_header = PAGE_HEADER.unpack_from
+_unpack_structs = struct.Struct.unpack_from
+
+def element_codecs(counts: Iterable[int]) -> Callable[[int], struct.Struct]:
+    """A C-level lookup of the element-array codec of each of ``counts``
+    (the codecs of :func:`~pybbolt.layout.element_array`, one cache)."""
+    for c in set(counts).difference(ELEMENT_ARRAYS):
+        element_array(c)
+    return ELEMENT_ARRAYS.__getitem__
+
+
+class Layout(tuple[bytes, struct.Struct, struct.Struct, struct.Struct]):
+    """A leaf page of ``count`` elements as bbolt writes it when every key has
+    ``ksize`` bytes and every value ``vsize``: element i at pos
+    ``16*(count-i) + i*(ksize+vsize)``, keys and values packed in order after
+    the element array.
+
+    A plain tuple subclass (a NamedTuple would import typing at start-up):
+    ``array`` the element array (no bucket element), ``keys`` the codec of the
+    keys read from the end of the element array, ``page`` and ``elements`` the
+    codecs read from the page's start (the header's four fields, the element
+    array, then for ``page`` the keys).
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls, array: bytes, keys: struct.Struct, page: struct.Struct, elements: struct.Struct
+    ) -> Layout:
+        return super().__new__(cls, (array, keys, page, elements))
+
+    @property
+    def array(self) -> bytes:
+        """The element array."""
+        return self[0]
+
+    @property
+    def keys(self) -> struct.Struct:
+        """The codec of the keys, from the end of the element array."""
+        return self[1]
+
+    @property
+    def page(self) -> struct.Struct:
+        """The codec of header, element array and keys, from the page's start."""
+        return self[2]
+
+    @property
+    def elements(self) -> struct.Struct:
+        """The codec of header and element array, from the page's start."""
+        return self[3]
+
+
+# (ksize, vsize) -> {count: layout}
+_FIXED: dict[tuple[int, int], dict[int, Layout]] = {}
+# A codec of n keys holds n codes of 32 bytes: past this many keys in all
+# the cached codecs (fixed layouts and branches), the caches start afresh.
+_CACHED_KEYS_LIMIT = 1 << 19
+_cached_keys = 0
+
+
+def _cache_keys(n: int) -> bool:
+    """Account for codecs of ``n`` more keys; whether the caches were emptied first."""
+    global _cached_keys
+    _cached_keys += n
+    if _cached_keys <= _CACHED_KEYS_LIMIT:
+        return False
+    _FIXED.clear()
+    _FIXED_BRANCH.clear()
+    _cached_keys = n
+    return True
+
+
+def fixed_layout(ksize: int, vsize: int, counts: Iterable[int]) -> dict[int, Layout]:
+    """The layouts of leaves of ``counts`` elements (each fitting in a page)."""
+    wanted = set(counts)
+    layouts = _FIXED.get((ksize, vsize), {})
+    missing = wanted.difference(layouts)
+    if missing:
+        if _cache_keys(2 * sum(missing) + 1):
+            missing = wanted
+        layouts = _FIXED.setdefault((ksize, vsize), {})
+    stride = ksize + vsize
+    for c in missing:
+        fields: list[int] = []
+        for i in range(c):
+            fields += (0, 16 * (c - i) + i * stride, ksize, vsize)
+        keys = f"{ksize}s{vsize}x" * c
+        array = f"{PAGE_HEADER.format}{16 * c}s"  # the header, then the element array
+        layouts[c] = Layout(
+            element_array(c).pack(*fields),
+            struct.Struct("<" + keys),
+            struct.Struct(array + keys),
+            struct.Struct(array),
+        )
+    return layouts
+
+
+class Above:
+    """Above every key: the upper bound of the keys on the right edge of a tree."""
+
+    __slots__ = ()
+
+    def __gt__(self, other: object) -> bool:
+        """Greater than anything."""
+        return True
+
+
+ABOVE = Above()
+
+
+def batch_pages(ps: int) -> int:
+    """How many pages (about 4 MiB) the fast paths read at once."""
+    return max(16, (1 << 22) // max(ps, 1))
+
+
+# (ksize, count) -> (positions, key sizes, codec of the keys) of a branch page
+# as bbolt writes keys of one size: element i at pos 16*(count-i) + i*ksize.
+_FIXED_BRANCH: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...], struct.Struct]] = {}
+
+
+def page_headers(
+    data: Data, ps: int, ids: Sequence[int]
+) -> tuple[list[int], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(offsets, flags, counts, overflows) of pages ``ids``, each below the
+    file's page count; raises :class:`Bail` unless every page names itself."""
+    offs = list(map(mul, ids, repeat(ps)))
+    hid, flags, counts, overflows = zip(*map(_unpack_header, repeat(data), offs))
+    if hid != tuple(ids):
+        raise Bail
+    return offs, flags, counts, overflows
+
+
+def branch_keys(
+    data: Data, size: int, ps: int, off: int, count: int
+) -> tuple[list[bytes], tuple[int, ...]]:
+    """All keys and child ids of the branch page at ``off`` (``count`` > 0)."""
+    base = off + PAGE_HEADER_SIZE
+    end = base + 16 * count
+    if end > size or count > (ps - PAGE_HEADER_SIZE) // 16:
+        raise Bail  # past the file, or more children than bbolt puts on a page
+    fields = element_codecs((count,))(count).unpack_from(data, base)
+    if any(fields[3::4]):
+        raise Bail  # a child id of 2**32 or more: beyond any file the fast path reads
+    ksize = fields[1]
+    layout = _FIXED_BRANCH.get((ksize, count))
+    if layout is None and fields[0] == 16 * count and count * (16 + ksize) <= ps - 16:
+        _cache_keys(count)
+        layout = _FIXED_BRANCH[(ksize, count)] = (
+            tuple(16 * (count - i) + i * ksize for i in range(count)),
+            (ksize,) * count,
+            struct.Struct("<" + f"{ksize}s" * count),
+        )
+    if layout is not None and fields[0::4] == layout[0] and fields[1::4] == layout[1]:
+        # Keys of one size packed in order after the elements, as bbolt writes them.
+        return list(layout[2].unpack_from(data, end)), fields[2::4]
+    starts = list(map(add, range(base, end, 16), fields[0::4]))
+    ends = list(map(add, starts, fields[1::4]))
+    top = max(ends)
+    if top > size or top - base > PAGE_MAX_ALLOC:
+        raise Bail
+    getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
+    return list(map(getitem, map(slice, starts, ends))), fields[2::4]
+
+
+def uniform_leaves(
+    data: Data, ps: int, ids: list[int], keys: bool
+) -> tuple[list[bytes], int, int, int] | None:
+    """Pages ``ids`` (each below the file's page count) read at once as leaves of
+    one count with bbolt's layout of fixed-size keys and values, as guessed from
+    the first page: (all their keys in order, or [] unless ``keys``; the count;
+    the key size; the value size).  None when any page is not such a leaf."""
+    off = ids[0] * ps
+    _, flags, count, overflow = _unpack_header(data, off)
+    if flags != LEAF_PAGE or not count or overflow:
+        return None
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, off + PAGE_HEADER_SIZE)
+    if pos != 16 * count or count * (16 + ksize + vsize) > ps - PAGE_HEADER_SIZE:
+        return None
+    layout = fixed_layout(ksize, vsize, (count,))[count]
+    if layout.elements.unpack_from(data, off)[4] != layout.array:
+        return None  # not even the first page
+    codec = layout.page if keys else layout.elements
+    pages = map(codec.unpack_from, repeat(data), map(mul, ids, repeat(ps)))
+    items = list(itertools.chain.from_iterable(pages))
+    n = len(ids)
+    step = len(items) // n  # each page: id, flags, count, overflow, elements, keys
+    if (
+        items[0::step] != ids
+        or items[1::step].count(LEAF_PAGE) != n
+        or items[2::step].count(count) != n
+        or items[3::step].count(0) != n
+        or items[4::step].count(layout.array) != n
+    ):
+        return None
+    if not keys:
+        return [], count, ksize, vsize
+    for k in range(5):
+        del items[:: step - k]
+    return items, count, ksize, vsize
+
+
+def leaf_keys(
+    data: Data,
+    size: int,
+    ps: int,
+    offs: list[int],
+    counts: Sequence[int],
+    entries: list[tuple[int, int]] | None,
+) -> tuple[list[bytes], list[bytes], list[bytes], int]:
+    """The keys of the leaves at ``offs`` (each with ``counts[i]`` > 0 elements):
+    all of them in order, the first and the last of each leaf, and their
+    common size (-1 when not known to be the same).
+
+    Every key and value must lie inside the file.  The (value offset,
+    length) of the bucket elements are appended to ``entries``.
+    """
+    if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
+        raise Bail  # more elements than bbolt puts on a page
+    bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
+    ends = list(map(add, bases, map(mul, counts, repeat(16))))
+    getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
+    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, bases[0])
+    if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
+        # Laid out as bbolt writes fixed-size keys and values (and no bucket
+        # element)?  Then one codec call cuts out a leaf's keys.
+        layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
+        if getitem(slice(bases[0], ends[0])) == layouts[0].array and list(
+            map(getitem, map(slice, bases, ends))
+        ) == list(map(itemgetter(0), layouts)):
+            codecs = map(itemgetter(1), layouts)
+            per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+            keys = list(itertools.chain.from_iterable(per_leaf))
+            firsts = list(map(itemgetter(0), per_leaf))
+            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
+    codec = map(element_codecs(counts), counts)
+    arrays = map(_unpack_structs, codec, repeat(data), bases)
+    fields = list(itertools.chain.from_iterable(arrays))
+    elements = itertools.chain.from_iterable(map(range, bases, ends, repeat(16)))
+    starts = list(map(add, elements, fields[1::4]))
+    kends = list(map(add, starts, fields[2::4]))
+    vsizes = fields[3::4]
+    # bbolt slices a key or value up to its end, counted from its element.
+    first = min(bases)
+    top = max(kends) + max(vsizes)
+    if top > size or top - first > PAGE_MAX_ALLOC:
+        top = max(map(add, kends, vsizes))
+        if top > size or top - first > PAGE_MAX_ALLOC:
+            raise Bail
+    keys = list(map(getitem, map(slice, starts, kends)))
+    last = list(itertools.accumulate(counts))
+    firsts = list(map(keys.__getitem__, map(sub, last, counts)))
+    lasts = list(map(keys.__getitem__, map(sub, last, repeat(1))))
+    if entries is not None:
+        flags = fields[0::4]
+        if max(flags) and any(map(and_, flags, repeat(BUCKET_LEAF_FLAG))):
+            bucket = map(and_, flags, repeat(BUCKET_LEAF_FLAG))
+            for i in itertools.compress(range(len(flags)), bucket):
+                entries.append((kends[i], vsizes[i]))
+    return keys, firsts, lasts, -1
+
+
+# --- the check's walk of an intact tree -------------------------------------
+
+
+def intact_tree(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    entries: list[tuple[int, int]] | None,
+) -> bool:
+    """The check's ``checkInvariantProperties`` of a tree with nothing to report,
+    with whole-page operations.
+
+    When every page of the tree from ``root`` is a branch or leaf page
+    inside the file, below the high-water mark, neither free nor
+    referenced before, with its keys in order within its ancestors'
+    bounds (and no empty page below the root), marks the pages reachable,
+    appends the (value offset, length) of its bucket elements to ``entries``
+    and returns True: the exact walks would report nothing and do the same.
+    Otherwise it undoes what it did and returns False.
+    """
+    marked: list[Sequence[int]] = []
+    try:
+        visits = _intact_walk(r, reach, freed, limit, root, entries, marked)
+    except (Bail, struct.error):
+        bits = reach.bits
+        for ids in marked:
+            for pid in ids:
+                bits[pid] = 0
+        if entries is not None:
+            entries.clear()
+        return False
+    # The exact walks visit each page twice (reachability, key order);
+    # the pages were noted as read batch by batch.
+    r.tick(2 * visits, read=False)
+    return True
+
+
+def _intact_walk(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    entries: list[tuple[int, int]] | None,
+    marked: list[Sequence[int]],
+) -> int:
+    """The work of :func:`intact_tree`; returns the number of pages, or raises Bail."""
+    data = r.data
+    size = r.size
+    ps = r.ps
+
+    def mark(
+        ids: Sequence[int], marked: list[Sequence[int]], overflows: Sequence[int] | None
+    ) -> None:
+        _mark_intact(reach, freed, ids, marked, overflows)
+
+    if root >= limit:
+        raise Bail
+    offs, flags, counts, overflows = page_headers(data, ps, (root,))
+    mark((root,), marked, overflows)
+    if flags[0] == LEAF_PAGE:
+        if counts[0]:
+            keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
+            if not all(map(lt, keys, itertools.islice(keys, 1, None))):
+                raise Bail
+        return 1
+    if flags[0] != BRANCH_PAGE:
+        raise Bail
+    visits = 1
+    batch = batch_pages(ps)
+    # Branch pages to visit, in key order from the end: (offset, count,
+    # depth, min key, max key).
+    stack: list[tuple[int, int, int, bytes | None, bytes | Above]] = [
+        (offs[0], counts[0], 0, None, ABOVE)
+    ]
+    while stack:
+        # The children of the next branches of one depth, in key order,
+        # with the bounds of their keys.
+        depth = stack[-1][2]
+        children: list[int] = []
+        lows: list[bytes] = []
+        highs: list[bytes | Above] = []
+        while (
+            stack
+            and stack[-1][2] == depth
+            and (not children or len(children) + stack[-1][1] <= batch)
+        ):
+            off, count, _, mn, mx = stack.pop()
+            if not count:
+                raise Bail
+            bkeys, ids = branch_keys(data, size, ps, off, count)
+            if mn is not None and mn > bkeys[0]:
+                raise Bail
+            children += ids
+            lows += bkeys
+            highs += itertools.islice(bkeys, 1, None)
+            highs.append(mx)
+        if max(children) >= limit:
+            raise Bail
+        visits += len(children)
+        below: list[tuple[int, int, int, bytes | None, bytes | Above]] = []
+        # At most a batch of pages at a time (one branch may have more).
+        for at in range(0, len(children), batch):
+            part = children[at : at + batch] if len(children) > batch else children
+            n = len(part)
+            r.note_reads(n)
+            uniform = uniform_leaves(data, ps, part, True)
+            if uniform is not None:
+                mark(part, marked, None)
+                keys, count, _, _ = uniform
+                firsts, lasts = keys[::count], keys[count - 1 :: count]
+            else:
+                offs, flags, counts, overflows = page_headers(data, ps, part)
+                mark(part, marked, overflows)
+                if flags.count(BRANCH_PAGE) == n:
+                    below += zip(offs, counts, repeat(depth + 1), lows[at:], highs[at:])
+                    continue
+                if flags.count(LEAF_PAGE) != n or 0 in counts:
+                    raise Bail
+                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries)
+            if below:
+                raise Bail  # leaves and branches side by side
+            # Each leaf's keys lie in [its key in the branch, the next key
+            # or the branch's own bound): then every ordering bbolt
+            # verifies, branch keys included, holds.
+            if (
+                not all(map(lt, keys, itertools.islice(keys, 1, None)))
+                or not all(map(le, itertools.islice(lows, at, at + n), firsts))
+                or not all(map(lt, lasts, itertools.islice(highs, at, at + n)))
+            ):
+                raise Bail
+        if below:
+            if len(below) != len(children):
+                raise Bail  # leaves and branches side by side
+            stack += reversed(below)
+    return visits
+
+
+def _mark_intact(
+    reach: Reachable,
+    freed: Freed,
+    ids: Sequence[int],
+    marked: list[Sequence[int]],
+    overflows: Sequence[int] | None,
+) -> None:
+    """Mark pages ``ids`` (below the file's page count and the high-water
+    mark) and their ``overflows`` reachable if nothing is to be said about
+    them.  ``marked`` records what to undo."""
+    bits = reach.bits
+    n = len(ids)
+    if (
+        any(map(bits.__getitem__, ids))
+        or any(map(freed.bits.__getitem__, ids))
+        or (n > 1 and len(set(ids)) != n)
+    ):
+        raise Bail
+    any(map(bits.__setitem__, ids, repeat(1)))  # consumed in C; each call returns None
+    marked.append(ids)
+    if overflows is not None and any(overflows):
+        nbits = reach.nbits
+        for pid, overflow in zip(ids, overflows):
+            if overflow:
+                end = pid + overflow + 1
+                if end > nbits or bits.find(1, pid + 1, end) != -1:
+                    raise Bail
+                bits[pid + 1 : end] = b"\x01" * overflow
+                marked.append(range(pid + 1, end))
