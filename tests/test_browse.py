@@ -648,3 +648,18 @@ def test_value_views_of_awkward_values() -> None:
         f"\n… {44 * 1024:,} more bytes not shown"
     assert render_value(b"\x00" * 20, b"k", (), "hex", width=30).splitlines() == [
         f"{offset:08x}  00 00  00 00  |....|" for offset in range(0, 20, 4)]  # 4 a line fit
+
+
+def test_real_etcd_file_opens_with_the_etcd_decoder() -> None:
+    session = Session(pybbolt.open(SAMPLE.parent / "real" / "etcd34.db", readonly=True))
+    app = BrowseApp(session, start=(b"key",), watch=False)
+
+    async def script(pilot: Pilot[None]) -> None:
+        assert app.decoder == "etcd" and app.sub_title.endswith("(read-only, decoder etcd)")
+        assert app.query_one("#value-pane").border_title == "value · decoder:etcd (auto)"
+        assert app.value_text.startswith("{")  # mvccpb.KeyValue as JSON
+
+    try:
+        drive(app, script)
+    finally:
+        session.close()
