@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 DIST := build/dist
 
-.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench clean layout-proof
+.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -82,6 +82,13 @@ clean:
 bench: venv gotools
 	bash benchmarks/setup.sh $(PY)
 	$(PY) -m benchmarks.run
+	$(MAKE) bench-browse
+
+# pybbolt browse: the first screen of a 1,000,000-key bucket (target: within a
+# second); writes benchmarks/results/browse.md.  BROWSE_N=... for another size.
+BROWSE_N ?= 1000000
+bench-browse: venv
+	$(PY) -m benchmarks.browse_first_screen --n $(BROWSE_N)
 
 # Long runs, not part of `make test`: the soak-marked tests (a database past
 # 4 GiB), the writer model with many more examples, 500 SIGKILLs, and the

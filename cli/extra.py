@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 # name -> "module:attribute" of a click.Command (modules of this package).
 EXTRA_COMMANDS: dict[str, str] = {
+    "browse": "cmd_browse:browse",
     "ls": "cmd_data:ls_command",
     "find": "cmd_data:find_command",
     "export": "cmd_data:export_command",
