@@ -7,6 +7,7 @@ lock held by another process is reported in plain words on the terminal.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -67,7 +68,9 @@ def browse(db: str, bucket: tuple[str, ...], write: bool, timeout: float,
     if decoder is not None:
         get_decoder(decoder)  # an unknown name fails here, with the known ones listed
     if write and not os.path.exists(db):  # opening for writing would create it
-        sys.stderr.write(f"Error: open {db}: No such file or directory "
+        from pybbolt.oserrors import errno_text
+
+        sys.stderr.write(f"Error: open {db}: {errno_text(errno.ENOENT)} "
                          "(browse --write changes files, it does not create them)\n")
         return 1
     try:

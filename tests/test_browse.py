@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pybbolt.cli import browse_app
-from pybbolt.cli.browse_app import BrowseApp, ConfirmScreen, FormScreen, KeyList, SearchScreen
+from pybbolt.cli import browse_widgets
+from pybbolt.cli.browse_app import BrowseApp
 from pybbolt.cli.browse_model import (
     Hit,
     Session,
@@ -27,6 +27,7 @@ from pybbolt.cli.browse_model import (
     render_value,
     search,
 )
+from pybbolt.cli.browse_widgets import ConfirmScreen, FormScreen, KeyList, SearchScreen
 from pybbolt.cli.cmd_browse import INSTALL_HINT
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
@@ -316,7 +317,7 @@ def test_escape_stops_a_running_search(tmp_path: Path, monkeypatch: pytest.Monke
             b.put(b"k%05d" % n, b"v")
     session = Session(pybbolt.open(path, readonly=True))
     app = BrowseApp(session, start=(b"b",), watch=False)
-    real_matcher = browse_app.matcher
+    real_matcher = browse_widgets.matcher
     calls = []
 
     def matcher_held_midway(pattern: str, regex: bool) -> Callable[[bytes], bool]:
@@ -332,7 +333,7 @@ def test_escape_stops_a_running_search(tmp_path: Path, monkeypatch: pytest.Monke
 
         return held
 
-    monkeypatch.setattr(browse_app, "matcher", matcher_held_midway)
+    monkeypatch.setattr(browse_widgets, "matcher", matcher_held_midway)
 
     async def script(pilot: Pilot[None]) -> None:
         await pilot.press("f", *"k0", "enter")
@@ -423,9 +424,9 @@ def test_bad_arguments(tmp_path: Path) -> None:
     for args, message in (
         (["browse", str(SAMPLE), "no-such-bucket"], "Error: bucket not found: no-such-bucket\n"),
         (["browse", "--decoder", "nope", str(SAMPLE)], "Error: unknown decoder 'nope'"),
-        (["browse", "--write", "no-such.db"], "Error: open no-such.db: No such file or directory "
+        (["browse", "--write", "no-such.db"], "Error: open no-such.db: no such file or directory "
          "(browse --write changes files, it does not create them)\n"),
-        (["browse", "no-such.db"], "Error: open no-such.db: No such file or directory\n"),
+        (["browse", "no-such.db"], "Error: open no-such.db: no such file or directory\n"),
     ):
         r = subprocess.run([sys.executable, "-m", "pybbolt", *args], capture_output=True,
                            text=True, timeout=60, cwd=tmp_path)

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pybbolt.cli.browse_app import BrowseApp, SearchScreen
+from pybbolt.cli.browse_app import BrowseApp
 from pybbolt.cli.browse_model import Session
+from pybbolt.cli.browse_widgets import SearchScreen
 from textual.pilot import Pilot
 
 import pybbolt
