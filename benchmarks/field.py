@@ -121,7 +121,8 @@ def run_field(work: Path, scale: float = 1.0, runs: int = 3) -> dict[str, Any]:
                     cmd = cli_timing.Command(name, tool, [exe, *argv_tail], runs=runs,
                                              prepare_rm=out if name == "compact" else None)
                     row[tool] = cli_timing.time_command(cmd, env, warmup=1)
-                    shown = [a if len(a) < 24 else a[:8] + "…" for a in argv_tail[1:]]
+                    shown = [Path(a).name if a in (fill_path["DB"], fill_path["OUT"])
+                             else a if len(a) < 24 else a[:8] + "…" for a in argv_tail[1:]]
                     row[tool]["command"] = " ".join([tool, name, *shown])
                 if name in RSS_COMMANDS:
                     row["rss"] = cli_timing.peak_rss(
