@@ -83,18 +83,24 @@ def render_stats(count: int, s: BucketStats) -> str:
     )
 
 
-def run_stats(inv: Invocation) -> None:
+def read_stats(inv: Invocation) -> tuple[int, BucketStats]:
+    """``stats PATH [PREFIX]``: the number of top-level buckets (with the
+    prefix) and their summed ``Bucket.Stats``, read as bbolt's CLI reads them."""
     from pybbolt.stats import top_level_stats
 
-    if inv.opts.get_bool("json"):
-        from .cmd_json import run_stats_json
-
-        return run_stats_json(inv)
     path = inv.args[0]
     prefix = os.fsencode(inv.args[1]) if len(inv.args) > 1 else b""
     check_source_path(path)
     with open_readonly(path, inv) as db:
         preload_freelist(db)
         with db.view() as tx:
-            count, total = top_level_stats(tx, prefix)
-            inv.out.text(render_stats(count, total))
+            return top_level_stats(tx, prefix)
+
+
+def run_stats(inv: Invocation) -> None:
+    if inv.opts.get_bool("json"):
+        from .cmd_json import run_stats_json
+
+        return run_stats_json(inv)
+    count, total = read_stats(inv)
+    inv.out.text(render_stats(count, total))

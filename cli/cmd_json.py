@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from pybbolt.jsonfmt import dumps, json_text
 
+from .cmd_read import last_bucket
 from .common import check_source_path, open_readonly, preload_freelist
 from .runtime import CommandError, Exit, Invocation
 
 if TYPE_CHECKING:
-    import pybbolt
+    pass
 
 
 def name_args(inv: Invocation, words: list[str]) -> list[bytes]:
@@ -38,17 +39,6 @@ def hex_args(words: list[str]) -> list[bytes]:
             raise CommandError(f"--hex: {word!r} is not hexadecimal") from None
     return names
 
-
-def last_bucket(tx: pybbolt.Tx, names: list[bytes]) -> pybbolt.Bucket:
-    """bbolt's ``findLastBucket`` over byte names: ``bucket not found`` as bbolt says it."""
-    bucket = tx.bucket(names[0])
-    for name in names[1:]:
-        if bucket is None:
-            break
-        bucket = bucket.bucket(name)
-    if bucket is None:
-        raise CommandError("bucket not found")
-    return bucket
 
 
 def run_buckets_json(inv: Invocation) -> None:
@@ -109,17 +99,10 @@ def run_info_json(inv: Invocation) -> None:
 
 def run_stats_json(inv: Invocation) -> None:
     import dataclasses
-    import os
 
-    from pybbolt.stats import top_level_stats
+    from .cmd_check import read_stats
 
-    path = inv.args[0]
-    prefix = os.fsencode(inv.args[1]) if len(inv.args) > 1 else b""
-    check_source_path(path)
-    with open_readonly(path, inv) as db:
-        preload_freelist(db)
-        with db.view() as tx:
-            count, total = top_level_stats(tx, prefix)
+    count, total = read_stats(inv)
     inv.out.text(dumps({"buckets": count, **dataclasses.asdict(total)}) + "\n")
 
 

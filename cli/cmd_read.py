@@ -46,8 +46,9 @@ def run_buckets(inv: Invocation) -> None:
                 inv.out.write(name + b"\n")
 
 
-def _last_bucket(tx: pybbolt.Tx, names: list[bytes]) -> pybbolt.Bucket:
-    """bbolt's ``findLastBucket``: descend the bucket path from the root."""
+def last_bucket(tx: pybbolt.Tx, names: list[bytes]) -> pybbolt.Bucket:
+    """bbolt's ``findLastBucket``: descend the bucket path from the root
+    (``bucket not found`` as bbolt says it)."""
     bucket = tx.bucket(names[0])
     for name in names[1:]:
         if bucket is None:
@@ -74,7 +75,7 @@ def run_keys(inv: Invocation) -> None:
         names = hex_args(inv.args[1:])
     check_source_path(path)
     with open_readonly(path, inv) as db, db.view() as tx:
-        bucket = _last_bucket(tx, names)
+        bucket = last_bucket(tx, names)
         write = inv.out.write
         for keys in _key_batches(bucket):
             try:
@@ -140,7 +141,7 @@ def run_get(inv: Invocation) -> None:
         return run_get_json(inv, key, names)
     check_source_path(path)
     with open_readonly(path, inv) as db, db.view() as tx:
-        bucket = _last_bucket(tx, names)
+        bucket = last_bucket(tx, names)
         value = bucket.get(key)
         if value is None:
             raise CommandError(
