@@ -11,6 +11,9 @@ from .runtime import CommandError, Exit, Invocation
 from .textfmt import auto
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pybbolt.errors import CheckError
     from pybbolt.stats import BucketStats
 
 _F32 = struct.Struct("<f")
@@ -28,8 +31,20 @@ def percent(part: int, whole: int) -> int:
     return int(_f32(_f32(_f32(float(part)) * 100) / _f32(float(whole))))
 
 
-def _key_text(key: bytes) -> str:
+def key_text(key: bytes) -> str:
+    """A key as bbolt's check prints it in its messages (the ``auto`` format)."""
     return auto(key).decode("utf-8")
+
+
+def check_errors(inv: Invocation) -> Iterator[CheckError]:
+    """The errors of ``check PATH [--from-page N]``, read as bbolt's CLI reads
+    the file (shared lock, freelist loaded), while the file stays open."""
+    path = inv.args[0]
+    check_source_path(path)
+    with open_readonly(path, inv) as db:
+        preload_freelist(db)
+        with db.view() as tx:
+            yield from tx.check(inv.opts.get_int("from-page"), key_text)
 
 
 def run_check(inv: Invocation) -> None:
@@ -37,22 +52,17 @@ def run_check(inv: Invocation) -> None:
         from .cmd_json import run_check_json
 
         return run_check_json(inv)
-    path = inv.args[0]
-    check_source_path(path)
-    with open_readonly(path, inv) as db:
-        preload_freelist(db)
-        with db.view() as tx:
-            count = 0
-            for err in tx.check(inv.opts.get_int("from-page"), _key_text):
-                if getattr(err, "fatal", False):
-                    inv.out.flush()
-                    raise Exit(2, f"{err}\n")
-                inv.out.text(f"{err}\n")
-                count += 1
-            if count:
-                inv.out.text(f"{count} errors found\n")
-                raise CommandError("invalid value")
-            inv.out.text("OK\n")
+    count = 0
+    for err in check_errors(inv):
+        if err.fatal:
+            inv.out.flush()
+            raise Exit(2, f"{err}\n")
+        inv.out.text(f"{err}\n")
+        count += 1
+    if count:
+        inv.out.text(f"{count} errors found\n")
+        raise CommandError("invalid value")
+    inv.out.text("OK\n")
 
 
 def render_stats(count: int, s: BucketStats) -> str:

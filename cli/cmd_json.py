@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pybbolt.jsonfmt import dumps, json_text
 
 from .cmd_read import last_bucket
-from .common import check_source_path, open_readonly, preload_freelist
+from .common import check_source_path, open_readonly
 from .runtime import CommandError, Exit, Invocation
 
 if TYPE_CHECKING:
@@ -107,24 +107,19 @@ def run_stats_json(inv: Invocation) -> None:
 
 
 def run_check_json(inv: Invocation) -> None:
-    from .cmd_check import _key_text
+    from .cmd_check import check_errors
 
-    path = inv.args[0]
-    check_source_path(path)
-    with open_readonly(path, inv) as db:
-        preload_freelist(db)
-        with db.view() as tx:
-            count = 0
-            fatal = False
-            for err in tx.check(inv.opts.get_int("from-page"), _key_text):
-                inv.out.text(dumps({"error": str(err)}) + "\n")
-                count += 1
-                fatal = bool(getattr(err, "fatal", False))
-                if fatal:  # bbolt stops there (exit status 2)
-                    break
-            inv.out.text(dumps({"ok": count == 0, "errors": count}) + "\n")
-            if count:
-                raise Exit(2 if fatal else 1)
+    count = 0
+    fatal = False
+    for err in check_errors(inv):
+        inv.out.text(dumps({"error": str(err)}) + "\n")
+        count += 1
+        fatal = err.fatal
+        if fatal:  # bbolt stops there (exit status 2)
+            break
+    inv.out.text(dumps({"ok": count == 0, "errors": count}) + "\n")
+    if count:
+        raise Exit(2 if fatal else 1)
 
 
 def run_pages_json(inv: Invocation) -> None:
