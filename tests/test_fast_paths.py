@@ -31,7 +31,7 @@ from pybbolt import stats as stats_mod
 from pybbolt.page import PageReader
 from pybbolt.stats import top_level_stats
 
-from .conftest import FIXTURES, GOLDEN
+from .conftest import FIXTURES, GOLDEN, need
 
 SOURCES = ["nested.db", "churn_seed1.db", "overflow.db", "binary_keys.db", "many_buckets.db",
            "pagesize_16384.db", "bacalhau_compute.db", "many_keys.db"]
@@ -266,8 +266,6 @@ def test_damaged_fixtures_read_the_same(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = FIXTURES / name
-    if not src.exists():
-        pytest.skip(f"{name} missing")
     _compare(tmp_path, name, src, 40, monkeypatch)
 
 
@@ -296,9 +294,8 @@ def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.Monkey
 
 
 def test_damaged_golden_files_read_the_same(exact: Callable[[], None]) -> None:
-    bad = sorted((GOLDEN / "bad").glob("*.db")) if (GOLDEN / "bad").is_dir() else []
-    if not bad:
-        pytest.skip("../shared/golden/bad is not present")
+    bad = sorted((GOLDEN / "bad").glob("*.db"))
+    need(bool(bad), "../shared/golden/bad is not present next to the repository")
     fast = [outcomes(p) for p in bad]
     exact()
     assert [outcomes(p) for p in bad] == fast
