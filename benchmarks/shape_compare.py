@@ -51,13 +51,13 @@ def derived(path: Path) -> dict[str, str]:
                    / max(1, s["Bytes allocated for physical branch pages"]))
     return {
         "file size": f"{path.stat().st_size / 1e6:.1f} MB",
-        "pairs / buckets": f"{pairs:,} / {buckets:,}",
-        "pairs per bucket": f"{pairs / buckets:.2f}",
+        "keys (pairs and buckets) / buckets": f"{pairs:,} / {buckets:,}",
+        "keys per bucket": f"{pairs / buckets:.2f}",
         "inline buckets": f"{s['Total number on inlined buckets'] / buckets:.0%}",
         "B+tree levels (with nesting)": str(s["Number of levels in B+tree"]),
         "logical leaf / branch pages": f"{leaves:,} / {s['Number of logical branch pages']:,}",
         "overflow pages per leaf page": f"{overflow / leaves:.2f}",
-        "pairs per leaf page": f"{pairs / leaves:.1f}",
+        "keys per leaf page": f"{pairs / leaves:.1f}",
         "leaf bytes used": f"{leaf_fill:.0%}",
         "branch bytes used": f"{branch_fill:.0%}",
     }
