@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 DIST := build/dist
 
-.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof
+.PHONY: venv gotools test test-all lint fixtures real-fixtures real-shapes bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -53,6 +53,16 @@ real-fixtures:
 	bash tests/go/realprog/etcd.sh $(REAL)/etcd34.db
 	bash tests/go/realprog/containerd.sh $(REAL)/containerd16.db
 	cd tests/go/realprog/raftstore && go run . $(CURDIR)/$(REAL)
+
+# Stores of the real programs at the field shapes' size, for benchmarks/FIELD.md
+# (not committed; etcd and containerd need root's Debian packages, see scripts/dev).
+REALSHAPES := build/real
+real-shapes: venv
+	mkdir -p $(REALSHAPES)
+	$(PY) -m benchmarks.real_etcd $(REALSHAPES)/etcd.db
+	$(PY) -m benchmarks.real_raft $(REALSHAPES)/raft_v2.db
+	$(PY) -m benchmarks.real_raft --v1 $(REALSHAPES)/raft_v1.db
+	$(PY) -m benchmarks.real_containerd $(REALSHAPES)/containerd.db
 
 # Bacalhau stores written by Bacalhau's own code (v1.5.1 and v1.4.0, each in a
 # Go module of its own: the first build downloads Bacalhau's dependencies).
