@@ -34,7 +34,7 @@ test-all: venv gotools lint
 # reuses build/lib, so it is cleared first: a module deleted from the tree must
 # not survive in the wheel.
 lint: venv
-	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples
+	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples scripts
 	$(VENV)/bin/mypy
 	rm -rf $(DIST) build/lib build/bdist.*
 	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
