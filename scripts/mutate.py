@@ -45,7 +45,8 @@ THRESHOLD = 0.90
 TESTS: dict[str, tuple[str, list[str]]] = {
     # many_keys.db: tens of seconds per run, and the other files reach the same codecs
     "layout": ("pybbolt/layout.py", ["tests/test_layout.py", "-k", "not many_keys"]),
-    # test_read and test_cursor: the exact walk of PageReader (seek, iter_pages, go_compare)
+    # PageReader's exact walk (seek, iter_pages, go_compare) is the check's and the stats'
+    # walk: only their tests reach it, and they are not in this list yet
     "page": ("pybbolt/page.py",
              ["tests/test_page.py", "tests/test_read.py", "tests/test_cursor.py"]),
     "meta": ("pybbolt/meta.py", ["tests/test_meta.py"]),
