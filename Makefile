@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 DIST := build/dist
 
-.PHONY: venv gotools test test-all lint fixtures real-fixtures real-shapes bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof
+.PHONY: venv gotools test test-all lint fixtures real-fixtures real-shapes bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof mutate
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -34,7 +34,7 @@ test-all: venv gotools lint
 # reuses build/lib, so it is cleared first: a module deleted from the tree must
 # not survive in the wheel.
 lint: venv
-	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples
+	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples scripts
 	$(VENV)/bin/mypy
 	rm -rf $(DIST) build/lib build/bdist.*
 	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
@@ -129,3 +129,13 @@ fuzz: venv gotools
 LAYOUT_REPLAYS ?= 60
 layout-proof: venv gotools
 	LAYOUT_REPLAYS=$(LAYOUT_REPLAYS) $(PY) -m tests.layout_replays
+
+# Mutation testing (not part of `make test`): each core module against its own
+# focused tests (the table in scripts/mutate.py), in build/mutate/MODULE; per-module
+# scores and the survivors.  MODULES="page node" for a subset; about an hour for all.
+MODULES ?=
+mutate: venv gotools $(VENV)/.mutate-installed
+	$(PY) scripts/mutate.py $(MODULES)
+$(VENV)/.mutate-installed: pyproject.toml
+	$(PY) -m pip install -q -e '.[mutate]'
+	touch $@
