@@ -176,7 +176,16 @@ class Tx:
     def free_ids(self) -> list[int]:
         """Free page ids: the freelist page's, or rebuilt by a reachability scan."""
         if self.meta.freelist == PGID_NO_FREELIST:
-            return rebuild(self)
+            # A read-only file does not change while it is open: the walk
+            # is done once per open (bbolt's freepages), not once per caller.
+            db = self._db
+            cached = db._rebuilt_free_ids
+            if cached is not None and cached[0] is self.meta:
+                return list(cached[1])
+            ids = rebuild(self)
+            if db.readonly:
+                db._rebuilt_free_ids = (self.meta, ids)
+            return list(ids)
         return read_freelist_ids(self._data, self.meta.freelist, self._page_size)
 
     # -- pages -------------------------------------------------------------
