@@ -50,6 +50,7 @@ from .errors import (
     go_stack_overflow,
 )
 from .fastpath import (
+    intact_buckets,
     intact_tree,
 )
 from .layout import (
@@ -238,7 +239,7 @@ class _Checker:
 
     def _check_bucket_tree(self, root: int) -> Iterator[CheckError]:
         """``recursivelyCheckBucket``: a bucket's pages, key order, then its sub-buckets."""
-        if root == 0:
+        if root == 0 or self._intact_buckets(root):
             return
         info = _BucketInfo()
         yield from self._invariants(root, info)
@@ -340,6 +341,11 @@ class _Checker:
         operations (:func:`~pybbolt.fastpath.intact_tree`)."""
         entries = info.entries if info is not None else None
         return intact_tree(self.r, self.reach, self.freed, self.intact_limit, root, entries)
+
+    def _intact_buckets(self, root: int) -> bool:
+        """``recursivelyCheckBucket`` from ``root`` with nothing to report, a
+        level of buckets at a time (:func:`~pybbolt.fastpath.intact_buckets`)."""
+        return intact_buckets(self.r, self.reach, self.freed, self.intact_limit, root)
 
     def _walk_pages(self, root: int) -> Iterator[CheckError]:
         hwm = self.hwm

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import struct
+import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -46,6 +47,7 @@ def exact(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
     def switch_off() -> None:
         monkeypatch.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        monkeypatch.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
         monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
 
     return switch_off
@@ -287,6 +289,7 @@ def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.Monkey
     fast = [outcomes(p) for p in paths]
     with monkeypatch.context() as m:
         m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
         m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
         slow = [outcomes(p) for p in paths]
     for path, f, s in zip(paths, fast, slow):
@@ -302,6 +305,104 @@ def test_damaged_golden_files_read_the_same(exact: Callable[[], None]) -> None:
     fast = [outcomes(p) for p in bad]
     exact()
     assert [outcomes(p) for p in bad] == fast
+
+
+# --- the field shapes: the page walk of check and of the freelist rebuild ----
+
+
+def walk_outcome(path: Path) -> Any:
+    """What the page walk decides: the check (whole file, and from page 2),
+    and the free ids rebuilt when the file has no freelist page."""
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            free: Any = tx.free_ids()
+    except Exception as e:
+        free = _failure(e)
+    return check_outcome(path), check_outcome(path, 2), free
+
+
+def damage_bucket_value(data: bytearray, ps: int, rng: random.Random) -> None:
+    """Point a bucket value somewhere else: another page (a second reference,
+    a loop back to a parent, a meta page), past the file, or root 0 with no
+    inline page (bbolt's openBucket fails)."""
+    values = []
+    for pid, flags, count in _pages(bytes(data), ps):
+        if flags != 2:
+            continue
+        base = pid * ps + 16
+        for i in range(min(count, (len(data) - base) // 16)):
+            eflags, pos, ksize, vsize = struct.unpack_from("<IIII", data, base + 16 * i)
+            at = base + 16 * i + pos + ksize
+            if eflags & 1 and vsize >= 16 and at + 16 <= len(data):
+                values.append((pid, at))
+    if not values:
+        return
+    pid, at = rng.choice(values)
+    npages = len(data) // ps
+    root = rng.choice((0, 1, pid, rng.randrange(2, npages), npages + 3))
+    struct.pack_into("<Q", data, at, root)
+
+
+@pytest.fixture(scope="module")
+def field_shapes(tmp_path_factory: pytest.TempPathFactory, boltgo: Path) -> dict[str, Path]:
+    """The benchmarks' field shapes, small (as in tests/test_field_shapes.py)."""
+    work = tmp_path_factory.mktemp("field")
+    out = {}
+    for shape in ("etcd", "raft", "containerd"):
+        out[shape] = work / f"{shape}.db"
+        subprocess.run([str(boltgo), "gen-shape", shape, str(out[shape]), "--scale", "0.02"],
+                       capture_output=True, check=True)
+    return out
+
+
+def test_field_shapes_take_the_fast_walk(
+    field_shapes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check and the freelist rebuild read the intact shapes a level of
+    buckets at a time, without a single tree walked on its own."""
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("a walk other than the level-at-a-time one ran")
+
+    for name in ("_walk_pages", "_key_order", "_intact_tree"):
+        monkeypatch.setattr(check_mod._Checker, name, refuse)
+    for shape, path in field_shapes.items():
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            assert list(tx.check()) == [], shape
+            assert len(tx.free_ids()) > 0, shape
+
+
+@pytest.mark.parametrize("shape", ["etcd", "raft", "containerd"])
+def test_damaged_field_shapes_walk_the_same(
+    shape: str, field_shapes: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On damaged copies of the shapes (random page edits and bucket values
+    pointed elsewhere), check and the freelist rebuild give the same errors,
+    messages and exceptions with the level-at-a-time walk, with only the
+    per-tree one, and with the exact walks alone."""
+    src = field_shapes[shape]
+    original = src.read_bytes()
+    ps = struct.unpack_from("<I", original, 16 + 8)[0]
+    rng = random.Random(zlib.crc32(shape.encode()))
+    paths = [src]
+    for k in range(40):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 1, 2))):
+            if k % 2:
+                damage_bucket_value(data, ps, rng)
+            else:
+                damage(data, ps, rng)
+        paths.append(tmp_path / f"{shape}-{k}.db")
+        paths[-1].write_bytes(data)
+    fast = [walk_outcome(p) for p in paths]
+    with monkeypatch.context() as m:
+        m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        per_tree = [walk_outcome(p) for p in paths]
+        m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        exact = [walk_outcome(p) for p in paths]
+    assert sum(1 for f in fast if f != fast[0]) >= 15, "the damage changed too little"
+    for path, f, t, e in zip(paths, fast, per_tree, exact):
+        assert f == t == e, f"the walk differs on {path.name}"
 
 
 # --- formatting a batch of keys ----------------------------------------------
