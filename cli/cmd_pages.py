@@ -30,7 +30,7 @@ def parse_page_ids(words: Sequence[str]) -> list[int]:
 
 
 def run_pages(inv: Invocation) -> None:
-    from pybbolt.pagefile import page_list
+    from pybbolt.pagefile import page_rows
 
     if inv.opts.get_bool("json"):
         from .cmd_json import run_pages_json
@@ -39,16 +39,22 @@ def run_pages(inv: Invocation) -> None:
     path = inv.args[0]
     check_source_path(path)
     with open_readonly(path, inv) as db, db.view() as tx:
-        rows = page_list(tx)
+        rows = page_rows(tx)
         out = inv.out
         out.write(b"ID       TYPE       ITEMS  OVRFLW\n======== ========== ====== ======\n")
-        for info in rows:
-            count = overflow = ""
-            if info.kind != "free":
-                count = str(info.count)
-                if info.overflow > 0:
-                    overflow = str(info.overflow)
-            out.text(f"{info.id:<8d} {info.kind:<10s} {count:<6s} {overflow:<6s}\n")
+        # A free page shows neither count nor overflow, an overflow of 0 none.
+        lines: list[str] = []
+        for pgid, kind, count, overflow in rows:
+            if kind == "free":
+                lines.append(f"{pgid:<8d} {'free':<10s} {'':<6s} {'':<6s}\n")
+            elif overflow > 0:
+                lines.append(f"{pgid:<8d} {kind:<10s} {count:<6d} {overflow:<6d}\n")
+            else:
+                lines.append(f"{pgid:<8d} {kind:<10s} {count:<6d} {'':<6s}\n")
+            if len(lines) >= 4096:
+                out.text("".join(lines))
+                lines.clear()
+        out.text("".join(lines))
 
 
 # --- page ---------------------------------------------------------------------
