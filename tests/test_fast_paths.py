@@ -29,6 +29,7 @@ import pybbolt
 from pybbolt import check as check_mod
 from pybbolt import fastpath
 from pybbolt import stats as stats_mod
+from pybbolt import tx as tx_mod
 from pybbolt.page import PageReader
 from pybbolt.stats import top_level_stats
 
@@ -370,6 +371,27 @@ def test_field_shapes_take_the_fast_walk(
         with pybbolt.open(path, readonly=True) as db, db.view() as tx:
             assert list(tx.check()) == [], shape
             assert len(tx.free_ids()) > 0, shape
+
+
+def test_free_ids_rebuilt_once_per_open(
+    field_shapes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only file without a freelist page is walked for its free ids
+    once (bbolt's freepages at open), however many transactions ask."""
+    calls: list[int] = []
+    rebuild = tx_mod.rebuild
+    monkeypatch.setattr(tx_mod, "rebuild", lambda tx: calls.append(1) or rebuild(tx))
+    with pybbolt.open(field_shapes["etcd"], readonly=True) as db:
+        with db.view() as tx:
+            first = tx.free_ids()
+            first.append(-1)  # the caller's own list
+        with db.view() as tx:
+            assert list(tx.check()) == []
+            assert tx.free_ids() == first[:-1]
+    assert len(calls) == 1
+    with pybbolt.open(field_shapes["etcd"], readonly=True) as db, db.view() as tx:
+        assert tx.free_ids() == first[:-1]
+    assert len(calls) == 2
 
 
 @pytest.mark.parametrize("shape", ["etcd", "raft", "containerd"])
