@@ -98,6 +98,7 @@ __all__ = [
     "BboltPanic",
     "CheckError",
     "check",
+    "reachability",
     "reachable_pages",
 ]
 
@@ -195,6 +196,8 @@ class _Checker:
                 pass
 
         if page_id == 0:
+            if meta.freelist == PGID_NO_FREELIST and self._walked_at_open():
+                return
             yield from self._check_bucket_tree(meta.root)
             yield from self._leaks()
             return
@@ -207,6 +210,14 @@ class _Checker:
             return
         yield from self._invariants(page_id, None)
         yield from self._buckets_in_page(page_id)
+
+    def _walked_at_open(self) -> bool:
+        """Whether the free ids were rebuilt by this very walk (bbolt's
+        ``freepages`` runs ``recursivelyCheckBucket`` too) and it met nothing
+        and no meta page: then, from the meta pages marked and every other
+        page free or reached, the walk and the leak scan find nothing
+        (:meth:`~pybbolt.tx.Tx.free_ids_walked`)."""
+        return self.tx.free_ids_walked()
 
     def _load_freelist(self) -> list[int]:
         """The free ids, loaded as ``db.loadFreelist`` does (may panic like bbolt)."""
@@ -725,12 +736,19 @@ def reachable_pages(tx: Tx) -> tuple[set[int], str | None]:
     hex), or None.  The walk stops at the first problem, as bbolt's does.
     Damage bbolt panics on while walking raises :class:`BboltPanic`.
     """
+    reach, problem = reachability(tx)
+    seen = reach.as_set(max(tx.meta.pgid, reach.nbits))
+    seen.update((0, 1))
+    return seen, problem
+
+
+def reachability(tx: Tx) -> tuple[Reachable, str | None]:
+    """The walk of :func:`reachable_pages`: the pages it marked (the meta
+    pages only if a bucket reaches them) and the first problem, or None."""
     c = _Checker(tx, _hex)
     problem: str | None = None
     for err in c._check_bucket_tree(tx.meta.root):
         problem = str(err)
         break
-    seen = c.reach.as_set(max(tx.meta.pgid, c.reach.nbits))
-    seen.update((0, 1))
-    return seen, problem
+    return c.reach, problem
 

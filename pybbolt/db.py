@@ -160,7 +160,7 @@ class DB:
         self._readers: list[int] = []  # txids of open read transactions
         # A read-only file's free ids rebuilt by a walk (no freelist page),
         # with the meta they were rebuilt from (Tx.free_ids).
-        self._rebuilt_free_ids: tuple[Meta, list[int]] | None = None
+        self._rebuilt_free_ids: tuple[Meta, tuple[list[int], bool]] | None = None
         self._open_txs: dict[int, Callable[[], Tx | None]] = {}  # id -> weakref
         self._tx_n = 0  # read transactions begun
         self._file_key: tuple[int, int] | None = None  # registered in _WRITERS

@@ -49,6 +49,7 @@ def exact(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     def switch_off() -> None:
         monkeypatch.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
         monkeypatch.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        monkeypatch.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
         monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
 
     return switch_off
@@ -291,6 +292,7 @@ def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.Monkey
     with monkeypatch.context() as m:
         m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
         m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        m.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
         m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
         slow = [outcomes(p) for p in paths]
     for path, f, s in zip(paths, fast, slow):
@@ -400,8 +402,9 @@ def test_damaged_field_shapes_walk_the_same(
 ) -> None:
     """On damaged copies of the shapes (random page edits and bucket values
     pointed elsewhere), check and the freelist rebuild give the same errors,
-    messages and exceptions with the level-at-a-time walk, with only the
-    per-tree one, and with the exact walks alone."""
+    messages and exceptions with the check's walk left to the rebuild's (no
+    freelist page), with its own level-at-a-time walk, with only the per-tree
+    one, and with the exact walks alone."""
     src = field_shapes[shape]
     original = src.read_bytes()
     ps = struct.unpack_from("<I", original, 16 + 8)[0]
@@ -418,13 +421,15 @@ def test_damaged_field_shapes_walk_the_same(
         paths[-1].write_bytes(data)
     fast = [walk_outcome(p) for p in paths]
     with monkeypatch.context() as m:
+        m.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
+        walked = [walk_outcome(p) for p in paths]
         m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
         per_tree = [walk_outcome(p) for p in paths]
         m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
         exact = [walk_outcome(p) for p in paths]
     assert sum(1 for f in fast if f != fast[0]) >= 15, "the damage changed too little"
-    for path, f, t, e in zip(paths, fast, per_tree, exact):
-        assert f == t == e, f"the walk differs on {path.name}"
+    for path, f, w, t, e in zip(paths, fast, walked, per_tree, exact):
+        assert f == w == t == e, f"the walk differs on {path.name}"
 
 
 # --- formatting a batch of keys ----------------------------------------------
