@@ -32,15 +32,14 @@ from .layout import (
     MAX_ALLOC_SIZE,
     META_PAGE,
     META_SIZE,
-    PAGE_HEADER,
     PAGE_HEADER_SIZE,
-    TYPE_NAMES,
     U64,
     page_type_name,
 )
 from .meta import Meta
 from .oserrors import os_error_text
 from .page import ELEMENT_SIZE, PageHeader, element_within, item_spans
+from .pagetable import page_rows
 
 if TYPE_CHECKING:
     from .tx import Tx
@@ -342,48 +341,6 @@ def page_list(tx: Tx) -> Iterator[PageInfo]:
     return (PageInfo(*row) for row in page_rows(tx))
 
 
-def page_rows(tx: Tx) -> Iterator[tuple[int, str, int, int]]:
-    """The rows of :func:`page_list` as ``(id, kind, count, overflow)`` tuples
-    (what the ``pages`` command prints, without an object per row)."""
-    free = frozenset(tx.free_ids())
-    return _walk_pages(tx, free)
-
-
-# Pages walked between two notes to the transaction (which bounds the
-# resident pages of the mapping): the headers are all the walk reads, but
-# each read maps the pages around it too.
-_NOTE_EVERY = 4096
-
-
-def _walk_pages(tx: Tx, free: frozenset[int]) -> Iterator[tuple[int, str, int, int]]:
-    hwm = tx.meta.pgid
-    ps = tx.page_size
-    data = tx._data
-    # Beyond the mapping (or a page the transaction wrote) tx.page_header
-    # reads the page, or says what is wrong with it.
-    inside = 0 if tx.writable else min(hwm, len(data) // ps if ps else 0)
-    unpack = PAGE_HEADER.unpack_from
-    names = TYPE_NAMES.get
-    note = tx._note_reads
-    noted = 0
-    pgid = 0
-    while pgid < hwm:
-        if pgid < inside:
-            _, flags, count, overflow = unpack(data, pgid * ps)
-        else:
-            h = tx.page_header(pgid)
-            flags, count, overflow = h.flags, h.count, h.overflow
-        if pgid in free:
-            yield pgid, "free", count, overflow
-            pgid += 1
-        else:
-            yield pgid, names(flags) or page_type_name(flags), count, overflow
-            pgid += 1 + overflow
-        if pgid - noted >= _NOTE_EVERY:
-            note(pgid - noted)
-            noted = pgid
-
-
 __all__ = [
     "BRANCH_PAGE",
     "FREELIST_PAGE",
@@ -402,7 +359,6 @@ __all__ = [
     "page_item",
     "page_list",
     "page_meta",
-    "page_rows",
     "read_block",
     "read_meta0_geometry",
     "read_page",
