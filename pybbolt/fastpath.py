@@ -396,9 +396,9 @@ def leaf_keys(
     if entries is not None:
         flags = fields[0::4]
         if max(flags) and any(map(and_, flags, repeat(BUCKET_LEAF_FLAG))):
-            bucket = map(and_, flags, repeat(BUCKET_LEAF_FLAG))
-            for i in itertools.compress(range(len(flags)), bucket):
-                entries.append((kends[i], vsizes[i]))
+            bucket = list(map(and_, flags, repeat(BUCKET_LEAF_FLAG)))
+            compress = itertools.compress
+            entries += zip(compress(kends, bucket), compress(vsizes, bucket))
     return keys, firsts, lasts, -1
 
 
