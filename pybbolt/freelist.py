@@ -53,8 +53,7 @@ def rebuild(tx: Tx) -> tuple[list[int], bool]:
             f"fatal error: runtime: out of memory (the high-water mark {hwm} lies "
             f"{beyond} pages beyond the end of the file)", raw=True, fatal=True,
         )
-    seen = reach.as_set(max(hwm, reach.nbits))
-    return [i for i in range(2, hwm) if i not in seen], bool(seen & {0, 1})
+    return reach.unmarked(2, hwm), 0 in reach or 1 in reach
 
 
 class Freelist:
