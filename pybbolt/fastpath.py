@@ -17,6 +17,7 @@ of :func:`pybbolt.layout.element_array`.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import struct
 from itertools import repeat
@@ -456,6 +457,11 @@ def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, ro
     returns False.
     """
     marked: list[Sequence[int]] = []
+    # The walk makes no reference cycles, but allocates a tuple per page
+    # header and per bucket value: on a file of many buckets the cyclic
+    # collector would run ~90 times over them (a tenth of the walk).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         visits = _intact_buckets(r, reach, freed, limit, root, marked)
     except (Bail, struct.error):
@@ -464,6 +470,9 @@ def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, ro
             for pid in ids:
                 bits[pid] = 0
         return False
+    finally:
+        if collecting:
+            gc.enable()
     r.tick(2 * visits, read=False)
     return True
 

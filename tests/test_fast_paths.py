@@ -11,6 +11,7 @@ is the same with and without them.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 import struct
 import subprocess
@@ -373,6 +374,19 @@ def test_field_shapes_take_the_fast_walk(
         with pybbolt.open(path, readonly=True) as db, db.view() as tx:
             assert list(tx.check()) == [], shape
             assert len(tx.free_ids()) > 0, shape
+
+
+def test_walk_leaves_the_collector_as_it_found_it(field_shapes: dict[str, Path]) -> None:
+    """The level-at-a-time walk pauses the cyclic collector, and only itself."""
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with pybbolt.open(field_shapes["containerd"], readonly=True) as db, db.view() as tx:
+                assert list(tx.check()) == []
+            assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_free_ids_rebuilt_once_per_open(
