@@ -496,8 +496,9 @@ class Bucket:
         self._leaf_for_write(c).put(name, name, EMPTY_INLINE_BUCKET, 0, BUCKET_LEAF_FLAG)
         # A bucket holding buckets is never inline: forget the inline page.
         self._inline = None
-        created = self.bucket(name)
-        assert created is not None
+        # What opening the value just put gives, without decoding it again.
+        created = Bucket(self._tx, 0, 0, Node(True, [], [], [], []), name)
+        self._buckets[name] = created
         return created
 
     def delete_bucket(self, name: bytes) -> None:
