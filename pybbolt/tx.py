@@ -10,7 +10,7 @@ from .cursor import Cursor
 from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
 from .fastpath import leaf_page_run
 from .freelist import rebuild
-from .layout import PGID_NO_FREELIST
+from .layout import PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta, replace
 from .node import Node, decode_page
 from .page import read_freelist_ids, read_header
@@ -214,7 +214,8 @@ class Tx:
                 f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
             )
         node = decode_page(data, offset, pgid)
-        self._note_reads(1)
+        # The page and its overflow (decode_page checked the header is there).
+        self._note_reads(1 + PAGE_HEADER.unpack_from(data, offset)[3])
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
