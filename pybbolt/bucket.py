@@ -33,7 +33,7 @@ from .layout import (
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import Node, decode, run_items
+from .node import LeafView, Node, decode, run_items
 from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -376,18 +376,19 @@ class Bucket:
             return node
         return self._tx._page_node(pgid, cache)
 
-    def _find(self, key: bytes) -> tuple[Node, int]:
-        """The leaf node where ``key`` is or would be, and its index there."""
+    def _find(self, key: bytes) -> tuple[Node | LeafView, int]:
+        """The leaf where ``key`` is or would be, and its index there."""
         tx = self._tx
         if tx.closed:
             raise tx._closed_error()
         # The hot path of get: without dirty nodes, cached pages come from the
         # tx's dicts without a call.
+        fetch: Callable[[int], Node | LeafView]
         if self._nodes:
             first = second = _NOTHING.get
             fetch = self._node
         else:
-            first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
+            first, second, fetch = tx._branches.get, tx._leaves.get, tx._lookup_page
         node = self._root_materialised or first(self._root) or self._root_node()
         return descend(node, key, first, second, fetch)
 
