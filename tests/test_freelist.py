@@ -3,10 +3,12 @@ and release rules, and files whose freelist holds more than 65534 ids."""
 
 from __future__ import annotations
 
+import random
 import struct
 from pathlib import Path
 
 import pybbolt
+from pybbolt.errors import CorruptionError
 from pybbolt.freelist import Freelist, HashmapFreelist
 from pybbolt.layout import FREELIST_PAGE, PAGE_HEADER
 from pybbolt.page import read_freelist_ids
@@ -78,3 +80,26 @@ def test_freelist_over_65534_ids_go_reads_it(tmp_path: Path, boltgo: Path) -> No
     go = go_dump(boltgo, path)
     assert go["check"] == []
     assert go["content"]["buckets"][0]["entries"] == [{"k": b"small".hex(), "v": b"y".hex()}]
+
+
+def test_allocation_matches_the_scan_of_bbolt() -> None:
+    """The C-level first fit gives what bbolt's id-by-id scan gives (kept as
+    ``_allocate_scan``), on sorted lists with holes, repeated ids (a damaged
+    freelist) and ids 0 and 1, for every request size."""
+    rng = random.Random(20261206)
+    for _ in range(3000):
+        ids = sorted(rng.choice((0, 1, 2)) if rng.random() < 0.02 else rng.randrange(2, 80)
+                     for _ in range(rng.randrange(0, 40)))
+        if rng.random() < 0.5:
+            ids = sorted(set(ids))
+        n = rng.randrange(0, 9)
+        fast, slow = Freelist(), Freelist()
+        fast.load(ids)
+        slow.load(ids)
+        outcomes = []
+        for fl, allocate in ((fast, fast.allocate), (slow, slow._allocate_scan)):
+            try:
+                outcomes.append((allocate(7, n), fl.ids, sorted(fl.cache), fl.allocs))
+            except CorruptionError as e:
+                outcomes.append((str(e), fl.ids, sorted(fl.cache), fl.allocs))
+        assert outcomes[0] == outcomes[1], (ids, n)
