@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SAMPLE := tests/fixtures/bacalhau_compute.db
 DIST := build/dist
 
-.PHONY: venv gotools test test-all lint fixtures real-fixtures bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof
+.PHONY: venv gotools test test-all lint fixtures real-fixtures real-shapes bacalhau-fixtures bacalhau-check demo soak fuzz bench bench-browse clean layout-proof mutate
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -34,7 +34,7 @@ test-all: venv gotools lint
 # reuses build/lib, so it is cleared first: a module deleted from the tree must
 # not survive in the wheel.
 lint: venv
-	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples
+	$(VENV)/bin/ruff check pybbolt cli tests benchmarks fuzz examples scripts
 	$(VENV)/bin/mypy
 	rm -rf $(DIST) build/lib build/bdist.*
 	$(PY) -m build --quiet --no-isolation --outdir $(DIST) .
@@ -53,6 +53,16 @@ real-fixtures:
 	bash tests/go/realprog/etcd.sh $(REAL)/etcd34.db
 	bash tests/go/realprog/containerd.sh $(REAL)/containerd16.db
 	cd tests/go/realprog/raftstore && go run . $(CURDIR)/$(REAL)
+
+# Stores of the real programs at the field shapes' size, for benchmarks/FIELD.md
+# (not committed; etcd and containerd need root's Debian packages, see scripts/dev).
+REALSHAPES := build/real
+real-shapes: venv
+	mkdir -p $(REALSHAPES)
+	$(PY) -m benchmarks.real_etcd $(REALSHAPES)/etcd.db
+	$(PY) -m benchmarks.real_raft $(REALSHAPES)/raft_v2.db
+	$(PY) -m benchmarks.real_raft --v1 $(REALSHAPES)/raft_v1.db
+	$(PY) -m benchmarks.real_containerd $(REALSHAPES)/containerd.db
 
 # Bacalhau stores written by Bacalhau's own code (v1.5.1 and v1.4.0, each in a
 # Go module of its own: the first build downloads Bacalhau's dependencies).
@@ -119,3 +129,13 @@ fuzz: venv gotools
 LAYOUT_REPLAYS ?= 60
 layout-proof: venv gotools
 	LAYOUT_REPLAYS=$(LAYOUT_REPLAYS) $(PY) -m tests.layout_replays
+
+# Mutation testing (not part of `make test`): each core module against its own
+# focused tests (the table in scripts/mutate.py), in build/mutate/MODULE; per-module
+# scores and the survivors.  MODULES="page node" for a subset; about an hour for all.
+MODULES ?=
+mutate: venv gotools $(VENV)/.mutate-installed
+	$(PY) scripts/mutate.py $(MODULES)
+$(VENV)/.mutate-installed: pyproject.toml
+	$(PY) -m pip install -q -e '.[mutate]'
+	touch $@

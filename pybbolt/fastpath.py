@@ -17,10 +17,11 @@ of :func:`pybbolt.layout.element_array`.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import struct
 from itertools import repeat
-from operator import add, and_, itemgetter, le, lt, mul, sub
+from operator import add, and_, itemgetter, le, lt, mul, not_, sub
 
 from .errors import CorruptionError
 from .layout import (
@@ -31,6 +32,7 @@ from .layout import (
     LEAF_PAGE,
     PAGE_HEADER,
     PAGE_HEADER_SIZE,
+    U64,
     element_array,
 )
 from .page import PAGE_MAX_ALLOC, Data, PageReader, elements_start, sliceable
@@ -134,6 +136,7 @@ class Bail(Exception):
 
 _unpack_header = PAGE_HEADER.unpack_from
 _unpack_structs = struct.Struct.unpack_from
+_unpack_u64 = U64.unpack_from
 
 def element_codecs(counts: Iterable[int]) -> Callable[[int], struct.Struct]:
     """A C-level lookup of the element-array codec of each of ``counts``
@@ -245,6 +248,14 @@ ABOVE = Above()
 def batch_pages(ps: int) -> int:
     """How many pages (about 4 MiB) the fast paths read at once."""
     return max(16, (1 << 22) // max(ps, 1))
+
+
+def _step(batch: int, n: int, overflows: Sequence[int]) -> int:
+    """How many pages to read next, after ``n`` pages with ``overflows``: about
+    a batch of pages in all, overflow pages included (the keys of a leaf lie
+    among its values), so that the pages resident between two releases of
+    the mapping stay bounded however big the values are."""
+    return max(16, batch * n // (n + sum(overflows)))
 
 
 # (ksize, count) -> (positions, key sizes, codec of the keys) of a branch page
@@ -387,9 +398,9 @@ def leaf_keys(
     if entries is not None:
         flags = fields[0::4]
         if max(flags) and any(map(and_, flags, repeat(BUCKET_LEAF_FLAG))):
-            bucket = map(and_, flags, repeat(BUCKET_LEAF_FLAG))
-            for i in itertools.compress(range(len(flags)), bucket):
-                entries.append((kends[i], vsizes[i]))
+            bucket = list(map(and_, flags, repeat(BUCKET_LEAF_FLAG)))
+            compress = itertools.compress
+            entries += zip(compress(kends, bucket), compress(vsizes, bucket))
     return keys, firsts, lasts, -1
 
 
@@ -432,6 +443,115 @@ def intact_tree(
     return True
 
 
+def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, root: int) -> bool:
+    """The check's ``recursivelyCheckBucket`` from the bucket tree at ``root``
+    and every bucket below it, when it has nothing to report.
+
+    The trees are read a level of buckets at a time: the root pages of all
+    the non-inline buckets of one nesting depth in batches (a single-leaf
+    bucket, the common case of many small buckets, costs no call of its
+    own), bigger trees by :func:`intact_tree`'s walk.  Visiting the buckets
+    in another order than bbolt's does not matter when no page is reached
+    twice, none is free and every key is in order: the exact walk would
+    report nothing and mark the same pages.  Otherwise (or when a bucket
+    value is one ``openBucket`` would fail on) it undoes what it did and
+    returns False.
+    """
+    marked: list[Sequence[int]] = []
+    # The walk makes no reference cycles, but allocates a tuple per page
+    # header and per bucket value: on a file of many buckets the cyclic
+    # collector would run ~90 times over them (a tenth of the walk).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        visits = _intact_buckets(r, reach, freed, limit, root, marked)
+    except (Bail, struct.error):
+        bits = reach.bits
+        for ids in marked:
+            for pid in ids:
+                bits[pid] = 0
+        return False
+    finally:
+        if collecting:
+            gc.enable()
+    r.tick(2 * visits, read=False)
+    return True
+
+
+def _intact_buckets(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    marked: list[Sequence[int]],
+) -> int:
+    """The work of :func:`intact_buckets`; the number of pages, or raises Bail."""
+    data = r.data
+    size = r.size
+    ps = r.ps
+    batch = batch_pages(ps)
+    visits = 0
+    level = [root]
+    while level:
+        entries: list[tuple[int, int]] = []
+        for at in range(0, len(level), batch):
+            part = level[at : at + batch]
+            if max(part) >= limit:
+                raise Bail
+            offs, flags, counts, overflows = page_headers(data, ps, part)
+            n = len(part)
+            if flags.count(LEAF_PAGE) != n:
+                if flags.count(LEAF_PAGE) + flags.count(BRANCH_PAGE) != n:
+                    raise Bail
+                for pid, flag in zip(part, flags):
+                    if flag == BRANCH_PAGE:
+                        visits += _intact_walk(r, reach, freed, limit, pid, entries, marked)
+                keep = list(map(LEAF_PAGE.__eq__, flags))
+                part = list(itertools.compress(part, keep))
+                offs = list(itertools.compress(offs, keep))
+                counts = tuple(itertools.compress(counts, keep))
+                overflows = tuple(itertools.compress(overflows, keep))
+                if not part:
+                    continue
+            # Root leaves: an empty one is an empty bucket; the others' keys
+            # must be in order within each leaf.
+            _mark_intact(reach, freed, part, marked, overflows)
+            r.note_reads(len(part) + sum(overflows))
+            visits += len(part)
+            if 0 in counts:
+                keep = list(map(bool, counts))
+                offs = list(itertools.compress(offs, keep))
+                counts = tuple(itertools.compress(counts, keep))
+                if not offs:
+                    continue
+            keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
+            ordered = list(map(lt, keys, itertools.islice(keys, 1, None)))
+            # The pairs across two leaves are not compared.
+            bounds = map(sub, itertools.accumulate(counts[:-1]), repeat(1))
+            any(map(ordered.__setitem__, bounds, repeat(True)))  # consumed in C
+            if not all(ordered):
+                raise Bail
+        level = _bucket_roots(data, entries)
+    return visits
+
+
+def _bucket_roots(data: Data, entries: list[tuple[int, int]]) -> list[int]:
+    """The root page ids of the non-inline buckets among ``entries`` (bucket
+    values inside the file), as bbolt's ``openBucket`` reads them; raises
+    Bail where it would fail (a value too short for an inline bucket)."""
+    if not entries:
+        return []
+    vlens = list(map(itemgetter(1), entries))
+    if min(vlens) < 16:
+        raise Bail
+    heads = map(_unpack_u64, repeat(data), map(itemgetter(0), entries))
+    roots = list(map(itemgetter(0), heads))
+    if 0 in roots and 16 in itertools.compress(vlens, map(not_, roots)):
+        raise Bail  # an inline bucket without its page: openBucket fails
+    return list(filter(None, roots))
+
+
 def _intact_walk(
     r: PageReader,
     reach: Reachable,
@@ -455,6 +575,7 @@ def _intact_walk(
         raise Bail
     offs, flags, counts, overflows = page_headers(data, ps, (root,))
     mark((root,), marked, overflows)
+    r.note_reads(1 + overflows[0])  # a leaf's keys lie among its values, overflow included
     if flags[0] == LEAF_PAGE:
         if counts[0]:
             keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
@@ -464,7 +585,7 @@ def _intact_walk(
     if flags[0] != BRANCH_PAGE:
         raise Bail
     visits = 1
-    batch = batch_pages(ps)
+    batch = step = batch_pages(ps)
     # Branch pages to visit, in key order from the end: (offset, count,
     # depth, min key, max key).
     stack: list[tuple[int, int, int, bytes | None, bytes | Above]] = [
@@ -496,21 +617,30 @@ def _intact_walk(
             raise Bail
         visits += len(children)
         below: list[tuple[int, int, int, bytes | None, bytes | Above]] = []
-        # At most a batch of pages at a time (one branch may have more).
-        for at in range(0, len(children), batch):
-            part = children[at : at + batch] if len(children) > batch else children
+        # At most a batch of pages at a time (one branch may have more),
+        # fewer leaves when they have overflow pages (see _step).
+        at = 0
+        while at < len(children):
+            overflow = _unpack_header(data, children[at] * ps)[3]
+            if overflow:
+                step = min(step, _step(batch, 1, (overflow,)))
+            part = children[at : at + step] if at or len(children) > step else children
             n = len(part)
+            at += n
             r.note_reads(n)
             uniform = uniform_leaves(data, ps, part, True)
             if uniform is not None:
                 mark(part, marked, None)
+                step = batch  # no overflow pages
                 keys, count, _, _ = uniform
                 firsts, lasts = keys[::count], keys[count - 1 :: count]
             else:
                 offs, flags, counts, overflows = page_headers(data, ps, part)
                 mark(part, marked, overflows)
+                r.note_reads(sum(overflows))
+                step = _step(batch, n, overflows)
                 if flags.count(BRANCH_PAGE) == n:
-                    below += zip(offs, counts, repeat(depth + 1), lows[at:], highs[at:])
+                    below += zip(offs, counts, repeat(depth + 1), lows[at - n :], highs[at - n :])
                     continue
                 if flags.count(LEAF_PAGE) != n or 0 in counts:
                     raise Bail
@@ -522,8 +652,8 @@ def _intact_walk(
             # verifies, branch keys included, holds.
             if (
                 not all(map(lt, keys, itertools.islice(keys, 1, None)))
-                or not all(map(le, itertools.islice(lows, at, at + n), firsts))
-                or not all(map(lt, lasts, itertools.islice(highs, at, at + n)))
+                or not all(map(le, itertools.islice(lows, at - n, at), firsts))
+                or not all(map(lt, lasts, itertools.islice(highs, at - n, at)))
             ):
                 raise Bail
         if below:

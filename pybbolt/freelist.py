@@ -33,17 +33,18 @@ if TYPE_CHECKING:
 MAX_IDS_BEYOND_FILE = 1 << 22
 
 
-def rebuild(tx: Tx) -> list[int]:
-    """Free ids of a file without a persisted freelist: the unreachable pages.
+def rebuild(tx: Tx) -> tuple[list[int], bool]:
+    """Free ids of a file without a persisted freelist: the unreachable pages;
+    and whether a bucket reaches a meta page (page 0 or 1).
 
     Raises :class:`CorruptionError` with bbolt's ``freepages`` message when
     the walk meets a problem (bbolt panics there).
     """
     # The check's walk, as bbolt's freepages uses it; imported here because
     # only files without a persisted freelist need it.
-    from .check import reachable_pages
+    from .check import reachability
 
-    seen, problem = reachable_pages(tx)
+    reach, problem = reachability(tx)
     if problem is not None:
         raise CorruptionError(f"freepages: failed to get all reachable pages ({problem})")
     hwm = tx.meta.pgid
@@ -54,7 +55,7 @@ def rebuild(tx: Tx) -> list[int]:
             f"fatal error: runtime: out of memory (the high-water mark {hwm} lies "
             f"{beyond} pages beyond the end of the file)", raw=True, fatal=True,
         )
-    return [i for i in range(2, hwm) if i not in seen]
+    return reach.unmarked(2, hwm), 0 in reach or 1 in reach
 
 
 class Freelist:

@@ -176,8 +176,33 @@ class Tx:
     def free_ids(self) -> list[int]:
         """Free page ids: the freelist page's, or rebuilt by a reachability scan."""
         if self.meta.freelist == PGID_NO_FREELIST:
-            return rebuild(self)
+            # A read-only file does not change while it is open: the walk
+            # is done once per open (bbolt's freepages), not once per caller.
+            return list(self._rebuilt_free_ids()[0])
         return read_freelist_ids(self._data, self.meta.freelist, self._page_size)
+
+    def free_ids_walked(self) -> bool:
+        """Whether :meth:`free_ids` came from a walk of every bucket (no
+        freelist page) that reached no meta page, kept for this read-only
+        file: the check's own walk would repeat it and find nothing.
+
+        Raises as :meth:`free_ids` does.
+        """
+        if self.meta.freelist != PGID_NO_FREELIST or not self._db.readonly:
+            return False
+        return not self._rebuilt_free_ids()[1]
+
+    def _rebuilt_free_ids(self) -> tuple[list[int], bool]:
+        # A read-only file does not change while it is open: the walk is
+        # done once per open (bbolt's freepages), not once per caller.
+        db = self._db
+        cached = db._rebuilt_free_ids
+        if cached is not None and cached[0] is self.meta:
+            return cached[1]
+        rebuilt = rebuild(self)
+        if db.readonly:
+            db._rebuilt_free_ids = (self.meta, rebuilt)
+        return rebuilt
 
     # -- pages -------------------------------------------------------------
 

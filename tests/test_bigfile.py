@@ -34,7 +34,7 @@ import pybbolt
 from pybbolt import layout
 from pybbolt.meta import Meta
 
-from .conftest import BIN, ROOT
+from .conftest import BIN, ROOT, need
 from .content import db_content
 from .workload import go_dump
 
@@ -170,8 +170,7 @@ def _child(path: Path, step: str) -> dict[str, Any]:
 
 def _go_agrees(path: Path, content: dict[str, Any]) -> None:
     boltgo = BIN / "boltgo"
-    if not boltgo.exists():
-        return
+    need(boltgo.exists(), "Go tools not built (.bin/boltgo): run `make gotools` (needs Go)")
     go = go_dump(boltgo, path)
     assert go["check"] == []
     assert go["content"] == content

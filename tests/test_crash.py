@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pybbolt
 
-from .conftest import BIN
 from .workload import go_dump
 
 KILLS = int(os.environ.get("PYBBOLT_KILLS", "25"))
@@ -39,7 +38,7 @@ with pybbolt.open(path) as db:
 """
 
 
-def test_sigkill_during_commits(tmp_path: Path) -> None:
+def test_sigkill_during_commits(tmp_path: Path, boltgo: Path) -> None:
     path = tmp_path / "crash.db"
     rng = random.Random(7)
     last_seen = 0
@@ -60,7 +59,6 @@ def test_sigkill_during_commits(tmp_path: Path) -> None:
             counter = int(b.get(b"counter") or b"0") if b is not None else 0
         # Every acknowledged commit survived; at most one more landed unacknowledged.
         assert acknowledged <= counter <= acknowledged + 1, (round_, acknowledged, counter)
-        if (BIN / "boltgo").exists():
-            assert go_dump(BIN / "boltgo", path)["check"] == []
+        assert go_dump(boltgo, path)["check"] == []
         last_seen = counter
     assert last_seen > KILLS  # the writers really committed between the kills

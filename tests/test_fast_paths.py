@@ -11,8 +11,10 @@ is the same with and without them.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 import struct
+import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,10 +30,11 @@ import pybbolt
 from pybbolt import check as check_mod
 from pybbolt import fastpath
 from pybbolt import stats as stats_mod
+from pybbolt import tx as tx_mod
 from pybbolt.page import PageReader
 from pybbolt.stats import top_level_stats
 
-from .conftest import FIXTURES, GOLDEN
+from .conftest import FIXTURES, GOLDEN, need
 
 SOURCES = ["nested.db", "churn_seed1.db", "overflow.db", "binary_keys.db", "many_buckets.db",
            "pagesize_16384.db", "bacalhau_compute.db", "many_keys.db"]
@@ -46,6 +49,8 @@ def exact(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
     def switch_off() -> None:
         monkeypatch.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        monkeypatch.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        monkeypatch.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
         monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
 
     return switch_off
@@ -266,8 +271,6 @@ def test_damaged_fixtures_read_the_same(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = FIXTURES / name
-    if not src.exists():
-        pytest.skip(f"{name} missing")
     _compare(tmp_path, name, src, 40, monkeypatch)
 
 
@@ -287,6 +290,8 @@ def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.Monkey
     fast = [outcomes(p) for p in paths]
     with monkeypatch.context() as m:
         m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        m.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
         m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
         slow = [outcomes(p) for p in paths]
     for path, f, s in zip(paths, fast, slow):
@@ -296,12 +301,146 @@ def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.Monkey
 
 
 def test_damaged_golden_files_read_the_same(exact: Callable[[], None]) -> None:
-    bad = sorted((GOLDEN / "bad").glob("*.db")) if (GOLDEN / "bad").is_dir() else []
-    if not bad:
-        pytest.skip("../shared/golden/bad is not present")
+    bad = sorted((GOLDEN / "bad").glob("*.db"))
+    need(bool(bad), "../shared/golden/bad is not present next to the repository")
     fast = [outcomes(p) for p in bad]
     exact()
     assert [outcomes(p) for p in bad] == fast
+
+
+# --- the field shapes: the page walk of check and of the freelist rebuild ----
+
+
+def walk_outcome(path: Path) -> Any:
+    """What the page walk decides: the check (whole file, and from page 2),
+    and the free ids rebuilt when the file has no freelist page."""
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            free: Any = tx.free_ids()
+    except Exception as e:
+        free = _failure(e)
+    return check_outcome(path), check_outcome(path, 2), free
+
+
+def damage_bucket_value(data: bytearray, ps: int, rng: random.Random) -> None:
+    """Point a bucket value somewhere else: another page (a second reference,
+    a loop back to a parent, a meta page), past the file, or root 0 with no
+    inline page (bbolt's openBucket fails)."""
+    values = []
+    for pid, flags, count in _pages(bytes(data), ps):
+        if flags != 2:
+            continue
+        base = pid * ps + 16
+        for i in range(min(count, (len(data) - base) // 16)):
+            eflags, pos, ksize, vsize = struct.unpack_from("<IIII", data, base + 16 * i)
+            at = base + 16 * i + pos + ksize
+            if eflags & 1 and vsize >= 16 and at + 16 <= len(data):
+                values.append((pid, at))
+    if not values:
+        return
+    pid, at = rng.choice(values)
+    npages = len(data) // ps
+    root = rng.choice((0, 1, pid, rng.randrange(2, npages), npages + 3))
+    struct.pack_into("<Q", data, at, root)
+
+
+@pytest.fixture(scope="module")
+def field_shapes(tmp_path_factory: pytest.TempPathFactory, boltgo: Path) -> dict[str, Path]:
+    """The benchmarks' field shapes, small (as in tests/test_field_shapes.py)."""
+    work = tmp_path_factory.mktemp("field")
+    out = {}
+    for shape in ("etcd", "raft", "containerd"):
+        out[shape] = work / f"{shape}.db"
+        subprocess.run([str(boltgo), "gen-shape", shape, str(out[shape]), "--scale", "0.02"],
+                       capture_output=True, check=True)
+    return out
+
+
+def test_field_shapes_take_the_fast_walk(
+    field_shapes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check and the freelist rebuild read the intact shapes a level of
+    buckets at a time, without a single tree walked on its own."""
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("a walk other than the level-at-a-time one ran")
+
+    for name in ("_walk_pages", "_key_order", "_intact_tree"):
+        monkeypatch.setattr(check_mod._Checker, name, refuse)
+    for shape, path in field_shapes.items():
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            assert list(tx.check()) == [], shape
+            assert len(tx.free_ids()) > 0, shape
+
+
+def test_walk_leaves_the_collector_as_it_found_it(field_shapes: dict[str, Path]) -> None:
+    """The level-at-a-time walk pauses the cyclic collector, and only itself."""
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with pybbolt.open(field_shapes["containerd"], readonly=True) as db, db.view() as tx:
+                assert list(tx.check()) == []
+            assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_free_ids_rebuilt_once_per_open(
+    field_shapes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only file without a freelist page is walked for its free ids
+    once (bbolt's freepages at open), however many transactions ask."""
+    calls: list[int] = []
+    rebuild = tx_mod.rebuild
+    monkeypatch.setattr(tx_mod, "rebuild", lambda tx: calls.append(1) or rebuild(tx))
+    with pybbolt.open(field_shapes["etcd"], readonly=True) as db:
+        with db.view() as tx:
+            first = tx.free_ids()
+            first.append(-1)  # the caller's own list
+        with db.view() as tx:
+            assert list(tx.check()) == []
+            assert tx.free_ids() == first[:-1]
+    assert len(calls) == 1
+    with pybbolt.open(field_shapes["etcd"], readonly=True) as db, db.view() as tx:
+        assert tx.free_ids() == first[:-1]
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("shape", ["etcd", "raft", "containerd"])
+def test_damaged_field_shapes_walk_the_same(
+    shape: str, field_shapes: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On damaged copies of the shapes (random page edits and bucket values
+    pointed elsewhere), check and the freelist rebuild give the same errors,
+    messages and exceptions with the check's walk left to the rebuild's (no
+    freelist page), with its own level-at-a-time walk, with only the per-tree
+    one, and with the exact walks alone."""
+    src = field_shapes[shape]
+    original = src.read_bytes()
+    ps = struct.unpack_from("<I", original, 16 + 8)[0]
+    rng = random.Random(zlib.crc32(shape.encode()))
+    paths = [src]
+    for k in range(40):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 1, 2))):
+            if k % 2:
+                damage_bucket_value(data, ps, rng)
+            else:
+                damage(data, ps, rng)
+        paths.append(tmp_path / f"{shape}-{k}.db")
+        paths[-1].write_bytes(data)
+    fast = [walk_outcome(p) for p in paths]
+    with monkeypatch.context() as m:
+        m.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
+        walked = [walk_outcome(p) for p in paths]
+        m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        per_tree = [walk_outcome(p) for p in paths]
+        m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        exact = [walk_outcome(p) for p in paths]
+    assert sum(1 for f in fast if f != fast[0]) >= 15, "the damage changed too little"
+    for path, f, w, t, e in zip(paths, fast, walked, per_tree, exact):
+        assert f == w == t == e, f"the walk differs on {path.name}"
 
 
 # --- formatting a batch of keys ----------------------------------------------

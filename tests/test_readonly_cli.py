@@ -120,8 +120,6 @@ def test_every_cli_command_leaves_the_file_alone(tmp_path: Path) -> None:
 def test_entry_point_leaves_the_file_alone(tmp_path: Path) -> None:
     """The same through ``python -m pybbolt.cli`` (one file, half the commands)."""
     src = FIXTURES / "nested.db"
-    if not src.exists():
-        pytest.skip("fixture missing")
     path = _copy(src, tmp_path)
     guard = Guard(path)
     out = tmp_path / "out.db"

@@ -25,10 +25,12 @@ import (
 //	raft        a raft-boltdb log store: "logs" holds uint64 big-endian
 //	            indexes with 1-64 kB values (overflow pages), appended in
 //	            batches and truncated from the head by range deletes; "conf"
-//	            holds the term and vote.  ~130 MB at scale 1.
-//	containerd  a containerd meta.db: v1/<namespace>/{content,images,
-//	            containers,snapshots,leases}/... with tens of thousands of
-//	            small nested buckets, most of them inline.  ~110 MB at scale 1.
+//	            holds the term and vote.  ~160 MB at scale 1.
+//	containerd  a containerd 1.6 meta.db: v1/<namespace>/{content/blob,
+//	            images,snapshots/overlayfs,containers,leases}/... as pulling
+//	            images and creating containers leaves it: tens of thousands
+//	            of small nested buckets, most of them inline; every blob with
+//	            its labels.  ~120 MB at scale 1.
 //
 // It prints {"shape", "file", "size", "keys"} on success.
 
@@ -335,10 +337,59 @@ func genRaft(db *bolt.DB, scale float64) (int, error) {
 	return keys, err
 }
 
+// kv is one pair of a containerd record; a nil value with sub set is a
+// nested bucket of those pairs.
+type kv struct {
+	k   string
+	v   []byte
+	sub []kv
+}
+
+// putRecord writes the pairs (and nested buckets) of one record into b and
+// returns how many key/value pairs it wrote.
+func putRecord(b *bolt.Bucket, rec []kv) (int, error) {
+	n := 0
+	for _, p := range rec {
+		if p.sub == nil {
+			if err := b.Put([]byte(p.k), p.v); err != nil {
+				return n, err
+			}
+			n++
+			continue
+		}
+		c, err := b.CreateBucket([]byte(p.k))
+		if err != nil {
+			return n, err
+		}
+		m, err := putRecord(c, p.sub)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// containerdRecord is one item of a containerd namespace: its bucket path
+// below v1/<namespace> and its pairs.
+type containerdRecord struct {
+	path []string
+	name string
+	rec  []kv
+}
+
+// genContainerd writes what containerd 1.6's metadata plugin writes for
+// images pulled and unpacked into overlayfs and containers created from them
+// (benchmarks/FIELD.md compares it with a real meta.db): per namespace, images
+// of three layers (the first shared by a tenth of them), each a manifest, a
+// config and two more layer blobs in content/blob, every blob labelled (gc
+// references, uncompressed digests), committed snapshot chains with children
+// buckets where a snapshot has children, containers with their labels,
+// runtime and OCI spec and an active snapshot each, and a few leases.
 func genContainerd(db *bolt.DB, scale float64) (int, error) {
 	r := rand.New(rand.NewSource(7))
-	digest := func() []byte {
-		return []byte(fmt.Sprintf("sha256:%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()))
+	digest := func() string {
+		return fmt.Sprintf("sha256:%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64())
 	}
 	ts := func() []byte {
 		b := make([]byte, 15) // a time.Time MarshalBinary
@@ -346,16 +397,108 @@ func genContainerd(db *bolt.DB, scale float64) (int, error) {
 		binary.BigEndian.PutUint64(b[1:], 63_800_000_000+uint64(r.Intn(1<<24)))
 		return b
 	}
-	put := func(b *bolt.Bucket, k string, v []byte) error { return b.Put([]byte(k), v) }
-	blobs := int(8000 * scale)
-	images := int(800 * scale)
-	snapshots := int(3200 * scale)
-	containers := int(1200 * scale)
-	namespaces := []string{"default", "k8s.io", "moby"}
+	size := func(n int) []byte {
+		b := make([]byte, binary.MaxVarintLen64)
+		return b[:binary.PutVarint(b, int64(n))]
+	}
+	times := func(rec ...kv) []kv {
+		return append([]kv{{k: "createdat", v: ts()}, {k: "updatedat", v: ts()}}, rec...)
+	}
+	images := max(1, int(1200*scale))
+	containers := int(450 * scale)
+	bases := min(10, images)
 	keys := 0
-	const perTx = 500
-	for _, ns := range namespaces {
-		for i := 0; i < blobs; i += perTx {
+	for _, ns := range []string{"default", "k8s.io", "moby"} {
+		var recs []containerdRecord
+		add := func(name string, rec []kv, path ...string) {
+			recs = append(recs, containerdRecord{path, name, rec})
+		}
+		blob := func(d string, labels ...kv) {
+			add(d, times(kv{k: "labels", sub: labels}, kv{k: "size", v: size(200 + r.Intn(1<<26))}),
+				"content", "blob")
+		}
+		for n := 0; n < 3; n++ {
+			add(fmt.Sprintf("lease-%d", n), []kv{{k: "createdat", v: ts()},
+				{k: "labels", sub: []kv{{k: "purpose", v: []byte(fmt.Sprintf("bench-%d", n))}}}}, "leases")
+		}
+		// The snapshot chains: a chain ID per layer; children are known once
+		// every image and container is placed.
+		type snapshot struct {
+			key, parent string
+			children    []string
+		}
+		var snaps []*snapshot
+		baseLayer := make([]string, bases)
+		baseSnap := make([]*snapshot, bases)
+		for b := range baseLayer {
+			baseLayer[b] = digest()
+			baseSnap[b] = &snapshot{key: digest()}
+			snaps = append(snaps, baseSnap[b])
+			blob(baseLayer[b], kv{k: "containerd.io/uncompressed", v: []byte(digest())})
+		}
+		top := make([]*snapshot, images)
+		for j := 0; j < images; j++ {
+			layers := []string{baseLayer[j%bases], digest(), digest()}
+			parent := baseSnap[j%bases]
+			for _, l := range layers[1:] {
+				s := &snapshot{key: digest(), parent: parent.key}
+				parent.children = append(parent.children, s.key)
+				snaps = append(snaps, s)
+				parent = s
+				blob(l, kv{k: "containerd.io/uncompressed", v: []byte(digest())})
+			}
+			top[j] = parent
+			config, manifest := digest(), digest()
+			blob(config, kv{k: "containerd.io/gc.ref.snapshot.overlayfs", v: []byte(parent.key)})
+			refs := []kv{{k: "containerd.io/gc.ref.content.config", v: []byte(config)}}
+			for n, l := range layers {
+				refs = append(refs, kv{k: fmt.Sprintf("containerd.io/gc.ref.content.l.%d", n), v: []byte(l)})
+			}
+			blob(manifest, refs...)
+			name := fmt.Sprintf("docker.io/library/app-%05d:v%d", j, r.Intn(20))
+			add(name, times(
+				kv{k: "annotations", sub: []kv{{k: "org.opencontainers.image.ref.name", v: []byte(name)}}},
+				kv{k: "target", sub: []kv{{k: "digest", v: []byte(manifest)},
+					{k: "mediatype", v: []byte("application/vnd.oci.image.manifest.v1+json")},
+					{k: "size", v: size(500 + r.Intn(1500))}}}), "images")
+		}
+		for c := 0; c < containers; c++ {
+			id := fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
+			j := r.Intn(images)
+			s := &snapshot{key: id, parent: top[j].key}
+			top[j].children = append(top[j].children, id)
+			snaps = append(snaps, s)
+			add(id, times(
+				kv{k: "image", v: []byte(fmt.Sprintf("docker.io/library/app-%05d:v1", j))},
+				kv{k: "labels", sub: []kv{
+					{k: "io.containerd.image.config.stop-signal", v: []byte("SIGTERM")},
+					{k: "io.kubernetes.pod.name", v: []byte(fmt.Sprintf("pod-%05d", c))},
+					{k: "io.kubernetes.pod.namespace", v: []byte(fmt.Sprintf("ns-%d", c%50))},
+					{k: "org.opencontainers.image.source", v: []byte(fmt.Sprintf("https://example.com/app-%d", j))}}},
+				kv{k: "runtime", sub: []kv{{k: "name", v: []byte("io.containerd.runc.v2")},
+					{k: "options", v: []byte("\x0a\x1acontainerd.runc.v1.Options")}}},
+				kv{k: "snapshotKey", v: []byte(id)},
+				kv{k: "snapshotter", v: []byte("overlayfs")},
+				kv{k: "spec", v: filler(r, 2000+r.Intn(1400))}), "containers")
+		}
+		for n, s := range snaps {
+			rec := times(kv{k: "name", v: []byte(fmt.Sprintf("%s/%d/%s", ns, n+1, s.key))})
+			if s.parent != "" {
+				rec = append(rec, kv{k: "parent", v: []byte(s.parent)})
+			}
+			if len(s.children) > 0 {
+				children := make([]kv, len(s.children))
+				for i, c := range s.children {
+					children[i] = kv{k: c, v: []byte{}}
+				}
+				rec = append(rec, kv{k: "children", sub: children})
+			}
+			add(s.key, rec, "snapshots", "overlayfs")
+		}
+		// Written in transactions of 500 records; the namespace's first
+		// creates v1, the namespace and its labels.
+		const perTx = 500
+		for i := 0; i < len(recs); i += perTx {
 			err := db.Update(func(tx *bolt.Tx) error {
 				v1, err := tx.CreateBucketIfNotExists([]byte("v1"))
 				if err != nil {
@@ -369,137 +512,27 @@ func genContainerd(db *bolt.DB, scale float64) (int, error) {
 					return err
 				}
 				if i == 0 {
-					l, err := nsb.CreateBucketIfNotExists([]byte("labels"))
+					n, err := putRecord(nsb, []kv{{k: "labels", sub: []kv{
+						{k: "containerd.io/namespace.shareable", v: []byte("true")}}}})
+					keys += n
 					if err != nil {
 						return err
 					}
-					if err := put(l, "containerd.io/namespace.shareable", []byte("true")); err != nil {
-						return err
-					}
 				}
-				content, err := nsb.CreateBucketIfNotExists([]byte("content"))
-				if err != nil {
-					return err
-				}
-				blobb, err := content.CreateBucketIfNotExists([]byte("blob"))
-				if err != nil {
-					return err
-				}
-				for j := i; j < i+perTx && j < blobs; j++ {
-					b, err := blobb.CreateBucket(digest())
-					if err != nil {
-						return err
-					}
-					size := make([]byte, binary.MaxVarintLen64)
-					size = size[:binary.PutVarint(size, int64(r.Intn(1<<26)))]
-					for _, kv := range []struct {
-						k string
-						v []byte
-					}{{"createdat", ts()}, {"updatedat", ts()}, {"size", size}} {
-						if err := put(b, kv.k, kv.v); err != nil {
-							return err
-						}
-						keys++
-					}
-					if r.Intn(4) == 0 {
-						l, err := b.CreateBucket([]byte("labels"))
-						if err != nil {
-							return err
-						}
-						if err := put(l, "containerd.io/gc.ref.content.l.0", digest()); err != nil {
-							return err
-						}
-						keys++
-					}
-				}
-				if i > 0 {
-					return nil
-				}
-				// The rest of the namespace once, with the first blobs.
-				imgs, err := nsb.CreateBucketIfNotExists([]byte("images"))
-				if err != nil {
-					return err
-				}
-				for j := 0; j < images; j++ {
-					name := fmt.Sprintf("docker.io/library/app-%05d:v%d", j, r.Intn(20))
-					b, err := imgs.CreateBucket([]byte(name))
-					if err != nil {
-						return err
-					}
-					if err := put(b, "createdat", ts()); err != nil {
-						return err
-					}
-					if err := put(b, "updatedat", ts()); err != nil {
-						return err
-					}
-					t, err := b.CreateBucket([]byte("target"))
-					if err != nil {
-						return err
-					}
-					if err := put(t, "digest", digest()); err != nil {
-						return err
-					}
-					if err := put(t, "mediatype", []byte("application/vnd.oci.image.index.v1+json")); err != nil {
-						return err
-					}
-					keys += 4
-				}
-				snaps, err := nsb.CreateBucketIfNotExists([]byte("snapshots"))
-				if err != nil {
-					return err
-				}
-				ovl, err := snaps.CreateBucketIfNotExists([]byte("overlayfs"))
-				if err != nil {
-					return err
-				}
-				for j := 0; j < snapshots; j++ {
-					b, err := ovl.CreateBucket(digest())
-					if err != nil {
-						return err
-					}
-					if err := put(b, "name", []byte(fmt.Sprintf("%s/%d/%s", ns, j, digest()))); err != nil {
-						return err
-					}
-					if j > 0 {
-						if err := put(b, "parent", digest()); err != nil {
+				for _, rc := range recs[i:min(i+perTx, len(recs))] {
+					b := nsb
+					for _, name := range rc.path {
+						if b, err = b.CreateBucketIfNotExists([]byte(name)); err != nil {
 							return err
 						}
 					}
-					ch, err := b.CreateBucket([]byte("children"))
+					n, err := putRecord(b, []kv{{k: rc.name, sub: rc.rec}})
+					keys += n
 					if err != nil {
 						return err
 					}
-					if err := put(ch, string(digest()), nil); err != nil {
-						return err
-					}
-					keys += 3
 				}
-				ctrs, err := nsb.CreateBucketIfNotExists([]byte("containers"))
-				if err != nil {
-					return err
-				}
-				for j := 0; j < containers; j++ {
-					b, err := ctrs.CreateBucket([]byte(fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())))
-					if err != nil {
-						return err
-					}
-					if err := put(b, "image", []byte(fmt.Sprintf("docker.io/library/app-%05d:v1", r.Intn(images+1)))); err != nil {
-						return err
-					}
-					if err := put(b, "snapshotter", []byte("overlayfs")); err != nil {
-						return err
-					}
-					if err := put(b, "spec", filler(r, 2000+r.Intn(6000))); err != nil {
-						return err
-					}
-					keys += 3
-				}
-				leases, err := nsb.CreateBucketIfNotExists([]byte("leases"))
-				if err != nil {
-					return err
-				}
-				_, err = leases.CreateBucketIfNotExists([]byte("gc-lease"))
-				return err
+				return nil
 			})
 			if err != nil {
 				return 0, err

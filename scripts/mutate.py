@@ -1,0 +1,221 @@
+"""`make mutate`: mutation testing of the core modules with mutmut 3, one module at a time.
+
+Each module is mutated against its own focused tests only (TESTS below), in a scratch copy of
+the tree under build/mutate/MODULE, so the checkout stays clean.  The copy lays ``cli/`` out as
+``pybbolt/cli/`` (as it is installed), so the tests import every module, the CLI's included,
+from mutmut's ``mutants/`` directory rather than from the editable install.
+
+Why mutmut 3 and not cosmic-ray: its trampolines put every mutant in one copy of the code and
+it runs, per mutant, only the tests that reached the mutated function, in forked workers.  Tests
+that run the ``pybbolt`` script or Go programs as subprocesses do not see the mutants (they read
+the installed code or are Go's verdict on our files), so the table prefers in-process tests.
+
+Per module it prints total, killed, survived, timeout, no-tests, equivalent and the score
+``(killed + timeout) / (total - equivalent)`` (a mutant that makes its tests hang is caught:
+pytest never passes), then every survivor that is not listed as equivalent in
+tests/mutation/equivalent.toml, with its diff.  A listed name that no longer names a mutant of
+the module, or that the tests kill, is reported too (the list must not rot).  Exit status 1
+when a module scores under 90 % or the list is stale.
+
+    python scripts/mutate.py [MODULE ...] [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the `mutate` extra installs tomli on 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRATCH = ROOT / "build" / "mutate"
+EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.toml"
+THRESHOLD = 0.90
+CAUGHT = ("killed", "timeout")
+
+# Module -> (its file in the scratch tree, the focused tests that guard it: pytest arguments).
+TESTS: dict[str, tuple[str, list[str]]] = {
+    # many_keys.db: tens of seconds per run, and the other files reach the same codecs
+    "layout": ("pybbolt/layout.py", ["tests/test_layout.py", "-k", "not many_keys"]),
+    # PageReader's exact walk (seek, iter_pages, go_compare) is the check's and the stats'
+    # walk: only their tests reach it, and they are not in this list yet
+    "page": ("pybbolt/page.py",
+             ["tests/test_page.py", "tests/test_read.py", "tests/test_cursor.py"]),
+    "meta": ("pybbolt/meta.py", ["tests/test_meta.py"]),
+    "node": ("pybbolt/node.py", ["tests/test_node.py"]),
+    "freelist": ("pybbolt/freelist.py", ["tests/test_freelist.py"]),
+    "cursor": ("pybbolt/cursor.py", ["tests/test_cursor.py"]),
+    "bucket": ("pybbolt/bucket.py", ["tests/test_bucket.py"]),
+    "tx": ("pybbolt/tx.py", ["tests/test_tx.py"]),
+    "db": ("pybbolt/db.py", ["tests/test_db.py"]),
+    "check": ("pybbolt/check.py", ["tests/test_check.py"]),
+    "stats": ("pybbolt/stats.py", ["tests/test_stats.py"]),
+    "compact": ("pybbolt/compact.py", ["tests/test_backup_and_threads.py"]),
+    "textfmt": ("pybbolt/cli/textfmt.py", ["tests/test_cli_textfmt.py"]),
+    "render": ("pybbolt/cli/render.py", ["tests/test_cli_inspect.py"]),
+}
+
+
+@dataclass
+class Outcome:
+    """One module's mutants by mutmut's verdict, and the equivalent ones."""
+
+    module: str
+    seconds: float
+    status: dict[str, str]
+    equivalent: dict[str, str]
+    stale: list[str] = field(default_factory=list)
+
+    def count(self, verdict: str) -> int:
+        """How many mutants got ``verdict``."""
+        return sum(1 for s in self.status.values() if s == verdict)
+
+    @property
+    def caught(self) -> int:
+        """Mutants the tests fail on: killed, or hung until mutmut's timeout."""
+        return sum(1 for s in self.status.values() if s in CAUGHT)
+
+    @property
+    def score(self) -> float:
+        """Caught over the non-equivalent mutants (1.0 when there are none)."""
+        counted = len(self.status) - len(self.equivalent)
+        return self.caught / counted if counted else 1.0
+
+    def survivors(self) -> list[str]:
+        """Mutants not killed and not listed as equivalent."""
+        return sorted(n for n, s in self.status.items()
+                      if s not in CAUGHT and n not in self.equivalent)
+
+
+def load_equivalent() -> dict[str, str]:
+    """Mutant name -> why it behaves as the original (tests/mutation/equivalent.toml,
+    one table per module)."""
+    with EQUIVALENT.open("rb") as f:
+        tables = tomllib.load(f)
+    return {str(k): str(v) for table in tables.values() for k, v in table.items()}
+
+
+def prepare(module: str) -> Path:
+    """A fresh scratch tree for ``module``: pybbolt/ with cli/ inside, tests/, the config."""
+    source, tests = TESTS[module]
+    work = SCRATCH / module
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
+    shutil.copytree(ROOT / "pybbolt", work / "pybbolt", ignore=ignore)
+    shutil.copytree(ROOT / "cli", work / "pybbolt" / "cli", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    config = (ROOT / "pyproject.toml").read_text() + (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["pybbolt"]\n'
+        f'only_mutate = {json.dumps([source])}\n'
+        f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
+    )
+    (work / "pyproject.toml").write_text(config)
+    # The tests run inside mutants/ and find the Go tools and golden data from there
+    # (tests/conftest.py: ROOT/.bin and ROOT/../shared).
+    (work / "mutants").mkdir()
+    if (ROOT / ".bin").is_dir():
+        (work / "mutants" / ".bin").symlink_to(ROOT / ".bin")
+    if (ROOT.parent / "shared").is_dir():
+        (work / "shared").symlink_to((ROOT.parent / "shared").resolve())
+    return work
+
+
+def mutmut(work: Path, *args: str) -> str:
+    """Run the venv's mutmut in ``work``; its standard output."""
+    exe = Path(sys.executable).with_name("mutmut")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    cp = subprocess.run([str(exe), *args], cwd=work, env=env, capture_output=True, text=True)
+    if cp.returncode != 0:
+        sys.stderr.write(cp.stdout[-4000:] + cp.stderr[-4000:])
+        raise SystemExit(f"mutmut {' '.join(args)} failed in {work} ({cp.returncode})")
+    return cp.stdout
+
+
+def run_module(module: str, jobs: int, equivalent: dict[str, str]) -> Outcome:
+    """Mutate one module against its tests and collect the verdicts."""
+    work = prepare(module)
+    start = time.monotonic()
+    mutmut(work, "run", "--max-children", str(jobs))
+    seconds = time.monotonic() - start
+    status: dict[str, str] = {}
+    for line in mutmut(work, "results", "--all", "true").splitlines():
+        name, sep, verdict = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in name:
+            status[name] = verdict
+    prefix = TESTS[module][0].removesuffix(".py").replace("/", ".") + "."
+    listed = {n: r for n, r in equivalent.items() if n.startswith(prefix)}
+    stale = sorted(n for n in listed if status.get(n, "killed") in CAUGHT)
+    mine = {n: r for n, r in listed.items() if n not in stale}
+    return Outcome(module, seconds, status, mine, stale)
+
+
+# `mutmut show` for many mutants in one process (one `mutmut show` each costs a second).
+_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import find_mutant, get_diff_for_mutant
+print(json.dumps({n: get_diff_for_mutant(n, path=find_mutant(n).path) for n in sys.argv[1:]}))
+"""
+
+
+def diffs(work: Path, names: list[str]) -> dict[str, str]:
+    """Each mutant's diff against the original, as `mutmut show NAME` prints it."""
+    if not names:
+        return {}
+    cp = subprocess.run([sys.executable, "-c", _DIFFS, *names], cwd=work, capture_output=True,
+                        text=True, check=True)
+    table: dict[str, str] = json.loads(cp.stdout.splitlines()[-1])
+    return table
+
+
+def report(outcome: Outcome, work: Path) -> None:
+    """Print one module's line of counts and its survivors with their diffs."""
+    o = outcome
+    print(f"{o.module:9} total {len(o.status):4}  killed {o.count('killed'):4}  "
+          f"survived {o.count('survived'):3}  timeout {o.count('timeout'):3}  "
+          f"no-tests {o.count('no tests'):3}  equivalent {len(o.equivalent):3}  "
+          f"score {o.score:6.1%}  {o.seconds:6.0f}s", flush=True)
+    for name in o.stale:
+        print(f"  STALE equivalent entry (no such mutant, or killed): {name}")
+    survivors = o.survivors()
+    for name, diff in diffs(work, survivors).items():
+        print(f"  {o.status[name]}: {name}")
+        for ln in diff.splitlines():
+            if ln.startswith(("-", "+")) and not ln.startswith(("---", "+++")):
+                print(f"      {ln.strip()}")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen modules (all by default) one after another."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", metavar="MODULE",
+                        help=f"modules to mutate (default: all of {', '.join(TESTS)})")
+    parser.add_argument("--jobs", type=int, default=2, help="mutmut's --max-children")
+    ns = parser.parse_args(argv)
+    unknown = [m for m in ns.modules if m not in TESTS]
+    if unknown:
+        parser.error(f"unknown modules {unknown}; known: {', '.join(TESTS)}")
+    equivalent = load_equivalent()
+    failed = False
+    for module in ns.modules or list(TESTS):
+        outcome = run_module(module, ns.jobs, equivalent)
+        report(outcome, SCRATCH / module)
+        failed |= outcome.score < THRESHOLD or bool(outcome.stale)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
