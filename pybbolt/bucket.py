@@ -33,7 +33,7 @@ from .layout import (
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import Node, decode, run_items
+from .node import LeafView, Node, decode, run_items
 from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -376,18 +376,19 @@ class Bucket:
             return node
         return self._tx._page_node(pgid, cache)
 
-    def _find(self, key: bytes) -> tuple[Node, int]:
-        """The leaf node where ``key`` is or would be, and its index there."""
+    def _find(self, key: bytes) -> tuple[Node | LeafView, int]:
+        """The leaf where ``key`` is or would be, and its index there."""
         tx = self._tx
         if tx.closed:
             raise tx._closed_error()
         # The hot path of get: without dirty nodes, cached pages come from the
         # tx's dicts without a call.
+        fetch: Callable[[int], Node | LeafView]
         if self._nodes:
             first = second = _NOTHING.get
             fetch = self._node
         else:
-            first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
+            first, second, fetch = tx._branches.get, tx._leaves.get, tx._lookup_page
         node = self._root_materialised or first(self._root) or self._root_node()
         return descend(node, key, first, second, fetch)
 
@@ -496,8 +497,9 @@ class Bucket:
         self._leaf_for_write(c).put(name, name, EMPTY_INLINE_BUCKET, 0, BUCKET_LEAF_FLAG)
         # A bucket holding buckets is never inline: forget the inline page.
         self._inline = None
-        created = self.bucket(name)
-        assert created is not None
+        # What opening the value just put gives, without decoding it again.
+        created = Bucket(self._tx, 0, 0, Node(True, [], [], [], []), name)
+        self._buckets[name] = created
         return created
 
     def delete_bucket(self, name: bytes) -> None:

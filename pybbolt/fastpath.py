@@ -52,12 +52,13 @@ def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | 
 
     The scans' fast path: the header checked, the element array looked up
     by its bytes and the items cut in one call for a page of a known
-    layout; anything else takes the general path.
+    layout; anything else takes the general path, as does a page with
+    overflow pages (so that the transaction counts every page it reads).
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
-    ident, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
-    if flags != LEAF_PAGE or ident != pgid:
+    ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+    if flags != LEAF_PAGE or ident != pgid or overflow:
         return None
     start = offset + PAGE_HEADER_SIZE
     layout = _LAYOUTS.get(data[start : start + 16 * count])

@@ -9,6 +9,8 @@ below the high-water mark that no bucket reaches (:func:`rebuild`).
 from __future__ import annotations
 
 import struct
+from itertools import compress, count, islice, repeat
+from operator import eq, sub
 
 from .errors import BboltPanic, CorruptionError
 from .layout import (
@@ -109,6 +111,31 @@ class Freelist:
 
     def allocate(self, txid: int, n: int) -> int:
         """First fit: the lowest id starting ``n`` contiguous free ids, or 0."""
+        ids = self.ids
+        if not ids:
+            return 0
+        if n < 1:
+            return self._allocate_scan(txid, n)
+        if ids[0] <= 1:  # sorted: bbolt's scan meets it first
+            raise CorruptionError(f"invalid page allocation: {ids[0]}")
+        # The first window of n ids spanning n - 1, found by C-level calls
+        # (a free list with many holes is long, and a scan in Python costs a
+        # compaction of big values more than its writes).  Without repeated
+        # ids that window is the first run of n consecutive ids, bbolt's fit.
+        spans = map(sub, islice(ids, n - 1, None), ids)
+        start = next(compress(count(), map(eq, spans, repeat(n - 1))), None)
+        if start is None:
+            return 0
+        initial = ids[start]
+        if ids[start : start + n] != list(range(initial, initial + n)):
+            return self._allocate_scan(txid, n)  # repeated ids: a damaged freelist
+        del ids[start : start + n]
+        self.cache.difference_update(range(initial, initial + n))
+        self.allocs[initial] = txid
+        return initial
+
+    def _allocate_scan(self, txid: int, n: int) -> int:
+        """:meth:`allocate` id by id, as bbolt's ``arrayFreelist.Allocate``."""
         ids = self.ids
         initial = previd = 0
         for i, pgid in enumerate(ids):

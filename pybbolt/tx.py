@@ -10,9 +10,9 @@ from .cursor import Cursor
 from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
 from .fastpath import leaf_page_run
 from .freelist import rebuild
-from .layout import PGID_NO_FREELIST
+from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta, replace
-from .node import Node, decode_page
+from .node import LeafView, Node, decode_leaf, decode_page
 from .page import read_freelist_ids, read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -238,8 +238,12 @@ class Tx:
             raise CorruptionError(
                 f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
             )
-        node = decode_page(data, offset, pgid)
-        self._note_reads(1)
+        ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+        if flags == LEAF_PAGE and ident == pgid:  # decode_page's own first test
+            node = decode_leaf(data, offset, count, pgid)
+        else:
+            node = decode_page(data, offset, pgid)
+        self._note_reads(1 + overflow)  # the page and its overflow
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
@@ -249,6 +253,15 @@ class Tx:
             # than the hits save (random reads over a big file).
             self._leaves[pgid] = node
         return node
+
+    def _lookup_page(self, pgid: int) -> Node | LeafView:
+        """Page ``pgid`` for one lookup: as :meth:`_page_node` while the leaf
+        cache has room, then a leaf it would not keep comes as a view of its
+        run (no node); branches are always nodes, and cached."""
+        if len(self._leaves) < self._leaf_cache_limit:
+            return self._page_node(pgid)
+        page = self._walk_page(pgid)
+        return LeafView(page) if isinstance(page, tuple) else page
 
     def _adopt_node(self, pgid: int) -> Node:
         """A node of page ``pgid`` that the caller may change (and keep).

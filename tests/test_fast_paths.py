@@ -480,3 +480,81 @@ def test_layout_codecs_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert layouts[5].keys.size == 5 * (ksize + 3)
         assert fastpath._cached_keys <= 200
     assert sum(map(len, fastpath._FIXED.values())) <= 16
+
+
+# --- lookups of leaves the full cache does not keep --------------------------
+
+
+def _probes(src: Path) -> list[tuple[tuple[bytes, ...], list[bytes]]]:
+    """Per bucket of the intact file (nested ones too): its keys, each key
+    extended (absent), and keys below and above them all."""
+    out: list[tuple[tuple[bytes, ...], list[bytes]]] = []
+    with pybbolt.open(src, readonly=True) as db, db.view() as tx:
+        todo = [((name,), b) for name, b in tx.buckets()]
+        while todo and len(out) < 60:
+            path, bucket = todo.pop()
+            keys = list(bucket.keys())[:400]
+            out.append((path, [b"\x00", *keys, *(k + b"\x00" for k in keys[::7]), b"\xff" * 9]))
+            todo += [((*path, k), b) for k, b in bucket.buckets()]
+    return out
+
+
+def gets_outcome(path: Path, probes: list[tuple[tuple[bytes, ...], list[bytes]]],
+                 full_cache: bool) -> Any:
+    """Every probe's ``get`` (and the opening of its bucket), with the leaf
+    cache as it is or full from the start (leaves then read as views)."""
+    out: list[Any] = []
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            if full_cache:
+                tx._leaf_cache_limit = 0
+            for names, keys in probes:
+                try:
+                    bucket = tx.bucket(*names)
+                except Exception as e:
+                    out.append(_failure(e))
+                    continue
+                if bucket is None:
+                    out.append(None)
+                    continue
+                for k in keys:
+                    try:
+                        out.append((bucket.get(k), k in bucket))
+                    except Exception as e:
+                        out.append(_failure(e))
+    except Exception as e:
+        out.append(_failure(e))
+    return out
+
+
+def test_lookups_past_the_full_cache_read_views(fixed_size_db: Path) -> None:
+    from pybbolt.node import LeafView
+
+    with pybbolt.open(fixed_size_db, readonly=True) as db, db.view() as tx:
+        tx._leaf_cache_limit = 0
+        bucket = tx.bucket(b"fixed")
+        assert bucket is not None
+        key = bytes(8) + (4321).to_bytes(8, "big")
+        assert bucket.get(key) == (4321).to_bytes(4, "big") * 25
+        assert not tx._leaves
+        cursor = bucket.cursor()
+        cursor.first()
+        leaf = cursor._nodes[-1]  # a cursor still gets a node
+        view = tx._lookup_page(leaf.pgid)
+        assert isinstance(view, LeafView)
+        assert (view.flags, view.keys, view.values) == (
+            tuple(leaf.flags), tuple(leaf.keys), tuple(leaf.values))
+
+
+@pytest.mark.parametrize("name", ["fixed", *SOURCES])
+def test_lookups_past_the_full_cache_read_the_same(
+    name: str, fixed_size_db: Path, tmp_path: Path
+) -> None:
+    """Intact and damaged: the same values, misses and exceptions whether a
+    leaf is read into a cached node or looked up in a view of its run."""
+    src = fixed_size_db if name == "fixed" else FIXTURES / name
+    assert src.exists(), f"{name} missing"
+    probes = _probes(src)
+    paths = [src, *_variants(tmp_path, name, src, 30, seed=zlib.crc32(b"get " + name.encode()))]
+    for path in paths:
+        assert gets_outcome(path, probes, True) == gets_outcome(path, probes, False), path.name

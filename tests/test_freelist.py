@@ -8,6 +8,7 @@ for a file without a persisted freelist."""
 
 from __future__ import annotations
 
+import random
 import re
 import struct
 import subprocess
@@ -355,3 +356,26 @@ def test_rebuild_says_when_a_bucket_reaches_a_meta_page(
         assert tx.meta.root == root
         assert rebuild(tx) == (go_free_pages(bbolt_cli, path), True)
     assert go_free_pages(bbolt_cli, path) == [2, 3]
+
+
+def test_allocation_matches_the_scan_of_bbolt() -> None:
+    """The C-level first fit gives what bbolt's id-by-id scan gives (kept as
+    ``_allocate_scan``), on sorted lists with holes, repeated ids (a damaged
+    freelist) and ids 0 and 1, for every request size."""
+    rng = random.Random(20261206)
+    for _ in range(3000):
+        ids = sorted(rng.choice((0, 1, 2)) if rng.random() < 0.02 else rng.randrange(2, 80)
+                     for _ in range(rng.randrange(0, 40)))
+        if rng.random() < 0.5:
+            ids = sorted(set(ids))
+        n = rng.randrange(0, 9)
+        fast, slow = Freelist(), Freelist()
+        fast.load(ids)
+        slow.load(ids)
+        outcomes = []
+        for fl, allocate in ((fast, fast.allocate), (slow, slow._allocate_scan)):
+            try:
+                outcomes.append((allocate(7, n), fl.ids, sorted(fl.cache), fl.allocs))
+            except CorruptionError as e:
+                outcomes.append((str(e), fl.ids, sorted(fl.cache), fl.allocs))
+        assert outcomes[0] == outcomes[1], (ids, n)
