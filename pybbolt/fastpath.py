@@ -350,13 +350,15 @@ def leaf_keys(
     offs: list[int],
     counts: Sequence[int],
     entries: list[tuple[int, int]] | None,
+    names: list[bytes] | None = None,
 ) -> tuple[list[bytes], list[bytes], list[bytes], int]:
     """The keys of the leaves at ``offs`` (each with ``counts[i]`` > 0 elements):
     all of them in order, the first and the last of each leaf, and their
     common size (-1 when not known to be the same).
 
     Every key and value must lie inside the file.  The (value offset,
-    length) of the bucket elements are appended to ``entries``.
+    length) of the bucket elements are appended to ``entries``, their keys
+    to ``names``.
     """
     if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
         raise Bail  # more elements than bbolt puts on a page
@@ -400,6 +402,8 @@ def leaf_keys(
             bucket = list(map(and_, flags, repeat(BUCKET_LEAF_FLAG)))
             compress = itertools.compress
             entries += zip(compress(kends, bucket), compress(vsizes, bucket))
+            if names is not None:
+                names += compress(keys, bucket)
     return keys, firsts, lasts, -1
 
 
@@ -425,9 +429,24 @@ def intact_tree(
     and returns True: the exact walks would report nothing and do the same.
     Otherwise it undoes what it did and returns False.
     """
+    return intact_items(r, reach, freed, limit, root, entries, None) is not None
+
+
+def intact_items(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    entries: list[tuple[int, int]] | None,
+    names: list[bytes] | None,
+) -> int | None:
+    """:func:`intact_tree`, which also appends the keys of the bucket elements
+    to ``names``: the number of items in the tree's leaves, or None (with
+    nothing done) where :func:`intact_tree` returns False."""
     marked: list[Sequence[int]] = []
     try:
-        visits = _intact_walk(r, reach, freed, limit, root, entries, marked)
+        visits, items = _intact_walk(r, reach, freed, limit, root, entries, marked, names)
     except (Bail, struct.error):
         bits = reach.bits
         for ids in marked:
@@ -435,11 +454,13 @@ def intact_tree(
                 bits[pid] = 0
         if entries is not None:
             entries.clear()
-        return False
+        if names is not None:
+            names.clear()
+        return None
     # The exact walks visit each page twice (reachability, key order);
     # the pages were noted as read batch by batch.
     r.tick(2 * visits, read=False)
-    return True
+    return items
 
 
 def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, root: int) -> bool:
@@ -505,7 +526,8 @@ def _intact_buckets(
                     raise Bail
                 for pid, flag in zip(part, flags):
                     if flag == BRANCH_PAGE:
-                        visits += _intact_walk(r, reach, freed, limit, pid, entries, marked)
+                        walked = _intact_walk(r, reach, freed, limit, pid, entries, marked, None)
+                        visits += walked[0]
                 keep = list(map(LEAF_PAGE.__eq__, flags))
                 part = list(itertools.compress(part, keep))
                 offs = list(itertools.compress(offs, keep))
@@ -559,8 +581,10 @@ def _intact_walk(
     root: int,
     entries: list[tuple[int, int]] | None,
     marked: list[Sequence[int]],
-) -> int:
-    """The work of :func:`intact_tree`; returns the number of pages, or raises Bail."""
+    names: list[bytes] | None,
+) -> tuple[int, int]:
+    """The work of :func:`intact_items`; returns the number of pages and of
+    items, or raises Bail."""
     data = r.data
     size = r.size
     ps = r.ps
@@ -577,13 +601,14 @@ def _intact_walk(
     r.note_reads(1 + overflows[0])  # a leaf's keys lie among its values, overflow included
     if flags[0] == LEAF_PAGE:
         if counts[0]:
-            keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
+            keys = leaf_keys(data, size, ps, offs, counts, entries, names)[0]
             if not all(map(lt, keys, itertools.islice(keys, 1, None))):
                 raise Bail
-        return 1
+        return 1, counts[0]
     if flags[0] != BRANCH_PAGE:
         raise Bail
     visits = 1
+    items = 0
     batch = step = batch_pages(ps)
     # Branch pages to visit, in key order from the end: (offset, count,
     # depth, min key, max key).
@@ -643,9 +668,10 @@ def _intact_walk(
                     continue
                 if flags.count(LEAF_PAGE) != n or 0 in counts:
                     raise Bail
-                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries)
+                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries, names)
             if below:
                 raise Bail  # leaves and branches side by side
+            items += len(keys)
             # Each leaf's keys lie in [its key in the branch, the next key
             # or the branch's own bound): then every ordering bbolt
             # verifies, branch keys included, holds.
@@ -659,7 +685,7 @@ def _intact_walk(
             if len(below) != len(children):
                 raise Bail  # leaves and branches side by side
             stack += reversed(below)
-    return visits
+    return visits, items
 
 
 def _mark_intact(
