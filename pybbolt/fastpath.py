@@ -47,12 +47,15 @@ if TYPE_CHECKING:
 
 # --- a leaf's items in one call (every read of a leaf) -----------------------
 
-def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+def leaf_page_run(
+    data: bytes | mmap.mmap, offset: int, pgid: int, keys_only: bool = False
+) -> LeafRun | None:
     """The run of leaf page ``pgid`` at ``offset`` if it is one (else None).
 
     The scans' fast path: the header checked, the element array looked up
     by its bytes and the items cut in one call for a page of a known
-    layout; anything else takes the general path.
+    layout; anything else takes the general path.  With ``keys_only`` the
+    run's values may be left out (empty) where cutting them would cost.
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
@@ -62,19 +65,24 @@ def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | 
     start = offset + PAGE_HEADER_SIZE
     layout = _LAYOUTS.get(data[start : start + 16 * count])
     if layout is None or start + layout[0].size > len(data):
-        return leaf_run(data, offset, count, pgid)
+        return leaf_run(data, offset, count, pgid, keys_only)
     codec, item_flags = layout
     items = codec.unpack_from(data, start)
     return item_flags, items[0::2], items[1::2]
 
 
-def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
-    """The flags, keys and values of ``count`` leaf elements, as sequences."""
+def leaf_run(buf: Data, offset: int, count: int, pgid: int, keys_only: bool = False) -> LeafRun:
+    """The flags, keys and values of ``count`` leaf elements, as sequences
+    (with ``keys_only``, the values only if a known layout cuts them at once:
+    a layout is not made for a page of keys alone, and values, up to
+    hundreds of kB in some stores, are not copied)."""
     data = sliceable(buf)
     size = len(data)
     start = elements_start(size, offset, count, pgid)
     elements = data[start : start + 16 * count]
-    layout = _LAYOUTS.get(elements) or _layout(elements, count)
+    layout = _LAYOUTS.get(elements)
+    if layout is None and not keys_only:
+        layout = _layout(elements, count)
     if layout is not None and start + layout[0].size <= size:
         # One C call cuts every key and value (see _layout).
         codec, item_flags = layout
@@ -90,6 +98,8 @@ def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
         raise CorruptionError(f"page {pgid}: leaf element {bad} points outside the data")
     get = data.__getitem__
     keys = list(map(get, map(slice, key_starts, key_ends)))
+    if keys_only:
+        return fields[0::4], keys, ()
     values = list(map(get, map(slice, key_ends, value_ends)))
     return fields[0::4], keys, values
 
@@ -343,6 +353,29 @@ def uniform_leaves(
     return items, count, ksize, vsize
 
 
+def leaf_batch_keys(data: Data, ps: int, ids: Sequence[int]) -> list[bytes] | None:
+    """The keys of leaf pages ``ids`` in order, read at once (a scan of keys
+    over a branch whose children are leaves); None unless each page lies in
+    the file, names itself, is a leaf and holds its keys and values inside
+    the file: then each is read alone, which reports what is wrong."""
+    n = len(ids)
+    if n < 2 or (max(ids) + 1) * ps > len(data):
+        return None
+    try:
+        offs, flags, counts, _ = page_headers(data, ps, ids)
+        if flags.count(LEAF_PAGE) != n:
+            return None
+        if 0 in counts:
+            full = [i for i in range(n) if counts[i]]
+            if not full:
+                return []
+            offs = list(map(offs.__getitem__, full))
+            counts = tuple(map(counts.__getitem__, full))
+        return leaf_keys(data, len(data), ps, offs, counts, None)[0]
+    except (Bail, struct.error):
+        return None
+
+
 def leaf_keys(
     data: Data,
     size: int,
@@ -369,15 +402,15 @@ def leaf_keys(
     if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
         # Laid out as bbolt writes fixed-size keys and values (and no bucket
         # element)?  Then one codec call cuts out a leaf's keys.
-        layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
-        if getitem(slice(bases[0], ends[0])) == layouts[0].array and list(
-            map(getitem, map(slice, bases, ends))
-        ) == list(map(itemgetter(0), layouts)):
-            codecs = map(itemgetter(1), layouts)
-            per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
-            keys = list(itertools.chain.from_iterable(per_leaf))
-            firsts = list(map(itemgetter(0), per_leaf))
-            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
+        first = fixed_layout(ksize, vsize, (counts[0],))[counts[0]].array
+        if getitem(slice(bases[0], ends[0])) == first:  # else not worth trying
+            layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
+            if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+                codecs = map(itemgetter(1), layouts)
+                per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+                keys = list(itertools.chain.from_iterable(per_leaf))
+                firsts = list(map(itemgetter(0), per_leaf))
+                return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     codec = map(element_codecs(counts), counts)
     arrays = map(_unpack_structs, codec, repeat(data), bases)
     fields = list(itertools.chain.from_iterable(arrays))

@@ -516,6 +516,7 @@ def _no_fast_tree(r: PageReader, root: int) -> Any:
 def _exact_off(m: pytest.MonkeyPatch) -> None:
     m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
     m.setattr(inspect_mod, "_intact_tree", _no_fast_tree)
+    m.setattr(tx_mod.Tx, "_leaf_keys", lambda self, pgids: None)
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -534,6 +535,29 @@ def test_intact_shapes_take_the_fast_paths(small_shapes: dict[str, Path], shape:
         assert inspect_outcome(path) == fast_tree
         with pybbolt.open(path, readonly=True) as db, db.view() as tx:
             assert top_level_stats(tx) == fast_total == (len(spans), fast_stats)
+
+
+@pytest.mark.parametrize(("shape", "names"), [("etcd", [b"key"]), ("raft", [b"logs"])])
+def test_keys_of_many_leaves_read_at_once(small_shapes: dict[str, Path], shape: str,
+                                          names: list[bytes],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing keys reads the leaves under a branch together: no leaf alone."""
+    walk_page = tx_mod.Tx._walk_page
+    alone: list[int] = []
+
+    def spy(self: tx_mod.Tx, pgid: int, keys_only: bool = False) -> Any:
+        page = walk_page(self, pgid, keys_only)
+        if isinstance(page, tuple):
+            alone.append(pgid)
+        return page
+
+    monkeypatch.setattr(tx_mod.Tx, "_walk_page", spy)
+    with pybbolt.open(small_shapes[shape], readonly=True) as db, db.view() as tx:
+        bucket = cmd_read.last_bucket(tx, names)
+        keys = [k for batch in cmd_read._key_batches(bucket) for k in batch]
+        assert alone == []
+        assert keys == [k for k, _ in bucket.items()]
+        assert len(keys) == len(bucket) > 50
 
 
 def _damage_values(data: bytearray, ps: int, rng: random.Random) -> None:
@@ -564,24 +588,25 @@ def test_damaged_shapes_read_the_same(small_shapes: dict[str, Path], shape: str,
             _damage_values(data, ps, rng)
         paths.append(tmp_path / f"{shape}-{k}.db")
         paths[-1].write_bytes(data)
-    fast = [(stats_outcome(p), inspect_outcome(p)) for p in paths]
+    fast = [(stats_outcome(p), inspect_outcome(p), keys_outcome(p)) for p in paths]
     with monkeypatch.context() as m:
         _exact_off(m)
-        slow = [(stats_outcome(p), inspect_outcome(p)) for p in paths]
+        slow = [(stats_outcome(p), inspect_outcome(p), keys_outcome(p)) for p in paths]
     for path, f, s in zip(paths, fast, slow):
         assert f[0] == s[0], f"stats differ on {path.name}"
         assert f[1] == s[1], f"inspect differs on {path.name}"
+        assert f[2] == s[2], f"keys differ on {path.name}"
 
 
 @pytest.mark.parametrize("name", SOURCES)
-def test_damaged_fixtures_inspect_the_same(
+def test_damaged_fixtures_inspect_and_list_the_same(
     name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = FIXTURES / name
     if not src.exists():
         pytest.skip(f"{name} missing")
     paths = list(_variants(tmp_path, name, src, 40, seed=zlib.crc32(b"inspect " + name.encode())))
-    fast = [inspect_outcome(p) for p in paths]
+    fast = [(inspect_outcome(p), keys_outcome(p)) for p in paths]
     with monkeypatch.context() as m:
         _exact_off(m)
-        assert [inspect_outcome(p) for p in paths] == fast
+        assert [(inspect_outcome(p), keys_outcome(p)) for p in paths] == fast
