@@ -305,9 +305,13 @@ class _Forest:
             raise Bail
         r.note_reads(n)
         own = self.own
-        for b, d in zip(buckets, depths):
-            if d >= own[b]:
-                own[b] = d + 1
+        b = buckets[0]
+        if buckets.count(b) == n:  # the pages of one bucket (a big tree's)
+            own[b] = max(own[b], max(depths) + 1)
+        else:
+            for b, d in zip(buckets, depths):
+                if d >= own[b]:
+                    own[b] = d + 1
         s = self.s
         uniform = uniform_leaves(data, ps, ids, False) if n > 1 else None
         if uniform is not None:
