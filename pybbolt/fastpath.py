@@ -353,25 +353,29 @@ def uniform_leaves(
     return items, count, ksize, vsize
 
 
-def leaf_batch_keys(data: Data, ps: int, ids: Sequence[int]) -> list[bytes] | None:
+def leaf_batch_keys(
+    data: Data, ps: int, ids: Sequence[int]
+) -> tuple[list[bytes], int] | None:
     """The keys of leaf pages ``ids`` in order, read at once (a scan of keys
-    over a branch whose children are leaves); None unless each page lies in
+    over a branch whose children are leaves), and the number of pages the
+    leaves span with their overflow pages; None unless each page lies in
     the file, names itself, is a leaf and holds its keys and values inside
     the file: then each is read alone, which reports what is wrong."""
     n = len(ids)
     if n < 2 or (max(ids) + 1) * ps > len(data):
         return None
     try:
-        offs, flags, counts, _ = page_headers(data, ps, ids)
+        offs, flags, counts, overflows = page_headers(data, ps, ids)
         if flags.count(LEAF_PAGE) != n:
             return None
+        pages = n + sum(overflows)
         if 0 in counts:
             full = [i for i in range(n) if counts[i]]
             if not full:
-                return []
+                return [], pages
             offs = list(map(offs.__getitem__, full))
             counts = tuple(map(counts.__getitem__, full))
-        return leaf_keys(data, len(data), ps, offs, counts, None)[0]
+        return leaf_keys(data, len(data), ps, offs, counts, None)[0], pages
     except (Bail, struct.error):
         return None
 

@@ -293,10 +293,13 @@ class Tx:
             map(self._leaves.__contains__, pgids)
         ) or any(map(self._branches.__contains__, pgids)):
             return None
-        keys = leaf_batch_keys(data, self._page_size, pgids)
-        if keys is not None:
-            self._note_reads(len(pgids))
-        return keys
+        found = leaf_batch_keys(data, self._page_size, pgids)
+        if found is None:
+            return None
+        # A leaf's overflow pages count as read: the kernel maps the cached
+        # pages around each page fault, so they become resident all the same.
+        self._note_reads(found[1])
+        return found[0]
 
     def _note_reads(self, pages: int) -> None:
         """Count pages read through the mapping (by this tx or a walk of its own)."""
