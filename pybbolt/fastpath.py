@@ -47,13 +47,17 @@ if TYPE_CHECKING:
 
 # --- a leaf's items in one call (every read of a leaf) -----------------------
 
-def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+def leaf_page_run(
+    data: bytes | mmap.mmap, offset: int, pgid: int, keys_only: bool = False
+) -> LeafRun | None:
     """The run of leaf page ``pgid`` at ``offset`` if it is one (else None).
 
     The scans' fast path: the header checked, the element array looked up
     by its bytes and the items cut in one call for a page of a known
     layout; anything else takes the general path, as does a page with
     overflow pages (so that the transaction counts every page it reads).
+    With ``keys_only`` the run's values may be left out (empty) where
+    cutting them would cost.
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
@@ -63,19 +67,24 @@ def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | 
     start = offset + PAGE_HEADER_SIZE
     layout = _LAYOUTS.get(data[start : start + 16 * count])
     if layout is None or start + layout[0].size > len(data):
-        return leaf_run(data, offset, count, pgid)
+        return leaf_run(data, offset, count, pgid, keys_only)
     codec, item_flags = layout
     items = codec.unpack_from(data, start)
     return item_flags, items[0::2], items[1::2]
 
 
-def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
-    """The flags, keys and values of ``count`` leaf elements, as sequences."""
+def leaf_run(buf: Data, offset: int, count: int, pgid: int, keys_only: bool = False) -> LeafRun:
+    """The flags, keys and values of ``count`` leaf elements, as sequences
+    (with ``keys_only``, the values only if a known layout cuts them at once:
+    a layout is not made for a page of keys alone, and values, up to
+    hundreds of kB in some stores, are not copied)."""
     data = sliceable(buf)
     size = len(data)
     start = elements_start(size, offset, count, pgid)
     elements = data[start : start + 16 * count]
-    layout = _LAYOUTS.get(elements) or _layout(elements, count)
+    layout = _LAYOUTS.get(elements)
+    if layout is None and not keys_only:
+        layout = _layout(elements, count)
     if layout is not None and start + layout[0].size <= size:
         # One C call cuts every key and value (see _layout).
         codec, item_flags = layout
@@ -91,6 +100,8 @@ def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
         raise CorruptionError(f"page {pgid}: leaf element {bad} points outside the data")
     get = data.__getitem__
     keys = list(map(get, map(slice, key_starts, key_ends)))
+    if keys_only:
+        return fields[0::4], keys, ()
     values = list(map(get, map(slice, key_ends, value_ends)))
     return fields[0::4], keys, values
 
@@ -344,6 +355,33 @@ def uniform_leaves(
     return items, count, ksize, vsize
 
 
+def leaf_batch_keys(
+    data: Data, ps: int, ids: Sequence[int]
+) -> tuple[list[bytes], int] | None:
+    """The keys of leaf pages ``ids`` in order, read at once (a scan of keys
+    over a branch whose children are leaves), and the number of pages the
+    leaves span with their overflow pages; None unless each page lies in
+    the file, names itself, is a leaf and holds its keys and values inside
+    the file: then each is read alone, which reports what is wrong."""
+    n = len(ids)
+    if n < 2 or (max(ids) + 1) * ps > len(data):
+        return None
+    try:
+        offs, flags, counts, overflows = page_headers(data, ps, ids)
+        if flags.count(LEAF_PAGE) != n:
+            return None
+        pages = n + sum(overflows)
+        if 0 in counts:
+            full = [i for i in range(n) if counts[i]]
+            if not full:
+                return [], pages
+            offs = list(map(offs.__getitem__, full))
+            counts = tuple(map(counts.__getitem__, full))
+        return leaf_keys(data, len(data), ps, offs, counts, None)[0], pages
+    except (Bail, struct.error):
+        return None
+
+
 def leaf_keys(
     data: Data,
     size: int,
@@ -351,13 +389,15 @@ def leaf_keys(
     offs: list[int],
     counts: Sequence[int],
     entries: list[tuple[int, int]] | None,
+    names: list[bytes] | None = None,
 ) -> tuple[list[bytes], list[bytes], list[bytes], int]:
     """The keys of the leaves at ``offs`` (each with ``counts[i]`` > 0 elements):
     all of them in order, the first and the last of each leaf, and their
     common size (-1 when not known to be the same).
 
     Every key and value must lie inside the file.  The (value offset,
-    length) of the bucket elements are appended to ``entries``.
+    length) of the bucket elements are appended to ``entries``, their keys
+    to ``names``.
     """
     if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
         raise Bail  # more elements than bbolt puts on a page
@@ -368,15 +408,15 @@ def leaf_keys(
     if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
         # Laid out as bbolt writes fixed-size keys and values (and no bucket
         # element)?  Then one codec call cuts out a leaf's keys.
-        layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
-        if getitem(slice(bases[0], ends[0])) == layouts[0].array and list(
-            map(getitem, map(slice, bases, ends))
-        ) == list(map(itemgetter(0), layouts)):
-            codecs = map(itemgetter(1), layouts)
-            per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
-            keys = list(itertools.chain.from_iterable(per_leaf))
-            firsts = list(map(itemgetter(0), per_leaf))
-            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
+        first = fixed_layout(ksize, vsize, (counts[0],))[counts[0]].array
+        if getitem(slice(bases[0], ends[0])) == first:  # else not worth trying
+            layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
+            if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+                codecs = map(itemgetter(1), layouts)
+                per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+                keys = list(itertools.chain.from_iterable(per_leaf))
+                firsts = list(map(itemgetter(0), per_leaf))
+                return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     codec = map(element_codecs(counts), counts)
     arrays = map(_unpack_structs, codec, repeat(data), bases)
     fields = list(itertools.chain.from_iterable(arrays))
@@ -401,6 +441,8 @@ def leaf_keys(
             bucket = list(map(and_, flags, repeat(BUCKET_LEAF_FLAG)))
             compress = itertools.compress
             entries += zip(compress(kends, bucket), compress(vsizes, bucket))
+            if names is not None:
+                names += compress(keys, bucket)
     return keys, firsts, lasts, -1
 
 
@@ -426,9 +468,24 @@ def intact_tree(
     and returns True: the exact walks would report nothing and do the same.
     Otherwise it undoes what it did and returns False.
     """
+    return intact_items(r, reach, freed, limit, root, entries, None) is not None
+
+
+def intact_items(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    entries: list[tuple[int, int]] | None,
+    names: list[bytes] | None,
+) -> int | None:
+    """:func:`intact_tree`, which also appends the keys of the bucket elements
+    to ``names``: the number of items in the tree's leaves, or None (with
+    nothing done) where :func:`intact_tree` returns False."""
     marked: list[Sequence[int]] = []
     try:
-        visits = _intact_walk(r, reach, freed, limit, root, entries, marked)
+        visits, items = _intact_walk(r, reach, freed, limit, root, entries, marked, names)
     except (Bail, struct.error):
         bits = reach.bits
         for ids in marked:
@@ -436,11 +493,13 @@ def intact_tree(
                 bits[pid] = 0
         if entries is not None:
             entries.clear()
-        return False
+        if names is not None:
+            names.clear()
+        return None
     # The exact walks visit each page twice (reachability, key order);
     # the pages were noted as read batch by batch.
     r.tick(2 * visits, read=False)
-    return True
+    return items
 
 
 def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, root: int) -> bool:
@@ -506,7 +565,8 @@ def _intact_buckets(
                     raise Bail
                 for pid, flag in zip(part, flags):
                     if flag == BRANCH_PAGE:
-                        visits += _intact_walk(r, reach, freed, limit, pid, entries, marked)
+                        walked = _intact_walk(r, reach, freed, limit, pid, entries, marked, None)
+                        visits += walked[0]
                 keep = list(map(LEAF_PAGE.__eq__, flags))
                 part = list(itertools.compress(part, keep))
                 offs = list(itertools.compress(offs, keep))
@@ -560,8 +620,10 @@ def _intact_walk(
     root: int,
     entries: list[tuple[int, int]] | None,
     marked: list[Sequence[int]],
-) -> int:
-    """The work of :func:`intact_tree`; returns the number of pages, or raises Bail."""
+    names: list[bytes] | None,
+) -> tuple[int, int]:
+    """The work of :func:`intact_items`; returns the number of pages and of
+    items, or raises Bail."""
     data = r.data
     size = r.size
     ps = r.ps
@@ -578,13 +640,14 @@ def _intact_walk(
     r.note_reads(1 + overflows[0])  # a leaf's keys lie among its values, overflow included
     if flags[0] == LEAF_PAGE:
         if counts[0]:
-            keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
+            keys = leaf_keys(data, size, ps, offs, counts, entries, names)[0]
             if not all(map(lt, keys, itertools.islice(keys, 1, None))):
                 raise Bail
-        return 1
+        return 1, counts[0]
     if flags[0] != BRANCH_PAGE:
         raise Bail
     visits = 1
+    items = 0
     batch = step = batch_pages(ps)
     # Branch pages to visit, in key order from the end: (offset, count,
     # depth, min key, max key).
@@ -644,9 +707,10 @@ def _intact_walk(
                     continue
                 if flags.count(LEAF_PAGE) != n or 0 in counts:
                     raise Bail
-                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries)
+                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries, names)
             if below:
                 raise Bail  # leaves and branches side by side
+            items += len(keys)
             # Each leaf's keys lie in [its key in the branch, the next key
             # or the branch's own bound): then every ordering bbolt
             # verifies, branch keys included, holds.
@@ -660,7 +724,7 @@ def _intact_walk(
             if len(below) != len(children):
                 raise Bail  # leaves and branches side by side
             stack += reversed(below)
-    return visits
+    return visits, items
 
 
 def _mark_intact(

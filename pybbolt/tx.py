@@ -8,7 +8,7 @@ import os
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
-from .fastpath import leaf_page_run
+from .fastpath import leaf_batch_keys, leaf_page_run
 from .freelist import rebuild
 from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta, replace
@@ -17,7 +17,7 @@ from .page import read_freelist_ids, read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
     from types import TracebackType
     from typing import BinaryIO
 
@@ -277,11 +277,12 @@ class Tx:
                 node = node.copy()
         return node
 
-    def _walk_page(self, pgid: int) -> Node | LeafRun:
+    def _walk_page(self, pgid: int, keys_only: bool = False) -> Node | LeafRun:
         """Page ``pgid`` for a walk that visits each leaf once.
 
         A cached node if there is one, a branch node (then cached), else the
-        leaf's run cut straight from the page: no node, no cache eviction.
+        leaf's run cut straight from the page: no node, no cache eviction
+        (``keys_only``: see :func:`~pybbolt.fastpath.leaf_run`).
         """
         node = self._branches.get(pgid)
         if node is None:
@@ -290,11 +291,28 @@ class Tx:
             return node
         data, offset = self._data, pgid * self._page_size
         if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
-            run = leaf_page_run(data, offset, pgid)
+            run = leaf_page_run(data, offset, pgid, keys_only)
             if run is not None:
                 self._note_reads(1)
                 return run
         return self._page_node(pgid, False)
+
+    def _leaf_keys(self, pgids: Sequence[int]) -> list[bytes] | None:
+        """The keys of leaf pages ``pgids`` read at once, or None where
+        :func:`~pybbolt.fastpath.leaf_batch_keys` declines or a page has a
+        cached node (then :meth:`_walk_page` reads each)."""
+        data = self._data
+        if not isinstance(data, mmap.mmap) or any(
+            map(self._leaves.__contains__, pgids)
+        ) or any(map(self._branches.__contains__, pgids)):
+            return None
+        found = leaf_batch_keys(data, self._page_size, pgids)
+        if found is None:
+            return None
+        # A leaf's overflow pages count as read: the kernel maps the cached
+        # pages around each page fault, so they become resident all the same.
+        self._note_reads(found[1])
+        return found[0]
 
     def _note_reads(self, pages: int) -> None:
         """Count pages read through the mapping (by this tx or a walk of its own)."""

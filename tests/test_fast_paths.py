@@ -29,6 +29,7 @@ from pybbolt.cli.textfmt import FORMAT_MODES, format_bytes, format_lines
 import pybbolt
 from pybbolt import check as check_mod
 from pybbolt import fastpath
+from pybbolt import inspect as inspect_mod
 from pybbolt import stats as stats_mod
 from pybbolt import tx as tx_mod
 from pybbolt.page import PageReader
@@ -558,3 +559,132 @@ def test_lookups_past_the_full_cache_read_the_same(
     paths = [src, *_variants(tmp_path, name, src, 30, seed=zlib.crc32(b"get " + name.encode()))]
     for path in paths:
         assert gets_outcome(path, probes, True) == gets_outcome(path, probes, False), path.name
+
+
+# --- field shapes: stats and inspect over many small buckets -----------------
+
+SHAPES = ("etcd", "raft", "containerd")
+
+
+@pytest.fixture(scope="module")
+def small_shapes(tmp_path_factory: pytest.TempPathFactory, boltgo: Path) -> dict[str, Path]:
+    """The field shapes of ``boltgo gen-shape``, small (containerd's: hundreds of
+    nested buckets, most of them inline)."""
+    work = tmp_path_factory.mktemp("shapes")
+    out = {}
+    for shape in SHAPES:
+        out[shape] = work / f"{shape}.db"
+        subprocess.run([str(boltgo), "gen-shape", shape, str(out[shape]), "--scale", "0.01"],
+                       capture_output=True, check=True)
+    return out
+
+
+def inspect_outcome(path: Path) -> Any:
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            return inspect_mod.inspect_tree(tx)
+    except Exception as e:
+        return _failure(e)
+
+
+def _no_fast_tree(r: PageReader, root: int) -> Any:
+    raise fastpath.Bail
+
+
+def _exact_off(m: pytest.MonkeyPatch) -> None:
+    m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+    m.setattr(inspect_mod, "_intact_tree", _no_fast_tree)
+    m.setattr(tx_mod.Tx, "_leaf_keys", lambda self, pgids: None)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_intact_shapes_take_the_fast_paths(small_shapes: dict[str, Path], shape: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = small_shapes[shape]
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        r = PageReader(tx._data, tx.page_size)
+        fast_tree = inspect_mod._intact_tree(r, tx.meta.root)
+        spans = [(v, n) for v, n in stats_mod._top_level_values(r, tx.meta.root, b"")]
+        fast_stats = stats_mod._intact_stats(r, spans)
+        assert fast_stats is not None
+        fast_total = top_level_stats(tx)
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        assert inspect_outcome(path) == fast_tree
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            assert top_level_stats(tx) == fast_total == (len(spans), fast_stats)
+
+
+@pytest.mark.parametrize(("shape", "names"), [("etcd", [b"key"]), ("raft", [b"logs"])])
+def test_keys_of_many_leaves_read_at_once(small_shapes: dict[str, Path], shape: str,
+                                          names: list[bytes],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing keys reads the leaves under a branch together: no leaf alone."""
+    walk_page = tx_mod.Tx._walk_page
+    alone: list[int] = []
+
+    def spy(self: tx_mod.Tx, pgid: int, keys_only: bool = False) -> Any:
+        page = walk_page(self, pgid, keys_only)
+        if isinstance(page, tuple):
+            alone.append(pgid)
+        return page
+
+    monkeypatch.setattr(tx_mod.Tx, "_walk_page", spy)
+    with pybbolt.open(small_shapes[shape], readonly=True) as db, db.view() as tx:
+        bucket = cmd_read.last_bucket(tx, names)
+        keys = [k for batch in cmd_read._key_batches(bucket) for k in batch]
+        assert alone == []
+        assert keys == [k for k, _ in bucket.items()]
+        assert len(keys) == len(bucket) > 50
+
+
+def _damage_values(data: bytearray, ps: int, rng: random.Random) -> None:
+    """:func:`damage`, or one byte of a leaf's keys and values (where inline
+    buckets and the bucket headers of nested buckets are)."""
+    leaves = [p for p in _pages(bytes(data), ps) if p[1] == 2 and p[2]]
+    if not leaves or rng.random() < 0.4:
+        damage(data, ps, rng)
+        return
+    pid, _, count = rng.choice(leaves)
+    base = pid * ps
+    start = base + 16 + 16 * min(count, (ps - 16) // 16)
+    if start < min(base + ps, len(data)):
+        at = rng.randrange(start, min(base + ps, len(data)))
+        data[at] = rng.choice((0, 1, 0x10, 0xFF, rng.randrange(256)))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_damaged_shapes_read_the_same(small_shapes: dict[str, Path], shape: str,
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = small_shapes[shape].read_bytes()
+    ps = struct.unpack_from("<I", original, 16 + 8)[0]
+    rng = random.Random(zlib.crc32(shape.encode()))
+    paths = []
+    for k in range(40):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            _damage_values(data, ps, rng)
+        paths.append(tmp_path / f"{shape}-{k}.db")
+        paths[-1].write_bytes(data)
+    fast = [(stats_outcome(p), inspect_outcome(p), keys_outcome(p)) for p in paths]
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        slow = [(stats_outcome(p), inspect_outcome(p), keys_outcome(p)) for p in paths]
+    for path, f, s in zip(paths, fast, slow):
+        assert f[0] == s[0], f"stats differ on {path.name}"
+        assert f[1] == s[1], f"inspect differs on {path.name}"
+        assert f[2] == s[2], f"keys differ on {path.name}"
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_damaged_fixtures_inspect_and_list_the_same(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = FIXTURES / name
+    if not src.exists():
+        pytest.skip(f"{name} missing")
+    paths = list(_variants(tmp_path, name, src, 40, seed=zlib.crc32(b"inspect " + name.encode())))
+    fast = [(inspect_outcome(p), keys_outcome(p)) for p in paths]
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        assert [(inspect_outcome(p), keys_outcome(p)) for p in paths] == fast
