@@ -123,7 +123,10 @@ def prepare(module: str) -> Path:
         'source_paths = ["pybbolt"]\n'
         f'only_mutate = {json.dumps([source])}\n'
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]\n'
+        # Every mutant's run deletes its temporary files when it ends: thousands of runs
+        # would otherwise leave tens of GB behind.
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q", '
+        '"-o", "tmp_path_retention_policy=none"]\n'
     )
     (work / "pyproject.toml").write_text(config)
     # The tests run inside mutants/ and find the Go tools and golden data from there
@@ -139,7 +142,10 @@ def prepare(module: str) -> Path:
 def mutmut(work: Path, *args: str) -> str:
     """Run the venv's mutmut in ``work``; its standard output."""
     exe = Path(sys.executable).with_name("mutmut")
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # Temporary files inside the module's scratch tree, removed with it.
+    tmp = work / "tmp"
+    tmp.mkdir(exist_ok=True)
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", TMPDIR=str(tmp))
     cp = subprocess.run([str(exe), *args], cwd=work, env=env, capture_output=True, text=True)
     if cp.returncode != 0:
         sys.stderr.write(cp.stdout[-4000:] + cp.stderr[-4000:])
@@ -216,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     for module in ns.modules or list(TESTS):
         outcome = run_module(module, ns.jobs, equivalent)
         report(outcome, SCRATCH / module)
+        shutil.rmtree(SCRATCH / module / "tmp", ignore_errors=True)
         failed |= outcome.score < THRESHOLD or bool(outcome.stale)
     return 1 if failed else 0
 
