@@ -205,7 +205,7 @@ class FarKey(bytes):
 
 
 def far_key(data: Data, a: int, ksize: int) -> FarKey:
-    k = FarKey(data[a:] if a < len(data) else b"")
+    k = FarKey(data[a:])  # empty when the key starts past the end
     k.full = ksize
     k.at = a
     k.end = len(data)
@@ -272,7 +272,7 @@ class InlinePage:
         """``n`` bytes at offset ``rel`` of the page."""
         a = self.voff + 16 + rel
         end = min(a + n, self.vend) if self.copied else a + n
-        chunk = bytes(self.data[a:end]) if a < end else b""
+        chunk = bytes(self.data[a:end])  # empty when a >= end
         if len(chunk) < n:
             if not self.copied:
                 size = len(self.data)
