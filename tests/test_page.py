@@ -9,6 +9,7 @@ expected values are written out, not computed by the code under test.
 from __future__ import annotations
 
 import json
+import mmap
 import struct
 from collections import Counter
 from typing import Any
@@ -34,6 +35,7 @@ from pybbolt.page import (
     keys_equal,
     read_freelist_ids,
     read_header,
+    sliceable,
 )
 
 from .conftest import FIXTURES
@@ -205,6 +207,22 @@ def test_freelist_overflow_count() -> None:
     with pytest.raises(CorruptionError) as e:
         read_freelist_ids(data[: PS + 16 + 7], 1, PS)
     assert str(e.value) == "freelist page 1: count is beyond the end of the file"
+
+
+def test_freelist_overflow_count_ends_the_data() -> None:
+    # the u64 count ends exactly at the end of the data: zero ids, nothing more to read
+    page = header(1, 0x10, 0xFFFF) + struct.pack("<Q", 0)
+    assert read_freelist_ids(bytes(PS) + page, 1, PS) == []
+
+
+def test_sliceable_gives_bytes_slices() -> None:
+    for buf in (bytearray(b"abc"), memoryview(b"abc")):
+        out = sliceable(buf)
+        assert type(out) is bytes and out == b"abc"
+    raw = b"abc"
+    assert sliceable(raw) is raw  # no copy
+    with mmap.mmap(-1, 16) as m:
+        assert sliceable(m) is m  # no copy of the file: its slices are bytes already
 
 
 def test_freelist_ids_bounds_and_type() -> None:
