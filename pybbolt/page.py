@@ -587,7 +587,6 @@ class PageReader:
             index, exact = self._search(off, count, key, leaf=False)
             if not exact and index > 0:
                 index -= 1
-            ref[4] = index
             if count == 0:
                 raise go_runtime_error("index out of range [0] with length 0")
             _, _, pgid = self.branch_element(off, index)
