@@ -384,12 +384,15 @@ def test_reader_walks_read_what_go_reads(name: str) -> None:
     assert {"page_size": ps, "buckets": buckets} == entry["content"]
     seeks.append((meta["root"], [k for k, _, _, _ in top]))
 
-    # Seeks find every key, and past a key its successor or the end of its leaf
+    # Seeks find the keys (some of each bucket: the walks run slowly under
+    # mutation testing), and past a key its successor or the end of its leaf
     # (the raw seek does not move on to the next leaf).
     for root, keys in seeks:
         first = r.seek(root, b"")
         assert (first and bytes(first[0])) == (keys[0] if keys else None)
-        for i, key in enumerate(keys):
+        last = len(keys) - 1
+        for i in [*range(0, last, 1 + last // 8), last] if keys else []:
+            key = keys[i]
             found = r.seek(root, key)
             assert found is not None and bytes(found[0]) == key
             after = r.seek(root, key + b"\0")
@@ -465,6 +468,7 @@ def test_keys_equal_and_has_prefix() -> None:
     assert not has_prefix(b"abc", b"abd") and not has_prefix(b"a", b"ab")
     far5 = far_key(b"..abc", 2, 5)
     assert has_prefix(far5, b"ab") and not has_prefix(far5, b"b")
+    assert has_prefix(far5, b"abc")  # exactly the bytes inside the file
     assert not has_prefix(far5, b"abcdef")  # longer than the whole key
     with pytest.raises(BboltPanic) as e:
         has_prefix(far5, b"abcd")
