@@ -434,7 +434,7 @@ class PageReader:
             if voff + 8 > size:
                 raise go_fault(max(voff, size), size)
             head = bytes(self.data[voff : voff + 8])
-        root = int.from_bytes(head.ljust(8, b"\0"), "little")
+        root = int.from_bytes(head, "little")  # a short head: the high bytes are 0
         if root != 0:
             return root, None
         if vlen <= 16:
