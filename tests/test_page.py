@@ -249,6 +249,7 @@ def test_reader_page_and_assertions() -> None:
     assert e.value.report == (
         "panic: assertion failed: Page expected to be: 1, but self identifies as 7"
     )
+    assert e.value.pgid == 1 and not e.value.fatal
 
 
 def test_reader_page_past_the_file_faults() -> None:
@@ -497,7 +498,7 @@ def test_reader_budget() -> None:
     with pytest.raises(BboltPanic) as e:
         r.tick()
     assert e.value.fatal
-    assert str(e.value) == (
+    assert e.value.report == (  # printed as it is, not as a panic value
         "fatal error: gave up after 1000024 page visits: the pages reference each other "
         "in loops or many times over (bbolt would not finish)")
     assert PageReader(bytes(100), 0).npages == 0  # a damaged meta's page size 0
@@ -524,7 +525,7 @@ def test_reader_page_type_and_header_at() -> None:
     r = PageReader(data, PS)
     with pytest.raises(BboltPanic) as e:
         r.page(0)
-    assert str(e.value) == "assertion failed: page 0: has unexpected type/flags: 3"
+    assert e.value.report == "panic: assertion failed: page 0: has unexpected type/flags: 3"
     assert e.value.pgid == 0
     assert r.page(1) == (PS, 0x10, 5, 2)
     assert r.header_at(PS) == (1, 0x10, 5, 2)
@@ -699,6 +700,20 @@ def test_walks_stop_on_loops(children: list[tuple[bytes, int]], walk: list[int],
     assert str(e.value) == message
 
 
+def test_walks_stop_on_a_loop_below_the_root() -> None:
+    # 1 -> 2 -> 3 -> 2; a short budget stops a walk that missed the loop at once
+    data = pages(b"", branch_page(1, [(b"a", 2)]), branch_page(2, [(b"a", 3)]),
+                 branch_page(3, [(b"a", 2)]))
+    message = "fatal error: stack overflow: page 2 is its own descendant (stack: [1 2 3 2])"
+    for walk in (lambda r: list(r.cursor_items(1)), lambda r: r.seek(1, b"a"),
+                 lambda r: list(r.iter_pages(1))):
+        r = PageReader(data, PS)
+        r.budget = 50
+        with pytest.raises(BboltPanic) as e:
+            walk(r)
+        assert str(e.value) == message
+
+
 def test_cursor_loop_at_a_later_element() -> None:
     data = pages(b"", branch_page(1, [(b"a", 2), (b"m", 1)]), leaf_page(2, [(0, b"k", b"")]))
     r = PageReader(data, PS)
@@ -729,6 +744,15 @@ def test_iter_pages_faults_and_assertions() -> None:
         with pytest.raises(BboltPanic) as e:
             list(PageReader(data, PS).iter_pages(1))
         assert str(e.value) == message
+
+
+def test_iter_pages_child_header_cut_by_the_end_of_the_file() -> None:
+    data = pages(b"", branch_page(1, [(b"a", 2)])) + header(2, 0x02, 0)[:8]
+    with pytest.raises(BboltPanic) as e:
+        list(PageReader(data, PS).iter_pages(1))
+    assert str(e.value) == (
+        "fatal error: fault: read of page 2 at offset 512 is beyond the end of the file "
+        "(520 bytes)")
 
 
 def test_iter_pages_tells_its_reads_in_batches() -> None:
