@@ -205,7 +205,7 @@ class FarKey(bytes):
 
 
 def far_key(data: Data, a: int, ksize: int) -> FarKey:
-    k = FarKey(data[a:] if a < len(data) else b"")
+    k = FarKey(data[a:])  # empty when the key starts past the end
     k.full = ksize
     k.at = a
     k.end = len(data)
@@ -272,7 +272,7 @@ class InlinePage:
         """``n`` bytes at offset ``rel`` of the page."""
         a = self.voff + 16 + rel
         end = min(a + n, self.vend) if self.copied else a + n
-        chunk = bytes(self.data[a:end]) if a < end else b""
+        chunk = bytes(self.data[a:end])  # empty when a >= end
         if len(chunk) < n:
             if not self.copied:
                 size = len(self.data)
@@ -434,7 +434,7 @@ class PageReader:
             if voff + 8 > size:
                 raise go_fault(max(voff, size), size)
             head = bytes(self.data[voff : voff + 8])
-        root = int.from_bytes(head.ljust(8, b"\0"), "little")
+        root = int.from_bytes(head, "little")  # a short head: the high bytes are 0
         if root != 0:
             return root, None
         if vlen <= 16:
@@ -587,7 +587,6 @@ class PageReader:
             index, exact = self._search(off, count, key, leaf=False)
             if not exact and index > 0:
                 index -= 1
-            ref[4] = index
             if count == 0:
                 raise go_runtime_error("index out of range [0] with length 0")
             _, _, pgid = self.branch_element(off, index)

@@ -137,3 +137,90 @@ def test_hot_codecs_are_derived_from_the_declarations(
     flat = decl.codec().pack(*values)
     assert decl.codec().unpack(flat) == tuple(values)
     assert decl.construct().build(decl.construct().parse(flat)) == flat
+
+
+# The caches below (a declaration's construct struct, the element-array codecs)
+# are filled as soon as anything reads a page: these tests make their own
+# declarations and empty the cache entries they use, so that the code that
+# fills them runs here.
+
+
+def test_a_declaration_derives_format_size_and_construct() -> None:
+    fields = (("a", "Int16ul"), ("inner", layout.BUCKET_HEADER_DECL), ("b", "Int8ul"))
+    decl = layout.Declaration("Sample", *fields)
+    assert decl.name == "Sample" and decl.fields == fields
+    assert decl.format == "<HQQB" and decl.size == 2 + 8 + 8 + 1
+    assert decl.codec().format == "<HQQB"
+    built = decl.construct()
+    assert decl.construct() is built  # built once
+    raw = bytes.fromhex("0201" "0807060504030201" "1000000000000000" "ff")
+    parsed = built.parse(raw)
+    assert (parsed.a, parsed.inner.root, parsed.inner.sequence, parsed.b) == (
+        0x0102, 0x0102030405060708, 16, 255)
+    assert built.sizeof() == 19 and built.build(parsed) == raw
+    assert decl.codec().unpack(raw) == (0x0102, 0x0102030405060708, 16, 255)
+
+
+def test_unknown_attribute() -> None:
+    with pytest.raises(AttributeError) as e:
+        layout.NoSuchStruct  # noqa: B018
+    assert str(e.value) == "module 'pybbolt.layout' has no attribute 'NoSuchStruct'"
+
+
+def test_page_type_names() -> None:
+    # bbolt's Page.Typ(): exact flag values, anything else as unknown<%02x>.
+    assert [layout.page_type_name(f) for f in (0x01, 0x02, 0x04, 0x10)] == [
+        "branch", "leaf", "meta", "freelist"]
+    assert layout.page_type_name(0x03) == "unknown<03>"
+    assert layout.page_type_name(0) == "unknown<00>"
+    assert layout.page_type_name(0x20) == "unknown<20>"
+
+
+def test_freelist_page_construct() -> None:
+    ids = layout.freelist_page_construct(3)
+    assert ids.sizeof() == 24
+    raw = (5).to_bytes(8, "little") + (2**40).to_bytes(8, "little") + (7).to_bytes(8, "little")
+    assert list(ids.parse(raw)) == [5, 2**40, 7]
+    assert list(layout.freelist_page_construct(0).parse(b"")) == []
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 255])
+def test_element_array_codec(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(layout.ELEMENT_ARRAYS, count, raising=False)
+    codec = layout.element_array(count)
+    assert codec.format == f"<{4 * count}I" and codec.size == 16 * count
+    assert layout.ELEMENT_ARRAYS[count] is codec
+    assert layout.element_array(count) is codec  # cached
+    # count elements as construct reads them, flattened to u32s
+    leaf = b"".join(
+        layout.LeafElement.build({"flags": i & 1, "pos": 16 * (count - i), "ksize": i, "vsize": 9})
+        for i in range(count))
+    assert codec.unpack(leaf) == tuple(
+        v for i in range(count) for v in (i & 1, 16 * (count - i), i, 9))
+    branch = b"".join(
+        layout.BranchElement.build({"pos": 7, "ksize": i, "pgid": 2**33 + i}) for i in range(count))
+    assert codec.unpack(branch) == tuple(
+        v for i in range(count) for v in (7, i, i, 2))  # the u64 page id: low u32, high u32
+
+
+def test_element_array_of_real_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole element array of each leaf and branch of a real file, in one
+    unpack, is what construct reads element by element."""
+    data = (FIXTURES / "many_buckets.db").read_bytes()
+    seen = 0
+    for off in range(0, len(data), 4096):
+        hdr = layout.PageHeader.parse(data[off : off + 16])
+        if hdr.flags not in (layout.BRANCH_PAGE, layout.LEAF_PAGE) or hdr.id != off // 4096:
+            continue
+        struct_ = layout.BranchElement if hdr.flags == layout.BRANCH_PAGE else layout.LeafElement
+        expected: list[int] = []
+        for i in range(hdr.count):
+            e = struct_.parse(data[off + 16 + 16 * i : off + 32 + 16 * i])
+            if hdr.flags == layout.BRANCH_PAGE:
+                expected += [e.pos, e.ksize, e.pgid & 0xFFFFFFFF, e.pgid >> 32]
+            else:
+                expected += [e.flags, e.pos, e.ksize, e.vsize]
+        monkeypatch.delitem(layout.ELEMENT_ARRAYS, hdr.count, raising=False)
+        assert layout.element_array(hdr.count).unpack_from(data, off + 16) == tuple(expected)
+        seen += 1
+    assert seen > 50
