@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 import pybbolt
+from pybbolt import stats as stats_mod
 from pybbolt.errors import BboltPanic
+from pybbolt.meta import Meta
 from pybbolt.stats import BucketStats, bucket_stats, top_level_stats, tx_stats
 
 from .conftest import GOLDEN, need
@@ -109,10 +111,16 @@ def _prefix(case: dict[str, Any]) -> bytes:
     return os.fsencode(argv[2]) if len(argv) == 3 else b""
 
 
+@pytest.mark.parametrize("walk", ["fast", "exact"])
 @pytest.mark.parametrize("case", _golden_stats_cases())
-def test_golden_stats(case: dict[str, Any] | None, tmp_path: Path) -> None:
+def test_golden_stats(
+    case: dict[str, Any] | None, walk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bbolt's numbers, from the whole-page walk of intact trees and from the exact walk."""
     need(case is not None, "../shared/golden is not present next to the repository")
     assert case is not None
+    if walk == "exact":
+        monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
     path = tmp_path / Path(case["db"]).name
     shutil.copyfile(GOLDEN / case["db"], path)
     if case["exit"] == 2:
@@ -146,6 +154,7 @@ def test_golden_stats_through_buckets(case: dict[str, Any] | None) -> None:
             if name.startswith(prefix):
                 total.add(bucket.stats())
                 n += 1
+        assert tx_stats(tx, prefix) == total
         if not prefix:
             assert tx.stats() == total == tx_stats(tx)
     assert render(n, total) == case["stdout"]
@@ -239,6 +248,22 @@ def test_panics_carry_bbolts_message(golden: Path, tmp_path: Path) -> None:
         with pytest.raises(BboltPanic) as info:
             stats_of(path, b"")
         assert str(info.value) == message and not info.value.fatal
+
+
+def test_root_bucket_at_page_zero(golden: Path, tmp_path: Path) -> None:
+    """Metas whose root bucket is page 0: bbolt's root bucket has neither page nor node,
+    and its ``stats`` dies on a nil pointer (a Go runtime error, not a panic value)."""
+    data = bytearray((GOLDEN / MB).read_bytes())
+    for pgid in (0, 1):
+        meta = Meta.decode(bytes(data), pgid * PS + 16)
+        data[pgid * PS : (pgid + 1) * PS] = meta.with_changes(root=0).encode_page(PS, pgid)
+    path = tmp_path / "root0.db"
+    path.write_bytes(bytes(data))
+    with pytest.raises(BboltPanic) as info:
+        stats_of(path, b"")
+    err = info.value
+    assert str(err) == "runtime error: invalid memory address or nil pointer dereference"
+    assert err.raw and not err.fatal
 
 
 @pytest.mark.parametrize(
