@@ -27,7 +27,7 @@ import pytest
 
 import pybbolt
 from pybbolt import layout
-from pybbolt.check import check, reachable_pages
+from pybbolt.check import _Checker, check, reachable_pages
 from pybbolt.errors import (
     FATAL,
     KEY_ORDER,
@@ -155,10 +155,16 @@ def _golden_check_cases() -> list[Any]:
     return out
 
 
+@pytest.mark.parametrize("walk", ["fast", "exact"])
 @pytest.mark.parametrize("case", _golden_check_cases())
-def test_golden_check(case: dict[str, Any] | None, tmp_path: Path) -> None:
+def test_golden_check(
+    case: dict[str, Any] | None, walk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bbolt's output, from the whole-page walk of intact trees and from the exact walk."""
     need(case is not None, "../shared/golden is not present next to the repository")
     assert case is not None
+    if walk == "exact":
+        monkeypatch.setattr(_Checker, "_intact_tree", lambda self, root, info: False)
     path = tmp_path / Path(case["db"]).name
     shutil.copyfile(GOLDEN / case["db"], path)
     page_id = _page_id(case["argv"])
