@@ -111,16 +111,28 @@ def _prefix(case: dict[str, Any]) -> bytes:
     return os.fsencode(argv[2]) if len(argv) == 3 else b""
 
 
-@pytest.mark.parametrize("walk", ["fast", "exact"])
+# The whole-page walk of intact trees (in batches of the usual size, of one page, of three
+# pages) and the exact walk: all give bbolt's numbers.
+WALKS = ["fast", "batch-1", "batch-3", "exact"]
+
+
+def use_walk(walk: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the stats take ``walk`` (one of WALKS)."""
+    if walk == "exact":
+        monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+    elif walk.startswith("batch-"):
+        batch = int(walk.removeprefix("batch-"))
+        monkeypatch.setattr(stats_mod, "batch_pages", lambda ps: batch)
+
+
+@pytest.mark.parametrize("walk", WALKS)
 @pytest.mark.parametrize("case", _golden_stats_cases())
 def test_golden_stats(
     case: dict[str, Any] | None, walk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """bbolt's numbers, from the whole-page walk of intact trees and from the exact walk."""
     need(case is not None, "../shared/golden is not present next to the repository")
     assert case is not None
-    if walk == "exact":
-        monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+    use_walk(walk, monkeypatch)
     path = tmp_path / Path(case["db"]).name
     shutil.copyfile(GOLDEN / case["db"], path)
     if case["exit"] == 2:
@@ -233,6 +245,28 @@ def test_empty_branch_page(golden: Path) -> None:
         s = gamma.stats()
     assert (s.branch_page_n, s.branch_inuse, s.branch_alloc, s.leaf_page_n) == (1, 16, PS, 0)
     assert (s.key_n, s.depth) == (0, 1)
+
+
+# Damage bbolt's stats count through (multi_buckets.db: gamma's branch page 41 over leaves
+# 2, 3, 6, ...; leaf 2 holds 48 elements, the branch 18).
+_COUNTED_DAMAGE = {
+    "empty-first-leaf": (2 * PS + 10, "<H", 0),
+    "empty-leaf": (3 * PS + 10, "<H", 0),
+    # pos + ksize + vsize of the last element past 2**32: bbolt adds them as uint32
+    "leaf-used-wraps": (2 * PS + 16 + 16 * 47 + 12, "<I", 0xFFFFFFF0),
+    "branch-used-wraps": (MB_GAMMA * PS + 16 + 16 * 17 + 4, "<I", 0xFFFFFFFA),
+}
+
+
+@pytest.mark.parametrize("walk", WALKS)
+@pytest.mark.parametrize("damage", sorted(_COUNTED_DAMAGE))
+def test_counted_damage_as_bbolt(
+    damage: str, walk: str, bbolt_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = damaged(tmp_path, MB, _COUNTED_DAMAGE[damage])
+    cp = subprocess.run([str(bbolt_cli), "stats", str(path)], capture_output=True, check=True)
+    use_walk(walk, monkeypatch)
+    assert render(*stats_of(path, b"")) == cp.stdout.decode()
 
 
 def test_panics_carry_bbolts_message(golden: Path, tmp_path: Path) -> None:
