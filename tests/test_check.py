@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -29,12 +30,16 @@ import pybbolt
 from pybbolt import layout
 from pybbolt.check import _Checker, check, reachable_pages
 from pybbolt.errors import (
+    ALREADY_FREED,
     FATAL,
+    INVALID_TYPE,
     KEY_ORDER,
     MULTIPLE_REFERENCES,
     OUT_OF_BOUNDS,
     PAGE_ID_OUT_OF_RANGE,
     PANIC,
+    REACHABLE_FREED,
+    UNEXPECTED_PAGE_TYPE,
     UNREACHABLE_UNFREED,
     CheckError,
 )
@@ -119,13 +124,47 @@ def leaf_value_offset(src: str, pgid: int, key: bytes) -> int:
     raise AssertionError(f"{key!r} not on page {pgid}")
 
 
+# bbolt's messages, and the kind, page and stack each names (CheckError's fields).
+_MESSAGES = [
+    (r"page (\d+): already freed", ALREADY_FREED),
+    (r"page (\d+): out of bounds: -?\d+ \(stack: \[([\d ]*)\]\)", OUT_OF_BOUNDS),
+    (r"page (\d+): multiple references \(stack: \[([\d ]*)\]\)", MULTIPLE_REFERENCES),
+    (r"page (\d+): reachable freed", REACHABLE_FREED),
+    (r"page (\d+): invalid type: \S+ \(stack: \[([\d ]*)\]\)", INVALID_TYPE),
+    (r"unexpected page type \(flags: [0-9a-f]+\) for pgId:(\d+)", UNEXPECTED_PAGE_TYPE),
+    (r"page (\d+): unreachable unfreed", UNREACHABLE_UNFREED),
+    (r"page ID \((-?\d+)\) out of range \[2, \d+\)", PAGE_ID_OUT_OF_RANGE),
+    (r".*key\[\d+\]=\(hex\)(.*) on (?:leaf|branch) page\((\d+)\) .*[sS]tack: \[([\d ]*)\]",
+     KEY_ORDER),
+]
+
+
+def assert_fields(e: CheckError) -> None:
+    """``e``'s kind, pgid, stack (and key) are what its message says."""
+    found = [(m, k) for p, k in _MESSAGES if (m := re.fullmatch(p, str(e), re.DOTALL))]
+    assert found, f"not one of bbolt's messages: {e}"
+    m, kind = found[0]
+    groups = list(m.groups())
+    if kind == KEY_ORDER:
+        shown = groups.pop(0)
+        assert e.key is not None and shown in (auto(e.key), e.key.hex()), (e, e.key)
+    else:
+        assert e.key is None
+    stack = tuple(map(int, groups[1].split())) if len(groups) > 1 else ()
+    assert (e.kind, e.pgid, e.stack) == (kind, int(groups[0]), stack), e
+
+
 def assert_well_formed(errors: list[CheckError]) -> None:
-    """Only CheckErrors; a PANIC or FATAL error can only come last."""
+    """Only CheckErrors, each with the fields its message names; a PANIC or FATAL
+    error can only come last."""
     assert all(isinstance(e, CheckError) for e in errors)
     for e in errors[:-1]:
         assert e.kind not in (PANIC, FATAL) and not e.fatal, errors
+        assert_fields(e)
     if errors and errors[-1].fatal:
         assert errors[-1].kind == FATAL
+    elif errors and errors[-1].kind != PANIC:
+        assert_fields(errors[-1])
 
 
 # --- the golden cases -----------------------------------------------------------
@@ -456,7 +495,9 @@ def test_key_order_as_bbolt(
     if walk == "exact":
         monkeypatch.setattr(_Checker, "_intact_tree", lambda self, root, info: False)
     path = damaged(tmp_path, src, *edits)
-    assert _bbolt_check(bbolt_cli, path, page_id) == (1, render(run_check(path, page_id)))
+    errors = run_check(path, page_id)
+    assert_well_formed(errors)
+    assert _bbolt_check(bbolt_cli, path, page_id) == (1, render(errors))
 
 
 def test_bucket_root_is_the_freelist(golden: Path, tmp_path: Path) -> None:
