@@ -127,7 +127,7 @@ def leaf_value_offset(src: str, pgid: int, key: bytes) -> int:
 # bbolt's messages, and the kind, page and stack each names (CheckError's fields).
 _MESSAGES = [
     (r"page (\d+): already freed", ALREADY_FREED),
-    (r"page (\d+): out of bounds: -?\d+ \(stack: \[([\d ]*)\]\)", OUT_OF_BOUNDS),
+    (r"page (-?\d+): out of bounds: -?\d+ \(stack: \[([\d ]*)\]\)", OUT_OF_BOUNDS),
     (r"page (\d+): multiple references \(stack: \[([\d ]*)\]\)", MULTIPLE_REFERENCES),
     (r"page (\d+): reachable freed", REACHABLE_FREED),
     (r"page (\d+): invalid type: \S+ \(stack: \[([\d ]*)\]\)", INVALID_TYPE),
@@ -151,7 +151,8 @@ def assert_fields(e: CheckError) -> None:
     else:
         assert e.key is None
     stack = tuple(map(int, groups[1].split())) if len(groups) > 1 else ()
-    assert (e.kind, e.pgid, e.stack) == (kind, int(groups[0]), stack), e
+    # ids are uint64, printed through Go's int() in places
+    assert (e.kind, e.pgid, e.stack) == (kind, int(groups[0]) % (1 << 64), stack), e
 
 
 def assert_well_formed(errors: list[CheckError]) -> None:
@@ -504,6 +505,28 @@ def test_key_order_as_bbolt(
     errors = run_check(path, page_id)
     assert_well_formed(errors)
     assert _bbolt_check(bbolt_cli, path, page_id) == (1, render(errors))
+
+
+def test_ids_past_int_max(golden: Path, bbolt_cli: Path, tmp_path: Path) -> None:
+    """A high-water mark of 2**63 and a child id past it: bbolt's 64-bit page offsets wrap
+    (child 2**63 + 5 is read at page 5, which says it is that page), and its message
+    prints both ids through Go's int(), negative."""
+    data = bytearray((GOLDEN / MB).read_bytes())
+    for pgid in (0, 1):
+        meta = Meta.decode(bytes(data), pgid * PS + 16)
+        data[pgid * PS : (pgid + 1) * PS] = meta.with_changes(pgid=1 << 63).encode_page(PS, pgid)
+    far = (1 << 63) + 5
+    struct.pack_into("<Q", data, branch_child(MB_GAMMA, 2), far)
+    struct.pack_into("<Q", data, 5 * PS, far)
+    path = tmp_path / "far.db"
+    path.write_bytes(bytes(data))
+    errors = run_check(path, MB_GAMMA)
+    assert_well_formed(errors)
+    assert str(errors[0]) == (
+        f"page {far - (1 << 64)}: out of bounds: {-(1 << 63)} (stack: [{MB_GAMMA} {far}])"
+    )
+    assert (errors[0].kind, errors[0].pgid, errors[0].stack) == (OUT_OF_BOUNDS, far, (41, far))
+    assert _bbolt_check(bbolt_cli, path, MB_GAMMA) == (1, render(errors))
 
 
 def test_bucket_root_is_the_freelist(golden: Path, tmp_path: Path) -> None:
