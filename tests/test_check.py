@@ -454,14 +454,14 @@ def _key_byte(key_at: int, i: int, char: str) -> tuple[int, str, int]:
     return (key_at + i, "<B", ord(char))
 
 
-# Keys out of order, each case what bbolt's check reports.  multi_buckets.db: leaf 2
-# holds gamma-key-00001 (at 8976), -00002 (at 9049) ... -00055 (at 11598); leaf 3
-# starts with -00057 (at 12704); branch 41 holds -00001, -00057, -00086 (at 168270)...;
-# "epsilon" is the 4th of the 6 bucket names on the root leaf 42.  many_keys.db: branch
-# 990 holds 0000, 0ApE, 0LeS...; its child branch 986 holds 0ApE (at 4041936) ...
-# 0LbA (at 4042748).
+# Keys out of order and other damage, each case what bbolt's check reports.
+# multi_buckets.db: leaf 2 holds gamma-key-00001 (at 8976), -00002 (at 9049) ...
+# -00055 (at 11598); leaf 3 starts with -00057 (at 12704); branch 41 holds -00001,
+# -00057, -00086 (at 168270)...; "epsilon" is the 4th of the 6 bucket names on the
+# root leaf 42.  many_keys.db: branch 990 holds 0000, 0ApE, 0LeS...; its child branch
+# 986 holds 0ApE (at 4041936) ... 0LbA (at 4042748).
 _SUB_BUCKET_KEYS = [_key_byte(115681, 3, "0"), _key_byte(17346, 3, "0")]
-_KEY_ORDER_DAMAGE: dict[str, tuple[str, list[tuple[int, str, int]], int]] = {
+_DAMAGE_AS_BBOLT: dict[str, tuple[str, list[tuple[int, str, int]], int]] = {
     "leaf-found-less": (MB, [_key_byte(9049, 14, "0")], 0),
     "leaf-found-less-from-the-branch": (MB, [_key_byte(9049, 14, "0")], MB_GAMMA),
     "leaf-found-equal": (MB, [_key_byte(9049, 14, "1")], 0),
@@ -469,6 +469,9 @@ _KEY_ORDER_DAMAGE: dict[str, tuple[str, list[tuple[int, str, int]], int]] = {
     "leaf-first-below-the-ancestor": (MB, [_key_byte(12704, 14, "0")], 0),
     "branch-found-less": (MB, [_key_byte(168270, 13, "0")], 0),
     "branch-found-equal": (MB, [_key_byte(168270, 13, "5"), _key_byte(168270, 14, "7")], 0),
+    # gamma's branch down to its first child (and its first two): the other leaves leak
+    "branch-with-one-child": (MB, [(MB_GAMMA * PS + 10, "<H", 1)], 0),
+    "branch-with-two-children": (MB, [(MB_GAMMA * PS + 10, "<H", 2)], 0),
     # bbolt's bucket lookup misses gamma: its pages leak
     "bucket-names-out-of-order": (MB, [_key_byte(MB_ROOT_LEAF * PS + 358, 0, "z")], 0),
     "bucket-names-out-of-order-from-the-leaf": (
@@ -488,17 +491,17 @@ _KEY_ORDER_DAMAGE: dict[str, tuple[str, list[tuple[int, str, int]], int]] = {
 @pytest.mark.parametrize(
     ("damage", "walk"),
     # many_keys.db takes a second a walk, and its damaged bucket is walked exactly anyway
-    [(d, w) for d, (src, _, _) in _KEY_ORDER_DAMAGE.items() for w in ("fast", "exact")
+    [(d, w) for d, (src, _, _) in _DAMAGE_AS_BBOLT.items() for w in ("fast", "exact")
      if w == "fast" or src != "db/many_keys.db"],
 )
-def test_key_order_as_bbolt(
+def test_damage_as_bbolt(
     damage: str,
     walk: str,
     bbolt_cli: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    src, edits, page_id = _KEY_ORDER_DAMAGE[damage]
+    src, edits, page_id = _DAMAGE_AS_BBOLT[damage]
     if walk == "exact":
         monkeypatch.setattr(_Checker, "_intact_tree", lambda self, root, info: False)
     path = damaged(tmp_path, src, *edits)
