@@ -249,12 +249,14 @@ def test_empty_branch_page(golden: Path) -> None:
 
 # Damage bbolt's stats count through (multi_buckets.db: gamma's branch page 41 over leaves
 # 2, 3, 6, ...; leaf 2 holds 48 elements, the branch 18).
-_COUNTED_DAMAGE = {
-    "empty-first-leaf": (2 * PS + 10, "<H", 0),
-    "empty-leaf": (3 * PS + 10, "<H", 0),
+_COUNTED_DAMAGE: dict[str, list[tuple[int, str, int]]] = {
+    "empty-first-leaf": [(2 * PS + 10, "<H", 0)],
+    "empty-leaf": [(3 * PS + 10, "<H", 0)],
     # pos + ksize + vsize of the last element past 2**32: bbolt adds them as uint32
-    "leaf-used-wraps": (2 * PS + 16 + 16 * 47 + 12, "<I", 0xFFFFFFF0),
-    "branch-used-wraps": (MB_GAMMA * PS + 16 + 16 * 17 + 4, "<I", 0xFFFFFFFA),
+    "leaf-used-wraps": [(2 * PS + 16 + 16 * 47 + 12, "<I", 0xFFFFFFF0)],
+    "branch-used-wraps": [(MB_GAMMA * PS + 16 + 16 * 17 + 4, "<I", 0xFFFFFFFA)],
+    # the same on a leaf of one element, laid out as bbolt lays out fixed-size values
+    "single-element-leaf-used-wraps": [(3 * PS + 10, "<H", 1), (3 * PS + 28, "<I", 0xFFFFFFF0)],
 }
 
 
@@ -263,7 +265,7 @@ _COUNTED_DAMAGE = {
 def test_counted_damage_as_bbolt(
     damage: str, walk: str, bbolt_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = damaged(tmp_path, MB, _COUNTED_DAMAGE[damage])
+    path = damaged(tmp_path, MB, *_COUNTED_DAMAGE[damage])
     cp = subprocess.run([str(bbolt_cli), "stats", str(path)], capture_output=True, check=True)
     use_walk(walk, monkeypatch)
     assert render(*stats_of(path, b"")) == cp.stdout.decode()
