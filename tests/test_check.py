@@ -472,6 +472,9 @@ _DAMAGE_AS_BBOLT: dict[str, tuple[str, list[tuple[int, str, int]], int]] = {
     # gamma's branch down to its first child (and its first two): the other leaves leak
     "branch-with-one-child": (MB, [(MB_GAMMA * PS + 10, "<H", 1)], 0),
     "branch-with-two-children": (MB, [(MB_GAMMA * PS + 10, "<H", 2)], 0),
+    # a value, a branch key running past Go's largest slice: bbolt's cursor panics
+    "value-past-max-alloc": (MB, [(2 * PS + 16 + 16 * 5 + 12, "<I", 0x7FFFFFF0)], 0),
+    "branch-key-past-max-alloc": (MB, [(MB_GAMMA * PS + 16 + 16 * 3, "<I", 0x80000000)], 0),
     # bbolt's bucket lookup misses gamma: its pages leak
     "bucket-names-out-of-order": (MB, [_key_byte(MB_ROOT_LEAF * PS + 358, 0, "z")], 0),
     "bucket-names-out-of-order-from-the-leaf": (

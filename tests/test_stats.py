@@ -257,6 +257,7 @@ _COUNTED_DAMAGE: dict[str, list[tuple[int, str, int]]] = {
     "branch-used-wraps": [(MB_GAMMA * PS + 16 + 16 * 17 + 4, "<I", 0xFFFFFFFA)],
     # the same on a leaf of one element, laid out as bbolt lays out fixed-size values
     "single-element-leaf-used-wraps": [(3 * PS + 10, "<H", 1), (3 * PS + 28, "<I", 0xFFFFFFF0)],
+    "single-element-leaf-key-wraps": [(3 * PS + 10, "<H", 1), (3 * PS + 24, "<I", 0xFFFFFFF0)],
 }
 
 
