@@ -249,15 +249,16 @@ def test_empty_branch_page(golden: Path) -> None:
 
 # Damage bbolt's stats count through (multi_buckets.db: gamma's branch page 41 over leaves
 # 2, 3, 6, ...; leaf 2 holds 48 elements, the branch 18).
+_ONE_ELEMENT = [(3 * PS + 10, "<H", 1), (3 * PS + 20, "<I", 16)]
 _COUNTED_DAMAGE: dict[str, list[tuple[int, str, int]]] = {
     "empty-first-leaf": [(2 * PS + 10, "<H", 0)],
     "empty-leaf": [(3 * PS + 10, "<H", 0)],
     # pos + ksize + vsize of the last element past 2**32: bbolt adds them as uint32
     "leaf-used-wraps": [(2 * PS + 16 + 16 * 47 + 12, "<I", 0xFFFFFFF0)],
     "branch-used-wraps": [(MB_GAMMA * PS + 16 + 16 * 17 + 4, "<I", 0xFFFFFFFA)],
-    # the same on a leaf of one element, laid out as bbolt lays out fixed-size values
-    "single-element-leaf-used-wraps": [(3 * PS + 10, "<H", 1), (3 * PS + 28, "<I", 0xFFFFFFF0)],
-    "single-element-leaf-key-wraps": [(3 * PS + 10, "<H", 1), (3 * PS + 24, "<I", 0xFFFFFFF0)],
+    # the same on a leaf of one element laid out as bbolt lays out one (its key at pos 16)
+    "single-element-leaf-used-wraps": [*_ONE_ELEMENT, (3 * PS + 28, "<I", 0xFFFFFFF0)],
+    "single-element-leaf-key-wraps": [*_ONE_ELEMENT, (3 * PS + 24, "<I", 0xFFFFFFF0)],
 }
 
 
