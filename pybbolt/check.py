@@ -367,7 +367,7 @@ class _Checker:
         for pid, _, flags, _, overflow, ids in self.r.iter_pages(root):
             if pid > hwm:
                 yield CheckError(
-                    f"page {pid}: out of bounds: {_go_int(hwm)} (stack: {go_stack(ids)})",
+                    f"page {_go_int(pid)}: out of bounds: {_go_int(hwm)} (stack: {go_stack(ids)})",
                     OUT_OF_BOUNDS,
                     pgid=pid,
                     stack=tuple(ids),

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -27,14 +28,18 @@ import pytest
 
 import pybbolt
 from pybbolt import layout
-from pybbolt.check import check, reachable_pages
+from pybbolt.check import _Checker, check, reachable_pages
 from pybbolt.errors import (
+    ALREADY_FREED,
     FATAL,
+    INVALID_TYPE,
     KEY_ORDER,
     MULTIPLE_REFERENCES,
     OUT_OF_BOUNDS,
     PAGE_ID_OUT_OF_RANGE,
     PANIC,
+    REACHABLE_FREED,
+    UNEXPECTED_PAGE_TYPE,
     UNREACHABLE_UNFREED,
     CheckError,
 )
@@ -120,13 +125,48 @@ def leaf_value_offset(src: str, pgid: int, key: bytes) -> int:
     raise AssertionError(f"{key!r} not on page {pgid}")
 
 
+# bbolt's messages, and the kind, page and stack each names (CheckError's fields).
+_MESSAGES = [
+    (r"page (\d+): already freed", ALREADY_FREED),
+    (r"page (-?\d+): out of bounds: -?\d+ \(stack: \[([\d ]*)\]\)", OUT_OF_BOUNDS),
+    (r"page (\d+): multiple references \(stack: \[([\d ]*)\]\)", MULTIPLE_REFERENCES),
+    (r"page (\d+): reachable freed", REACHABLE_FREED),
+    (r"page (\d+): invalid type: \S+ \(stack: \[([\d ]*)\]\)", INVALID_TYPE),
+    (r"unexpected page type \(flags: [0-9a-f]+\) for pgId:(\d+)", UNEXPECTED_PAGE_TYPE),
+    (r"page (\d+): unreachable unfreed", UNREACHABLE_UNFREED),
+    (r"page ID \((-?\d+)\) out of range \[2, \d+\)", PAGE_ID_OUT_OF_RANGE),
+    (r".*key\[\d+\]=\(hex\)(.*) on (?:leaf|branch) page\((\d+)\) .*[sS]tack: \[([\d ]*)\]",
+     KEY_ORDER),
+]
+
+
+def assert_fields(e: CheckError) -> None:
+    """``e``'s kind, pgid, stack (and key) are what its message says."""
+    found = [(m, k) for p, k in _MESSAGES if (m := re.fullmatch(p, str(e), re.DOTALL))]
+    assert found, f"not one of bbolt's messages: {e}"
+    m, kind = found[0]
+    groups = list(m.groups())
+    if kind == KEY_ORDER:
+        shown = groups.pop(0)
+        assert e.key is not None and shown in (auto(e.key), e.key.hex()), (e, e.key)
+    else:
+        assert e.key is None
+    stack = tuple(map(int, groups[1].split())) if len(groups) > 1 else ()
+    # ids are uint64, printed through Go's int() in places
+    assert (e.kind, e.pgid, e.stack) == (kind, int(groups[0]) % (1 << 64), stack), e
+
+
 def assert_well_formed(errors: list[CheckError]) -> None:
-    """Only CheckErrors; a PANIC or FATAL error can only come last."""
+    """Only CheckErrors, each with the fields its message names; a PANIC or FATAL
+    error can only come last."""
     assert all(isinstance(e, CheckError) for e in errors)
     for e in errors[:-1]:
         assert e.kind not in (PANIC, FATAL) and not e.fatal, errors
+        assert_fields(e)
     if errors and errors[-1].fatal:
         assert errors[-1].kind == FATAL
+    elif errors and errors[-1].kind != PANIC:
+        assert_fields(errors[-1])
 
 
 # --- the golden cases -----------------------------------------------------------
@@ -156,10 +196,16 @@ def _golden_check_cases() -> list[Any]:
     return out
 
 
+@pytest.mark.parametrize("walk", ["fast", "exact"])
 @pytest.mark.parametrize("case", _golden_check_cases())
-def test_golden_check(case: dict[str, Any] | None, tmp_path: Path) -> None:
+def test_golden_check(
+    case: dict[str, Any] | None, walk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bbolt's output, from the whole-page walk of intact trees and from the exact walk."""
     need(case is not None, "../shared/golden is not present next to the repository")
     assert case is not None
+    if walk == "exact":
+        monkeypatch.setattr(_Checker, "_intact_tree", lambda self, root, info: False)
     path = tmp_path / Path(case["db"]).name
     shutil.copyfile(GOLDEN / case["db"], path)
     page_id = _page_id(case["argv"])
@@ -415,6 +461,92 @@ def test_damaged_as_recorded(
     assert_well_formed(errors)
     assert [str(e) for e in errors] == lines
     assert not any(e.fatal for e in errors)
+
+
+def _key_byte(key_at: int, i: int, char: str) -> tuple[int, str, int]:
+    """An edit that sets byte ``i`` of the key stored at file offset ``key_at``."""
+    return (key_at + i, "<B", ord(char))
+
+
+# Keys out of order and other damage, each case what bbolt's check reports.
+# multi_buckets.db: leaf 2 holds gamma-key-00001 (at 8976), -00002 (at 9049) ...
+# -00055 (at 11598); leaf 3 starts with -00057 (at 12704); branch 41 holds -00001,
+# -00057, -00086 (at 168270)...; "epsilon" is the 4th of the 6 bucket names on the
+# root leaf 42.  many_keys.db: branch 990 holds 0000, 0ApE, 0LeS...; its child branch
+# 986 holds 0ApE (at 4041936) ... 0LbA (at 4042748).
+_SUB_BUCKET_KEYS = [_key_byte(115681, 3, "0"), _key_byte(17346, 3, "0")]
+_DAMAGE_AS_BBOLT: dict[str, tuple[str, list[tuple[int, str, int]], int]] = {
+    "leaf-found-less": (MB, [_key_byte(9049, 14, "0")], 0),
+    "leaf-found-less-from-the-branch": (MB, [_key_byte(9049, 14, "0")], MB_GAMMA),
+    "leaf-found-equal": (MB, [_key_byte(9049, 14, "1")], 0),
+    "leaf-past-the-ancestor": (MB, [_key_byte(11598, 14, "7")], 0),
+    "leaf-first-below-the-ancestor": (MB, [_key_byte(12704, 14, "0")], 0),
+    "branch-found-less": (MB, [_key_byte(168270, 13, "0")], 0),
+    "branch-found-equal": (MB, [_key_byte(168270, 13, "5"), _key_byte(168270, 14, "7")], 0),
+    # gamma's branch down to its first child (and its first two): the other leaves leak
+    "branch-with-one-child": (MB, [(MB_GAMMA * PS + 10, "<H", 1)], 0),
+    "branch-with-two-children": (MB, [(MB_GAMMA * PS + 10, "<H", 2)], 0),
+    # a value, a branch key running past Go's largest slice: bbolt's cursor panics
+    "value-past-max-alloc": (MB, [(2 * PS + 16 + 16 * 5 + 12, "<I", 0x7FFFFFF0)], 0),
+    "branch-key-past-max-alloc": (MB, [(MB_GAMMA * PS + 16 + 16 * 3, "<I", 0x80000000)], 0),
+    # bbolt's bucket lookup misses gamma: its pages leak
+    "bucket-names-out-of-order": (MB, [_key_byte(MB_ROOT_LEAF * PS + 358, 0, "z")], 0),
+    "bucket-names-out-of-order-from-the-leaf": (
+        MB, [_key_byte(MB_ROOT_LEAF * PS + 358, 0, "z")], MB_ROOT_LEAF),
+    # many_subbuckets.db: bucket "parent" is branch 92 over leaves holding 1000 buckets;
+    # child-0000 (under its element 0) has leaf 28 with k000, k001 (at 115681), and
+    # child-0097 (under its element 5) leaf 4 with k000, k001 (at 17346).
+    "sub-buckets": ("db/many_subbuckets.db", _SUB_BUCKET_KEYS, 0),
+    "sub-buckets-from-their-parent-branch": ("db/many_subbuckets.db", _SUB_BUCKET_KEYS, 92),
+    "nested-branch-first-below-the-ancestor": (
+        "db/many_keys.db", [_key_byte(4041936, 3, "A")], 0),
+    "nested-branch-past-the-ancestor": (
+        "db/many_keys.db", [_key_byte(4042748, 2, "e"), _key_byte(4042748, 3, "Z")], 0),
+}
+
+
+@pytest.mark.parametrize(
+    ("damage", "walk"),
+    # many_keys.db takes a second a walk, and its damaged bucket is walked exactly anyway
+    [(d, w) for d, (src, _, _) in _DAMAGE_AS_BBOLT.items() for w in ("fast", "exact")
+     if w == "fast" or src != "db/many_keys.db"],
+)
+def test_damage_as_bbolt(
+    damage: str,
+    walk: str,
+    bbolt_cli: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    src, edits, page_id = _DAMAGE_AS_BBOLT[damage]
+    if walk == "exact":
+        monkeypatch.setattr(_Checker, "_intact_tree", lambda self, root, info: False)
+    path = damaged(tmp_path, src, *edits)
+    errors = run_check(path, page_id)
+    assert_well_formed(errors)
+    assert _bbolt_check(bbolt_cli, path, page_id) == (1, render(errors))
+
+
+def test_ids_past_int_max(golden: Path, bbolt_cli: Path, tmp_path: Path) -> None:
+    """A high-water mark of 2**63 and a child id past it: bbolt's 64-bit page offsets wrap
+    (child 2**63 + 5 is read at page 5, which says it is that page), and its message
+    prints both ids through Go's int(), negative."""
+    data = bytearray((GOLDEN / MB).read_bytes())
+    for pgid in (0, 1):
+        meta = Meta.decode(bytes(data), pgid * PS + 16)
+        data[pgid * PS : (pgid + 1) * PS] = meta.with_changes(pgid=1 << 63).encode_page(PS, pgid)
+    far = (1 << 63) + 5
+    struct.pack_into("<Q", data, branch_child(MB_GAMMA, 2), far)
+    struct.pack_into("<Q", data, 5 * PS, far)
+    path = tmp_path / "far.db"
+    path.write_bytes(bytes(data))
+    errors = run_check(path, MB_GAMMA)
+    assert_well_formed(errors)
+    assert str(errors[0]) == (
+        f"page {far - (1 << 64)}: out of bounds: {-(1 << 63)} (stack: [{MB_GAMMA} {far}])"
+    )
+    assert (errors[0].kind, errors[0].pgid, errors[0].stack) == (OUT_OF_BOUNDS, far, (41, far))
+    assert _bbolt_check(bbolt_cli, path, MB_GAMMA) == (1, render(errors))
 
 
 def test_bucket_root_is_the_freelist(golden: Path, tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 import pybbolt
+from pybbolt import stats as stats_mod
 from pybbolt.errors import BboltPanic
+from pybbolt.meta import Meta
 from pybbolt.stats import BucketStats, bucket_stats, top_level_stats, tx_stats
 
 from .conftest import GOLDEN, need
@@ -109,10 +111,28 @@ def _prefix(case: dict[str, Any]) -> bytes:
     return os.fsencode(argv[2]) if len(argv) == 3 else b""
 
 
+# The whole-page walk of intact trees (in batches of the usual size, of one page, of three
+# pages) and the exact walk: all give bbolt's numbers.
+WALKS = ["fast", "batch-1", "batch-3", "exact"]
+
+
+def use_walk(walk: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the stats take ``walk`` (one of WALKS)."""
+    if walk == "exact":
+        monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+    elif walk.startswith("batch-"):
+        batch = int(walk.removeprefix("batch-"))
+        monkeypatch.setattr(stats_mod, "batch_pages", lambda ps: batch)
+
+
+@pytest.mark.parametrize("walk", WALKS)
 @pytest.mark.parametrize("case", _golden_stats_cases())
-def test_golden_stats(case: dict[str, Any] | None, tmp_path: Path) -> None:
+def test_golden_stats(
+    case: dict[str, Any] | None, walk: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     need(case is not None, "../shared/golden is not present next to the repository")
     assert case is not None
+    use_walk(walk, monkeypatch)
     path = tmp_path / Path(case["db"]).name
     shutil.copyfile(GOLDEN / case["db"], path)
     if case["exit"] == 2:
@@ -146,6 +166,7 @@ def test_golden_stats_through_buckets(case: dict[str, Any] | None) -> None:
             if name.startswith(prefix):
                 total.add(bucket.stats())
                 n += 1
+        assert tx_stats(tx, prefix) == total
         if not prefix:
             assert tx.stats() == total == tx_stats(tx)
     assert render(n, total) == case["stdout"]
@@ -226,6 +247,32 @@ def test_empty_branch_page(golden: Path) -> None:
     assert (s.key_n, s.depth) == (0, 1)
 
 
+# Damage bbolt's stats count through (multi_buckets.db: gamma's branch page 41 over leaves
+# 2, 3, 6, ...; leaf 2 holds 48 elements, the branch 18).
+_ONE_ELEMENT = [(3 * PS + 10, "<H", 1), (3 * PS + 20, "<I", 16)]
+_COUNTED_DAMAGE: dict[str, list[tuple[int, str, int]]] = {
+    "empty-first-leaf": [(2 * PS + 10, "<H", 0)],
+    "empty-leaf": [(3 * PS + 10, "<H", 0)],
+    # pos + ksize + vsize of the last element past 2**32: bbolt adds them as uint32
+    "leaf-used-wraps": [(2 * PS + 16 + 16 * 47 + 12, "<I", 0xFFFFFFF0)],
+    "branch-used-wraps": [(MB_GAMMA * PS + 16 + 16 * 17 + 4, "<I", 0xFFFFFFFA)],
+    # the same on a leaf of one element laid out as bbolt lays out one (its key at pos 16)
+    "single-element-leaf-used-wraps": [*_ONE_ELEMENT, (3 * PS + 28, "<I", 0xFFFFFFF0)],
+    "single-element-leaf-key-wraps": [*_ONE_ELEMENT, (3 * PS + 24, "<I", 0xFFFFFFF0)],
+}
+
+
+@pytest.mark.parametrize("walk", WALKS)
+@pytest.mark.parametrize("damage", sorted(_COUNTED_DAMAGE))
+def test_counted_damage_as_bbolt(
+    damage: str, walk: str, bbolt_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = damaged(tmp_path, MB, *_COUNTED_DAMAGE[damage])
+    cp = subprocess.run([str(bbolt_cli), "stats", str(path)], capture_output=True, check=True)
+    use_walk(walk, monkeypatch)
+    assert render(*stats_of(path, b"")) == cp.stdout.decode()
+
+
 def test_panics_carry_bbolts_message(golden: Path, tmp_path: Path) -> None:
     cases = {
         "runtime error: index out of range [16] with length 16": damaged(
@@ -239,6 +286,22 @@ def test_panics_carry_bbolts_message(golden: Path, tmp_path: Path) -> None:
         with pytest.raises(BboltPanic) as info:
             stats_of(path, b"")
         assert str(info.value) == message and not info.value.fatal
+
+
+def test_root_bucket_at_page_zero(golden: Path, tmp_path: Path) -> None:
+    """Metas whose root bucket is page 0: bbolt's root bucket has neither page nor node,
+    and its ``stats`` dies on a nil pointer (a Go runtime error, not a panic value)."""
+    data = bytearray((GOLDEN / MB).read_bytes())
+    for pgid in (0, 1):
+        meta = Meta.decode(bytes(data), pgid * PS + 16)
+        data[pgid * PS : (pgid + 1) * PS] = meta.with_changes(root=0).encode_page(PS, pgid)
+    path = tmp_path / "root0.db"
+    path.write_bytes(bytes(data))
+    with pytest.raises(BboltPanic) as info:
+        stats_of(path, b"")
+    err = info.value
+    assert str(err) == "runtime error: invalid memory address or nil pointer dereference"
+    assert err.raw and not err.fatal
 
 
 @pytest.mark.parametrize(
@@ -255,7 +318,14 @@ def test_cycles_raise(golden: Path, tmp_path: Path, src: str, edit: Any) -> None
     path = damaged(tmp_path, src, edit)
     with deadline(30), pytest.raises(BboltPanic) as info:
         stats_of(path, b"")
-    assert info.value.fatal
+    # Go's stack overflow, reported where the walk meets the page (bucket) again
+    assert str(info.value) == {
+        MB: f"fatal error: stack overflow: page {MB_GAMMA} is its own descendant "
+        f"(stack: [{MB_GAMMA} {MB_GAMMA}])",
+        NESTED: "fatal error: stack overflow: bucket root page 17 contains itself",
+    }[src]
+    assert info.value.fatal and info.value.raw
+    assert info.value.pgid == {MB: MB_GAMMA, NESTED: 17}[src]
 
 
 def test_random_damage(golden: Path, tmp_path: Path) -> None:
