@@ -48,10 +48,10 @@ def branch_page(pgid: int, children: list[tuple[bytes, int]]) -> bytes:
     return _page(pgid, 0x01, elements, tails)
 
 
-def build_db(path: Path, tree: list[bytes]) -> Path:
-    """Write a file whose bucket ``b`` is ``tree`` (the pages from page 4 on)."""
-    pages = [b"", b"", _page(2, 0x10, [], []),
-             leaf_page(3, [(b"b", struct.pack("<QQ", 4, 0), 0x01)]), *tree]
+def build_db(path: Path, tree: list[bytes], value: bytes = struct.pack("<QQ", 4, 0)) -> Path:
+    """Write a file whose bucket ``b`` is ``tree`` (the pages from page 4 on); ``value``
+    is the bucket's value in the root bucket (its header: root page 4, sequence 0)."""
+    pages = [b"", b"", _page(2, 0x10, [], []), leaf_page(3, [(b"b", value, 0x01)]), *tree]
     for txid in (0, 1):
         meta = struct.pack("<IIIIQQQQQ", 0xED0CDAED, 2, PS, 0, 3, 0, 2, len(pages), txid)
         pages[txid] = (struct.pack("<QHHI", txid, 0x04, 0, 0) + meta

@@ -11,6 +11,7 @@ Where Go can say it, Go says it: the same workload runs through pybbolt and
 from __future__ import annotations
 
 import mmap
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 
 import pybbolt
 
+from .handmade import branch_page, build_db, chain, leaf_page, shared_leaf
 from .workload import Op, create, delete, go_dump, go_replay, put, replay, workload
 
 
@@ -187,3 +189,99 @@ def test_delete_bucket_and_recreate_in_one_tx(tmp_path: Path, boltgo: Path) -> N
     assert errors == []
     a = dump["content"]["buckets"][0]
     assert a["name"] == "a" and a["key_count"] == 1 and a["buckets"] == []
+
+
+def move(name: bytes, src: list[bytes], dst: list[bytes]) -> Op:
+    return {"op": "move_bucket", "name": _h(name), "src": [_h(p) for p in src],
+            "dst": [_h(p) for p in dst]}
+
+
+def test_move_bucket(tmp_path: Path, boltgo: Path) -> None:
+    """MoveBucket's checks in bbolt's order, then the moves Go makes too."""
+    a, d = [b"a"], [b"dst"]
+    first = [
+        create([], b"a"), create(a, b"child"), put([b"a", b"child"], b"k", b"v"),
+        create([], b"dst"), put(d, b"key", b"v"), create(d, b"taken"),
+        create(a, b"taken"), create(a, b"key"), put(a, b"plain", b"p"),
+        move(b"child", a, d),
+        move(b"missing", a, d),                  # 10: not found
+        move(b"plain", a, d),                    # 11: a value, not a bucket
+        move(b"taken", a, d),                    # 12: exists there
+        move(b"key", a, d),                      # 13: a value there
+        move(b"taken", d, d),                    # 14: the same bucket
+        move(b"child", d, []),
+    ]
+    second = [move(b"child", [], a), move(b"taken", d, [b"a", b"child"]),
+              put([b"a", b"child", b"taken"], b"t", b"1")]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [first, second]))
+    assert errors == [
+        [0, 10, "bucket not found"], [0, 11, "incompatible value"],
+        [0, 12, "bucket already exists"], [0, 13, "incompatible value"],
+        [0, 14, "the source and target are the same bucket"],
+    ]
+    top = {b["name"]: b for b in dump["content"]["buckets"]}
+    assert sorted(top) == ["a", "dst"]
+    assert [c["name"] for c in top["a"]["buckets"]] == ["child", "key", "taken"]
+    assert top["dst"]["buckets"] == [] and top["dst"]["key_count"] == 1
+
+
+# -- damaged trees, built by hand (tests/handmade.py) -----------------------------------------
+
+
+def _b(tx: pybbolt.Tx) -> pybbolt.Bucket:
+    b = tx.bucket(b"b")
+    assert b is not None
+    return b
+
+
+def test_full_scans_at_the_depth_limit(tmp_path: Path) -> None:
+    """63 branches over a leaf read; 64 are taken for a cycle (page 67 is the 64th)."""
+    with pybbolt.open(build_db(tmp_path / "63.db", chain(63)), readonly=True) as db, \
+            db.view() as tx:
+        assert (list(_b(tx).items()), len(_b(tx))) == ([(b"k", b"v")], 1)
+    path = build_db(tmp_path / "64.db", chain(64))
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx, pytest.raises(
+            pybbolt.CorruptionError, match=r"^page 67: the page tree is cyclic$"):
+        list(_b(tx).keys())
+
+
+def test_full_scans_count_shared_leaves(tmp_path: Path, boltgo: Path) -> None:
+    """Seven children sharing one leaf scan as Go's ForEach does (seven times the key); the
+    file has 6 pages, so an eighth leaf is one more than a scan accepts."""
+    path = build_db(tmp_path / "7.db", shared_leaf(7))
+    assert go_dump(boltgo, path)["content"]["buckets"][0]["key_count"] == 7
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert list(_b(tx).keys()) == [b"k"] * 7 and len(_b(tx)) == 7
+    with pybbolt.open(build_db(tmp_path / "8.db", shared_leaf(8)), readonly=True) as db, \
+            db.view() as tx, pytest.raises(pybbolt.CorruptionError, match=(
+            r"^the bucket has more leaves than the file has pages: "
+            r"pages are shared or cyclic$")):
+        len(_b(tx))
+
+
+def test_full_scan_of_an_empty_branch_follows_element_0(tmp_path: Path) -> None:
+    """As bbolt's cursor does (test_cursor: Go's own walk of this file)."""
+    empty = bytearray(branch_page(4, [(b"k", 5)]))
+    struct.pack_into("<H", empty, 10, 0)  # count 0; element 0's bytes stay
+    path = build_db(tmp_path / "e.db", [bytes(empty), leaf_page(5, [(b"k", b"v", 0)])])
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert list(_b(tx).items()) == [(b"k", b"v")]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (b"\0" * 15, "value of 15 bytes is shorter than a bucket header"),
+    (bytes(16) + branch_page(0, [(b"k", 5)])[:64], "inline page is not a leaf"),
+])
+def test_damaged_bucket_values(tmp_path: Path, value: bytes, message: str) -> None:
+    path = build_db(tmp_path / "v.db", [], value)
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx, pytest.raises(
+            pybbolt.CorruptionError, match=f"^bucket 62: {message}$"):
+        tx.bucket(b"b")
+
+
+def test_an_inline_bucket_of_16_bytes_plus_a_page(tmp_path: Path) -> None:
+    value = bytes(16) + leaf_page(0, [(b"k", b"v", 0)])[:34]
+    with pybbolt.open(build_db(tmp_path / "i.db", [], value), readonly=True) as db, \
+            db.view() as tx:
+        b = _b(tx)
+        assert (b.inline, b.root, list(b.items()), b.get(b"k")) == (True, 0, [(b"k", b"v")], b"v")
