@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 import pybbolt
+from pybbolt.bucket import _key_range
+from pybbolt.node import Node
 
 from .handmade import branch_page, build_db, chain, leaf_page, shared_leaf
 from .workload import Op, create, delete, go_dump, go_replay, put, replay, workload
@@ -161,8 +163,12 @@ def test_sequence(tmp_path: Path, boltgo: Path) -> None:
         assert b is not None
         assert b.sequence == 2 and b.next_sequence() == 3
         for bad in (-1, 1 << 64):
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match=(
+                    r"^sequence must fit in an unsigned 64-bit integer$")):
                 b.set_sequence(bad)
+        for wrong, kind in ((True, "bool"), (1.0, "float"), (b"1", "bytes")):
+            with pytest.raises(TypeError, match=f"^sequence must be an int, not {kind}$"):
+                b.set_sequence(wrong)  # type: ignore[arg-type]
         assert b.sequence == 3
         b.set_sequence(0)
         assert b.next_sequence() == 1
@@ -285,3 +291,24 @@ def test_an_inline_bucket_of_16_bytes_plus_a_page(tmp_path: Path) -> None:
             db.view() as tx:
         b = _b(tx)
         assert (b.inline, b.root, list(b.items()), b.get(b"k")) == (True, 0, [(b"k", b"v")], b"v")
+
+
+def _branch(*keys: bytes) -> Node:
+    return Node(False, list(keys), [], [], list(range(10, 10 + len(keys))))
+
+
+@pytest.mark.parametrize(("indexes", "low", "high"), [
+    ([0, 0], b"", b"f"),        # the first child everywhere: unbounded below
+    ([0, 1], b"f", b"j"),
+    ([0, 2], b"j", b"m"),       # the last child of a branch: bounded by its parent
+    ([1, 0], b"m", b"p"),       # separator 0 of a child equals the parent's separator
+    ([1, 1], b"p", b"t"),
+    ([2, 0], b"t", b"w"),
+    ([2, 1], b"w", b"\xff" * 32769),  # the last child at every level: above every key
+])
+def test_key_range_of_a_search_path(indexes: list[int], low: bytes, high: bytes) -> None:
+    """The keys a search routes to the leaf at the end of a path, worked out by hand:
+    a root with separators a, m, t over branches [a f j], [m p], [t w]."""
+    children = [_branch(b"a", b"f", b"j"), _branch(b"m", b"p"), _branch(b"t", b"w")]
+    nodes = [_branch(b"a", b"m", b"t"), children[indexes[0]], Node(True, [], [], [], [])]
+    assert _key_range(nodes, indexes) == (low, high)
