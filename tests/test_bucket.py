@@ -312,3 +312,21 @@ def test_key_range_of_a_search_path(indexes: list[int], low: bytes, high: bytes)
     children = [_branch(b"a", b"f", b"j"), _branch(b"m", b"p"), _branch(b"t", b"w")]
     nodes = [_branch(b"a", b"m", b"t"), children[indexes[0]], Node(True, [], [], [], [])]
     assert _key_range(nodes, indexes) == (low, high)
+
+
+def test_delete_buckets_of_many_pages(tmp_path: Path, boltgo: Path) -> None:
+    """Deleting buckets of several levels of pages, clean or changed in the same
+    transaction, frees each page once: Go's check finds none lost or freed twice."""
+    big, deep = [b"big"], [b"big", b"deep"]
+    fill = [put(big, b"%05d" % i, b"v" * 100) for i in range(400)]
+    fill += [create(big, b"deep"), create(big, b"small"), put([b"big", b"small"], b"k", b"v")]
+    fill += [put(deep, b"%05d" % i, b"w" * 200) for i in range(150)]
+    first = [create([], b"big"), *fill, create([], b"keep"), put([b"keep"], b"k", b"v")]
+    changed = [put(big, b"%05d" % i, b"x" * 300) for i in range(0, 400, 7)]
+    second = [*changed, put(deep, b"00001", b"y"), op("delete_bucket", [], name=_h(b"big"))]
+    third = [create([], b"big"), *fill, op("delete_bucket", big, name=_h(b"deep"))]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [first, second, third]))
+    assert errors == []
+    top = {b["name"]: b for b in dump["content"]["buckets"]}
+    assert top["big"]["key_count"] == 400 and [c["name"] for c in top["big"]["buckets"]] == [
+        "small"]
