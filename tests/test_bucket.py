@@ -330,3 +330,42 @@ def test_delete_buckets_of_many_pages(tmp_path: Path, boltgo: Path) -> None:
     top = {b["name"]: b for b in dump["content"]["buckets"]}
     assert top["big"]["key_count"] == 400 and [c["name"] for c in top["big"]["buckets"]] == [
         "small"]
+
+
+# -- rebalance: the same pages as Go ------------------------------------------------------------
+
+
+def _emptied(keys: list[bytes], lo: int, hi: int) -> list[Op]:
+    return [delete([b"r"], k) for k in keys[lo:hi]]
+
+
+def _rebalance_workloads() -> dict[str, dict[str, Any]]:
+    """Deletes that leave one leaf under-filled or empty per transaction, so that bbolt's
+    rebalance (which visits nodes in Go map order) has one order only: 60 Go replays of
+    each gave one file."""
+    short = [b"%05d" % i for i in range(400)]
+    fill = [create([], b"r")] + [put([b"r"], k, b"x" * 100) for k in short]
+    # 300-byte keys: six to a branch, three levels, so branches merge too
+    long = [b"%03d" % i + b"k" * 300 for i in range(200)]
+    fill_long = [create([], b"r")] + [put([b"r"], k, b"") for k in long]
+    dense = {"op": "fill_percent", "path": [_h(b"r")], "value": 0.9}
+    return {
+        # the first leaf merges its right sibling in, a middle one goes into its left one,
+        # then whole leaves are emptied
+        "leaves": workload(4096, [fill, _emptied(short, 0, 10), _emptied(short, 200, 210),
+                                  _emptied(short, 100, 140)]),
+        # two leaves become one: the root branch of one child gives way to it
+        "root": workload(4096, [fill[:41], _emptied(short, 20, 40)]),
+        "branches-first": workload(4096, [fill_long] + [
+            _emptied(long, lo, lo + 6) for lo in range(0, 120, 6)]),
+        "branches-last": workload(4096, [fill_long] + [
+            [dense, *_emptied(long, hi - 6, hi)] for hi in range(200, 80, -6)]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_rebalance_workloads()))
+def test_rebalance_writes_gos_pages(tmp_path: Path, boltgo: Path, name: str) -> None:
+    work = _rebalance_workloads()[name]
+    ours, theirs = tmp_path / "py.db", tmp_path / "go.db"
+    assert replay(work, ours) == go_replay(boltgo, work, theirs)["errors"] == []
+    assert ours.read_bytes() == theirs.read_bytes()
