@@ -360,6 +360,10 @@ def _rebalance_workloads() -> dict[str, dict[str, Any]]:
             _emptied(long, lo, lo + 6) for lo in range(0, 120, 6)]),
         "branches-last": workload(4096, [fill_long] + [
             [dense, *_emptied(long, hi - 6, hi)] for hi in range(200, 80, -6)]),
+        # down to one leaf, a leaf at a time, then at once: the root gives way twice
+        "collapse": workload(4096, [fill_long] + [
+            _emptied(long, hi - 6, hi) for hi in range(200, 6, -6)]),
+        "collapse-at-once": workload(4096, [fill_long, _emptied(long, 0, 190)]),
     }
 
 
