@@ -234,8 +234,8 @@ def test_move_bucket(tmp_path: Path, boltgo: Path) -> None:
 # -- damaged trees, built by hand (tests/handmade.py) -----------------------------------------
 
 
-def _b(tx: pybbolt.Tx) -> pybbolt.Bucket:
-    b = tx.bucket(b"b")
+def _b(tx: pybbolt.Tx, name: bytes = b"b") -> pybbolt.Bucket:
+    b = tx.bucket(name)
     assert b is not None
     return b
 
@@ -373,3 +373,78 @@ def test_rebalance_writes_gos_pages(tmp_path: Path, boltgo: Path, name: str) -> 
     ours, theirs = tmp_path / "py.db", tmp_path / "go.db"
     assert replay(work, ours) == go_replay(boltgo, work, theirs)["errors"] == []
     assert ours.read_bytes() == theirs.read_bytes()
+
+
+# -- a write transaction's own changes ------------------------------------------------------------
+
+
+def test_scans_in_a_write_tx_see_its_changes(tmp_path: Path) -> None:
+    """Full scans and backward ranges walk the changed nodes, empty leaves included."""
+    keys = [b"%04d" % i for i in range(300)]
+    with pybbolt.open(tmp_path / "w.db") as db:
+        with db.update() as tx:
+            b = tx.create_bucket(b"b")
+            for k in keys:
+                b.put(k, b"v" * 60)
+        tx = db.begin(True)
+        try:
+            b = _b(tx)
+            b.put(b"0100", b"new")
+            for k in keys[200:]:  # the last leaves, emptied
+                b.delete(k)
+            kept = keys[:200]
+            assert list(b.keys()) == kept and len(b) == 200
+            assert dict(b.items())[b"0100"] == b"new"
+            assert list(b.keys(stop=b"\xff", reverse=True)) == kept[::-1]
+            assert list(b.keys(b"0150", b"1", reverse=True)) == kept[:149:-1]
+        finally:
+            tx.rollback()
+
+
+def test_rewriting_every_key_in_order(tmp_path: Path, boltgo: Path) -> None:
+    """A put on the first key of a leaf (its separator in the branch) goes to that leaf,
+    not to the leaf the previous put went to: Go finds each key once."""
+    keys = [b"%04d" % i for i in range(300)]
+    fill = [create([], b"b")] + [put([b"b"], k, b"v" * 60) for k in keys]
+    rewrite = [put([b"b"], k, b"w" * 30) for k in keys]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [fill, rewrite]))
+    assert errors == [] and dump["content"]["buckets"][0]["key_count"] == 300
+
+
+def test_puts_into_an_inline_bucket_of_an_earlier_tx(tmp_path: Path, boltgo: Path) -> None:
+    i = [b"i"]
+    first = [create([], b"i"), put(i, b"a", b"1"), put(i, b"c", b"3")]
+    second = [put(i, b"b", b"2"), put(i, b"d", b"4"), put(i, b"a", b"0")]
+    _, dump = both(tmp_path, boltgo, workload(4096, [first, second]))
+    assert dump["content"]["buckets"][0]["inline"] is True
+    with pybbolt.open(tmp_path / "py.db", readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"i")
+        assert b is not None
+        assert list(b.items()) == [(b"a", b"0"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4")]
+
+
+def test_create_if_not_exists_opens_the_stored_bucket(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "c.db") as db:
+        with db.update() as tx:
+            tx.create_bucket(b"a").put(b"k", b"v")
+        with db.update() as tx:
+            a = tx.root.create_bucket_if_not_exists(b"a")
+            assert (a.name, a.get(b"k"), a.inline) == (b"a", b"v", True)
+            assert tx.bucket(b"a") is a
+            a.put(b"k2", b"v2")
+        with db.view() as tx:
+            assert list(_b(tx, b"a").items()) == [(b"k", b"v"), (b"k2", b"v2")]
+
+
+def test_missing_keys_raise_key_error_naming_them(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "k.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        b[b"k"] = b"v"
+        for lookup in (lambda: b[b"nope"], lambda: b.__delitem__(b"nope")):
+            with pytest.raises(KeyError) as info:
+                lookup()
+            assert info.value.args == (b"nope",)
+        with pytest.raises(TypeError, match=(
+                r"^bucket name must be bytes, bytearray or memoryview, not str: "
+                r"encode it, e.g\. 'k'\.encode\(\)$")):
+            b.move_bucket("k", tx.root)  # type: ignore[arg-type]
