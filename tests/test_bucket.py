@@ -448,3 +448,15 @@ def test_missing_keys_raise_key_error_naming_them(tmp_path: Path) -> None:
                 r"^bucket name must be bytes, bytearray or memoryview, not str: "
                 r"encode it, e.g\. 'k'\.encode\(\)$")):
             b.move_bucket("k", tx.root)  # type: ignore[arg-type]
+
+
+def test_prefix_ranges_end_after_the_prefix(tmp_path: Path) -> None:
+    """The keys under a prefix end at the prefix with its last non-0xff byte raised."""
+    keys = [b"aX", b"aXa", b"aX\xff", b"aY", b"a\xff", b"a\xff\x00", b"b"]
+    with pybbolt.open(tmp_path / "p.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for k in keys:
+            b.put(k, b"")
+        assert list(b.keys(prefix=b"aX")) == [b"aX", b"aXa", b"aX\xff"]
+        assert list(b.keys(prefix=b"a\xff", reverse=True)) == [b"a\xff\x00", b"a\xff"]
+        assert list(b.keys(prefix=b"\xff")) == []
