@@ -460,3 +460,28 @@ def test_prefix_ranges_end_after_the_prefix(tmp_path: Path) -> None:
         assert list(b.keys(prefix=b"aX")) == [b"aX", b"aXa", b"aX\xff"]
         assert list(b.keys(prefix=b"a\xff", reverse=True)) == [b"a\xff\x00", b"a\xff"]
         assert list(b.keys(prefix=b"\xff")) == []
+
+
+def test_a_branch_of_one_child_cannot_rebalance(tmp_path: Path) -> None:
+    """bbolt asserts that a node's parent has two children or more when it rebalances."""
+    tree = [branch_page(4, [(b"a", 5), (b"m", 6)]), branch_page(5, [(b"a", 7)]),
+            branch_page(6, [(b"m", 8)]), leaf_page(7, [(b"a", b"v", 0), (b"b", b"v", 0)]),
+            leaf_page(8, [(b"m", b"v", 0), (b"n", b"v", 0)])]
+    with pybbolt.open(build_db(tmp_path / "one.db", tree)) as db:
+        tx = db.begin(True)
+        _b(tx).delete(b"a")
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=r"^parent must have at least 2 children$"):
+            tx.commit()
+
+
+def test_leaves_of_exact_page_multiples(tmp_path: Path, boltgo: Path) -> None:
+    """A leaf of one key takes 16 + 16 + 1 + len(value) bytes: one byte under, at and over
+    a page boundary, and two pages exactly, it takes 1, 1, 2 and 2 pages, as in Go's file."""
+    ops = []
+    for name, vsize in ((b"under", 4062), (b"at", 4063), (b"over", 4064), (b"two", 8159)):
+        ops += [create([], name), put([name], b"k", b"v" * vsize)]
+    work = workload(4096, [ops])
+    ours, theirs = tmp_path / "py.db", tmp_path / "go.db"
+    assert replay(work, ours) == go_replay(boltgo, work, theirs)["errors"] == []
+    assert ours.read_bytes() == theirs.read_bytes()
