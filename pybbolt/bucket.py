@@ -322,7 +322,9 @@ class Bucket:
                     if run[1]:
                         yield run
                     continue
-                if len(stack) >= MAX_DEPTH:
+                # The stack holds the branches above this one: at most MAX_DEPTH - 1,
+                # the cursor's limit.
+                if len(stack) >= MAX_DEPTH - 1:
                     raise CorruptionError(f"page {page.pgid}: the page tree is cyclic")
                 children = page.pgids[: max(len(page.keys), 1)]
                 keys = at_once(children)

@@ -58,7 +58,19 @@ TESTS: dict[str, tuple[str, list[str]]] = {
                  ["tests/test_freelist.py",
                   "tests/test_check.py::test_rebuild_reports_the_first_problem"]),
     "cursor": ("pybbolt/cursor.py", ["tests/test_cursor.py"]),
-    "bucket": ("pybbolt/bucket.py", ["tests/test_bucket.py"]),
+    # the writer's split, spill and rebalance: judged by the bytes of Go's file
+    # (test_same_pages); the read API's ranges and protocols (test_write_api, test_api)
+    "bucket": ("pybbolt/bucket.py",
+               ["tests/test_bucket.py", "tests/test_write_api.py",
+                *(f"tests/test_same_pages.py::test_same_file_as_go[{case}]" for case in (
+                    "sequential-4096", "random-4096", "large-4096", "nested-4096",
+                    "random-65536", "large-65536", "updates", "range-delete-head",
+                    "range-delete-middle", "range-delete-tail", "nofreelistsync")),
+                *(f"tests/test_api.py::test_{name}" for name in (
+                    "str_keys_raise_type_error_saying_encode", "sequence_is_read_only",
+                    "stats_fields", "items_ranges", "ranges_stream_over_many_pages",
+                    "cursor_iteration_continues_from_where_it_stands",
+                    "len_paths_and_getitem"))]),
     "tx": ("pybbolt/tx.py", ["tests/test_tx.py"]),
     "db": ("pybbolt/db.py", ["tests/test_db.py"]),
     # not the comparisons with the bbolt tool on random damage (20 s for every mutant

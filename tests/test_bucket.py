@@ -11,13 +11,17 @@ Where Go can say it, Go says it: the same workload runs through pybbolt and
 from __future__ import annotations
 
 import mmap
+import struct
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pybbolt
+from pybbolt.bucket import _key_range
+from pybbolt.node import Node
 
+from .handmade import branch_page, build_db, chain, leaf_page, shared_leaf
 from .workload import Op, create, delete, go_dump, go_replay, put, replay, workload
 
 
@@ -159,8 +163,12 @@ def test_sequence(tmp_path: Path, boltgo: Path) -> None:
         assert b is not None
         assert b.sequence == 2 and b.next_sequence() == 3
         for bad in (-1, 1 << 64):
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match=(
+                    r"^sequence must fit in an unsigned 64-bit integer$")):
                 b.set_sequence(bad)
+        for wrong, kind in ((True, "bool"), (1.0, "float"), (b"1", "bytes")):
+            with pytest.raises(TypeError, match=f"^sequence must be an int, not {kind}$"):
+                b.set_sequence(wrong)  # type: ignore[arg-type]
         assert b.sequence == 3
         b.set_sequence(0)
         assert b.next_sequence() == 1
@@ -187,3 +195,292 @@ def test_delete_bucket_and_recreate_in_one_tx(tmp_path: Path, boltgo: Path) -> N
     assert errors == []
     a = dump["content"]["buckets"][0]
     assert a["name"] == "a" and a["key_count"] == 1 and a["buckets"] == []
+
+
+def move(name: bytes, src: list[bytes], dst: list[bytes]) -> Op:
+    return {"op": "move_bucket", "name": _h(name), "src": [_h(p) for p in src],
+            "dst": [_h(p) for p in dst]}
+
+
+def test_move_bucket(tmp_path: Path, boltgo: Path) -> None:
+    """MoveBucket's checks in bbolt's order, then the moves Go makes too."""
+    a, d = [b"a"], [b"dst"]
+    first = [
+        create([], b"a"), create(a, b"child"), put([b"a", b"child"], b"k", b"v"),
+        create([], b"dst"), put(d, b"key", b"v"), create(d, b"taken"),
+        create(a, b"taken"), create(a, b"key"), put(a, b"plain", b"p"),
+        move(b"child", a, d),
+        move(b"missing", a, d),                  # 10: not found
+        move(b"plain", a, d),                    # 11: a value, not a bucket
+        move(b"taken", a, d),                    # 12: exists there
+        move(b"key", a, d),                      # 13: a value there
+        move(b"taken", d, d),                    # 14: the same bucket
+        move(b"child", d, []),
+    ]
+    second = [move(b"child", [], a), move(b"taken", d, [b"a", b"child"]),
+              put([b"a", b"child", b"taken"], b"t", b"1")]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [first, second]))
+    assert errors == [
+        [0, 10, "bucket not found"], [0, 11, "incompatible value"],
+        [0, 12, "bucket already exists"], [0, 13, "incompatible value"],
+        [0, 14, "the source and target are the same bucket"],
+    ]
+    top = {b["name"]: b for b in dump["content"]["buckets"]}
+    assert sorted(top) == ["a", "dst"]
+    assert [c["name"] for c in top["a"]["buckets"]] == ["child", "key", "taken"]
+    assert top["dst"]["buckets"] == [] and top["dst"]["key_count"] == 1
+
+
+# -- damaged trees, built by hand (tests/handmade.py) -----------------------------------------
+
+
+def _b(tx: pybbolt.Tx, name: bytes = b"b") -> pybbolt.Bucket:
+    b = tx.bucket(name)
+    assert b is not None
+    return b
+
+
+def test_full_scans_at_the_depth_limit(tmp_path: Path) -> None:
+    """63 branches over a leaf read; 64 are taken for a cycle (page 67 is the 64th)."""
+    with pybbolt.open(build_db(tmp_path / "63.db", chain(63)), readonly=True) as db, \
+            db.view() as tx:
+        assert (list(_b(tx).items()), len(_b(tx))) == ([(b"k", b"v")], 1)
+    path = build_db(tmp_path / "64.db", chain(64))
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx, pytest.raises(
+            pybbolt.CorruptionError, match=r"^page 67: the page tree is cyclic$"):
+        list(_b(tx).keys())
+
+
+def test_full_scans_count_shared_leaves(tmp_path: Path, boltgo: Path) -> None:
+    """Seven children sharing one leaf scan as Go's ForEach does (seven times the key); the
+    file has 6 pages, so an eighth leaf is one more than a scan accepts."""
+    path = build_db(tmp_path / "7.db", shared_leaf(7))
+    assert go_dump(boltgo, path)["content"]["buckets"][0]["key_count"] == 7
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert list(_b(tx).keys()) == [b"k"] * 7 and len(_b(tx)) == 7
+    with pybbolt.open(build_db(tmp_path / "8.db", shared_leaf(8)), readonly=True) as db, \
+            db.view() as tx, pytest.raises(pybbolt.CorruptionError, match=(
+            r"^the bucket has more leaves than the file has pages: "
+            r"pages are shared or cyclic$")):
+        len(_b(tx))
+
+
+def test_full_scan_of_an_empty_branch_follows_element_0(tmp_path: Path) -> None:
+    """As bbolt's cursor does (test_cursor: Go's own walk of this file)."""
+    empty = bytearray(branch_page(4, [(b"k", 5)]))
+    struct.pack_into("<H", empty, 10, 0)  # count 0; element 0's bytes stay
+    path = build_db(tmp_path / "e.db", [bytes(empty), leaf_page(5, [(b"k", b"v", 0)])])
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert list(_b(tx).items()) == [(b"k", b"v")]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (b"\0" * 15, "value of 15 bytes is shorter than a bucket header"),
+    (bytes(16) + branch_page(0, [(b"k", 5)])[:64], "inline page is not a leaf"),
+])
+def test_damaged_bucket_values(tmp_path: Path, value: bytes, message: str) -> None:
+    path = build_db(tmp_path / "v.db", [], value)
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx, pytest.raises(
+            pybbolt.CorruptionError, match=f"^bucket 62: {message}$"):
+        tx.bucket(b"b")
+
+
+def test_an_inline_bucket_of_16_bytes_plus_a_page(tmp_path: Path) -> None:
+    value = bytes(16) + leaf_page(0, [(b"k", b"v", 0)])[:34]
+    with pybbolt.open(build_db(tmp_path / "i.db", [], value), readonly=True) as db, \
+            db.view() as tx:
+        b = _b(tx)
+        assert (b.inline, b.root, list(b.items()), b.get(b"k")) == (True, 0, [(b"k", b"v")], b"v")
+
+
+def _branch(*keys: bytes) -> Node:
+    return Node(False, list(keys), [], [], list(range(10, 10 + len(keys))))
+
+
+@pytest.mark.parametrize(("indexes", "low", "high"), [
+    ([0, 0], b"", b"f"),        # the first child everywhere: unbounded below
+    ([0, 1], b"f", b"j"),
+    ([0, 2], b"j", b"m"),       # the last child of a branch: bounded by its parent
+    ([1, 0], b"m", b"p"),       # separator 0 of a child equals the parent's separator
+    ([1, 1], b"p", b"t"),
+    ([2, 0], b"t", b"w"),
+    ([2, 1], b"w", b"\xff" * 32769),  # the last child at every level: above every key
+])
+def test_key_range_of_a_search_path(indexes: list[int], low: bytes, high: bytes) -> None:
+    """The keys a search routes to the leaf at the end of a path, worked out by hand:
+    a root with separators a, m, t over branches [a f j], [m p], [t w]."""
+    children = [_branch(b"a", b"f", b"j"), _branch(b"m", b"p"), _branch(b"t", b"w")]
+    nodes = [_branch(b"a", b"m", b"t"), children[indexes[0]], Node(True, [], [], [], [])]
+    assert _key_range(nodes, indexes) == (low, high)
+
+
+def test_delete_buckets_of_many_pages(tmp_path: Path, boltgo: Path) -> None:
+    """Deleting buckets of several levels of pages, clean or changed in the same
+    transaction, frees each page once: Go's check finds none lost or freed twice."""
+    big, deep = [b"big"], [b"big", b"deep"]
+    fill = [put(big, b"%05d" % i, b"v" * 100) for i in range(400)]
+    fill += [create(big, b"deep"), create(big, b"small"), put([b"big", b"small"], b"k", b"v")]
+    fill += [put(deep, b"%05d" % i, b"w" * 200) for i in range(150)]
+    first = [create([], b"big"), *fill, create([], b"keep"), put([b"keep"], b"k", b"v")]
+    changed = [put(big, b"%05d" % i, b"x" * 300) for i in range(0, 400, 7)]
+    second = [*changed, put(deep, b"00001", b"y"), op("delete_bucket", [], name=_h(b"big"))]
+    third = [create([], b"big"), *fill, op("delete_bucket", big, name=_h(b"deep"))]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [first, second, third]))
+    assert errors == []
+    top = {b["name"]: b for b in dump["content"]["buckets"]}
+    assert top["big"]["key_count"] == 400 and [c["name"] for c in top["big"]["buckets"]] == [
+        "small"]
+
+
+# -- rebalance: the same pages as Go ------------------------------------------------------------
+
+
+def _emptied(keys: list[bytes], lo: int, hi: int) -> list[Op]:
+    return [delete([b"r"], k) for k in keys[lo:hi]]
+
+
+def _rebalance_workloads() -> dict[str, dict[str, Any]]:
+    """Deletes that leave one leaf under-filled or empty per transaction, so that bbolt's
+    rebalance (which visits nodes in Go map order) has one order only: 60 Go replays of
+    each gave one file."""
+    short = [b"%05d" % i for i in range(400)]
+    fill = [create([], b"r")] + [put([b"r"], k, b"x" * 100) for k in short]
+    # 300-byte keys: six to a branch, three levels, so branches merge too
+    long = [b"%03d" % i + b"k" * 300 for i in range(200)]
+    fill_long = [create([], b"r")] + [put([b"r"], k, b"") for k in long]
+    dense = {"op": "fill_percent", "path": [_h(b"r")], "value": 0.9}
+    return {
+        # the first leaf merges its right sibling in, a middle one goes into its left one,
+        # then whole leaves are emptied
+        "leaves": workload(4096, [fill, _emptied(short, 0, 10), _emptied(short, 200, 210),
+                                  _emptied(short, 100, 140)]),
+        # two leaves become one: the root branch of one child gives way to it
+        "root": workload(4096, [fill[:41], _emptied(short, 20, 40)]),
+        "branches-first": workload(4096, [fill_long] + [
+            _emptied(long, lo, lo + 6) for lo in range(0, 120, 6)]),
+        "branches-last": workload(4096, [fill_long] + [
+            [dense, *_emptied(long, hi - 6, hi)] for hi in range(200, 80, -6)]),
+        # down to one leaf, a leaf at a time, then at once: the root gives way twice
+        "collapse": workload(4096, [fill_long] + [
+            _emptied(long, hi - 6, hi) for hi in range(200, 6, -6)]),
+        "collapse-at-once": workload(4096, [fill_long, _emptied(long, 0, 190)]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_rebalance_workloads()))
+def test_rebalance_writes_gos_pages(tmp_path: Path, boltgo: Path, name: str) -> None:
+    work = _rebalance_workloads()[name]
+    ours, theirs = tmp_path / "py.db", tmp_path / "go.db"
+    assert replay(work, ours) == go_replay(boltgo, work, theirs)["errors"] == []
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+# -- a write transaction's own changes ------------------------------------------------------------
+
+
+def test_scans_in_a_write_tx_see_its_changes(tmp_path: Path) -> None:
+    """Full scans and backward ranges walk the changed nodes, empty leaves included."""
+    keys = [b"%04d" % i for i in range(300)]
+    with pybbolt.open(tmp_path / "w.db") as db:
+        with db.update() as tx:
+            b = tx.create_bucket(b"b")
+            for k in keys:
+                b.put(k, b"v" * 60)
+        tx = db.begin(True)
+        try:
+            b = _b(tx)
+            b.put(b"0100", b"new")
+            for k in keys[200:]:  # the last leaves, emptied
+                b.delete(k)
+            kept = keys[:200]
+            assert list(b.keys()) == kept and len(b) == 200
+            assert dict(b.items())[b"0100"] == b"new"
+            assert list(b.keys(stop=b"\xff", reverse=True)) == kept[::-1]
+            assert list(b.keys(b"0150", b"1", reverse=True)) == kept[:149:-1]
+        finally:
+            tx.rollback()
+
+
+def test_rewriting_every_key_in_order(tmp_path: Path, boltgo: Path) -> None:
+    """A put on the first key of a leaf (its separator in the branch) goes to that leaf,
+    not to the leaf the previous put went to: Go finds each key once."""
+    keys = [b"%04d" % i for i in range(300)]
+    fill = [create([], b"b")] + [put([b"b"], k, b"v" * 60) for k in keys]
+    rewrite = [put([b"b"], k, b"w" * 30) for k in keys]
+    errors, dump = both(tmp_path, boltgo, workload(4096, [fill, rewrite]))
+    assert errors == [] and dump["content"]["buckets"][0]["key_count"] == 300
+
+
+def test_puts_into_an_inline_bucket_of_an_earlier_tx(tmp_path: Path, boltgo: Path) -> None:
+    i = [b"i"]
+    first = [create([], b"i"), put(i, b"a", b"1"), put(i, b"c", b"3")]
+    second = [put(i, b"b", b"2"), put(i, b"d", b"4"), put(i, b"a", b"0")]
+    _, dump = both(tmp_path, boltgo, workload(4096, [first, second]))
+    assert dump["content"]["buckets"][0]["inline"] is True
+    with pybbolt.open(tmp_path / "py.db", readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"i")
+        assert b is not None
+        assert list(b.items()) == [(b"a", b"0"), (b"b", b"2"), (b"c", b"3"), (b"d", b"4")]
+
+
+def test_create_if_not_exists_opens_the_stored_bucket(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "c.db") as db:
+        with db.update() as tx:
+            tx.create_bucket(b"a").put(b"k", b"v")
+        with db.update() as tx:
+            a = tx.root.create_bucket_if_not_exists(b"a")
+            assert (a.name, a.get(b"k"), a.inline) == (b"a", b"v", True)
+            assert tx.bucket(b"a") is a
+            a.put(b"k2", b"v2")
+        with db.view() as tx:
+            assert list(_b(tx, b"a").items()) == [(b"k", b"v"), (b"k2", b"v2")]
+
+
+def test_missing_keys_raise_key_error_naming_them(tmp_path: Path) -> None:
+    with pybbolt.open(tmp_path / "k.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        b[b"k"] = b"v"
+        for lookup in (lambda: b[b"nope"], lambda: b.__delitem__(b"nope")):
+            with pytest.raises(KeyError) as info:
+                lookup()
+            assert info.value.args == (b"nope",)
+        with pytest.raises(TypeError, match=(
+                r"^bucket name must be bytes, bytearray or memoryview, not str: "
+                r"encode it, e.g\. 'k'\.encode\(\)$")):
+            b.move_bucket("k", tx.root)  # type: ignore[arg-type]
+
+
+def test_prefix_ranges_end_after_the_prefix(tmp_path: Path) -> None:
+    """The keys under a prefix end at the prefix with its last non-0xff byte raised."""
+    keys = [b"aX", b"aXa", b"aX\xff", b"aY", b"a\xff", b"a\xff\x00", b"b"]
+    with pybbolt.open(tmp_path / "p.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for k in keys:
+            b.put(k, b"")
+        assert list(b.keys(prefix=b"aX")) == [b"aX", b"aXa", b"aX\xff"]
+        assert list(b.keys(prefix=b"a\xff", reverse=True)) == [b"a\xff\x00", b"a\xff"]
+        assert list(b.keys(prefix=b"\xff")) == []
+
+
+def test_a_branch_of_one_child_cannot_rebalance(tmp_path: Path) -> None:
+    """bbolt asserts that a node's parent has two children or more when it rebalances."""
+    tree = [branch_page(4, [(b"a", 5), (b"m", 6)]), branch_page(5, [(b"a", 7)]),
+            branch_page(6, [(b"m", 8)]), leaf_page(7, [(b"a", b"v", 0), (b"b", b"v", 0)]),
+            leaf_page(8, [(b"m", b"v", 0), (b"n", b"v", 0)])]
+    with pybbolt.open(build_db(tmp_path / "one.db", tree)) as db:
+        tx = db.begin(True)
+        _b(tx).delete(b"a")
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=r"^parent must have at least 2 children$"):
+            tx.commit()
+
+
+def test_leaves_of_exact_page_multiples(tmp_path: Path, boltgo: Path) -> None:
+    """A leaf of one key takes 16 + 16 + 1 + len(value) bytes: one byte under, at and over
+    a page boundary, and two pages exactly, it takes 1, 1, 2 and 2 pages, as in Go's file."""
+    # one bucket a transaction: Go spills the buckets of a transaction in map order
+    work = workload(4096, [[create([], name), put([name], b"k", b"v" * vsize)] for name, vsize in (
+        (b"under", 4062), (b"at", 4063), (b"over", 4064), (b"two", 8159))])
+    ours, theirs = tmp_path / "py.db", tmp_path / "go.db"
+    assert replay(work, ours) == go_replay(boltgo, work, theirs)["errors"] == []
+    assert ours.read_bytes() == theirs.read_bytes()

@@ -23,6 +23,7 @@ import pytest
 
 import pybbolt
 
+from .handmade import branch_page, build_db, chain, leaf_page, shared_leaf
 from .workload import create, go_replay, put, workload
 
 VALUE = b"v" * 60
@@ -283,3 +284,161 @@ def test_closed_transaction(go_db: Path) -> None:
                 move()
         with pytest.raises(pybbolt.TxClosed):
             c.seek(b"0002")
+
+
+# -- damaged trees, built by hand (tests/handmade.py) ---------------------------------------
+
+
+def test_a_tree_63_branches_deep_is_read(tmp_path: Path, boltgo: Path) -> None:
+    """MAX_DEPTH (64) pages on a path is the limit: 63 branches and a leaf read as Go does."""
+    path = build_db(tmp_path / "deep.db", chain(63))
+    lines = [{"path": [b"b".hex()], "ops": [["first"], ["last"], ["seek", b"k".hex()]]}]
+    assert _go_cursor(boltgo, path, lines) == [[[b"k".hex(), b"v".hex()]] * 3]
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        c = b.cursor()
+        assert (c.first(), c.last(), c.seek(b"k"), c.seek(b"")) == ((b"k", b"v"),) * 4
+        assert b.get(b"k") == b"v"
+        assert list(b.items()) == [(b"k", b"v")]
+
+
+def test_a_tree_64_branches_deep_is_cyclic(tmp_path: Path) -> None:
+    """One level more: every descent stops at the 64th branch (page 67)."""
+    path = build_db(tmp_path / "deeper.db", chain(64))
+    cyclic = r"^page 67: the page tree is cyclic$"
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        c = b.cursor()
+        for move in (c.first, c.last, lambda: c.seek(b"k"), lambda: b.get(b"k")):
+            with pytest.raises(pybbolt.CorruptionError, match=cyclic):
+                move()
+
+
+def test_an_empty_branch(tmp_path: Path, boltgo: Path) -> None:
+    """A branch page with no elements: bbolt's first() still follows element 0's child
+    (the bytes after the header), a search or last() cannot."""
+    empty = bytearray(branch_page(4, [(b"k", 5)]))
+    struct.pack_into("<H", empty, 10, 0)  # count 0; element 0's bytes stay
+    path = build_db(tmp_path / "empty.db", [bytes(empty), leaf_page(5, [(b"k", b"v", 0)])])
+    lines = [{"path": [b"b".hex()], "ops": [["first"], ["next"]]}]
+    assert _go_cursor(boltgo, path, lines) == [[[b"k".hex(), b"v".hex()], None]]
+    no_elements = r"^page 4: branch page has no elements$"
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        c = b.cursor()
+        assert (c.first(), c.next()) == ((b"k", b"v"), None)
+        for move in (c.last, lambda: c.seek(b"k"), lambda: b.get(b"k")):
+            with pytest.raises(pybbolt.CorruptionError, match=no_elements):
+                move()
+
+
+def test_shared_leaves_are_counted(tmp_path: Path, boltgo: Path) -> None:
+    """A branch whose children are all one leaf: Go walks it once per child; pybbolt
+    stops a walk that meets more leaves than the file has pages, plus one (the file is
+    6 pages: 7 leaves pass, 8 do not)."""
+    for children in (7, 8):
+        path = build_db(tmp_path / f"shared{children}.db", shared_leaf(children))
+        ops = [["first"]] + [["next"]] * children
+        go = _go_cursor(boltgo, path, [{"path": [b"b".hex()], "ops": ops}])[0]
+        assert go == [[b"k".hex(), b"v".hex()]] * children + [None]
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            c = b.cursor()
+            if children == 7:
+                got = [c.first()] + [c.next() for _ in range(children)]
+                assert got == [(b"k", b"v")] * children + [None]
+                assert c.last() == (b"k", b"v")
+                continue
+            walked = [c.first()] + [c.next() for _ in range(children - 2)]
+            assert walked == [(b"k", b"v")] * (children - 1)
+            with pytest.raises(pybbolt.CorruptionError, match=(
+                    r"^cursor met more leaves than the file has pages: "
+                    r"pages are shared or cyclic$")):
+                c.next()
+
+
+def test_iteration_continues_from_the_cursor(go_db: Path) -> None:
+    with pybbolt.open(go_db, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        c = b.cursor()
+        assert c.seek(b"0391") == item(b"0392")
+        assert list(c) == [item(k) for k in (b"0392", b"0394", b"0396", b"0398")]
+        assert c.prev() == item(b"0396")  # left on the last item
+        c.first()
+        c.next()
+        assert [k for k, _ in c] == KEYS[1:]
+        assert c.seek(b"1") is None
+        assert list(c) == []
+
+
+def test_seek_takes_bytes_like_keys(go_db: Path) -> None:
+    with pybbolt.open(go_db, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        c = b.cursor()
+        assert c.seek(memoryview(b"0101")) == item(b"0102")  # type: ignore[arg-type]
+        assert c.seek(bytearray(b"0398")) == item(b"0398")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"^key must be bytes.*'0100'\.encode\(\)$"):
+            c.seek("0100")  # type: ignore[arg-type]
+
+
+def test_deletes_past_the_last_key_do_nothing(go_db: Path, tmp_path: Path) -> None:
+    """bbolt's Delete after a seek past the end finds no item and changes nothing."""
+    path = tmp_path / "past.db"
+    path.write_bytes(go_db.read_bytes())
+    with pybbolt.open(path) as db:
+        with db.update() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            c = b.cursor()
+            assert c.seek(b"0399") is None
+            c.delete()
+            b.delete(b"0399")
+            b.delete(b"\xff")
+            assert c.last() == item(b"0398")
+        with db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            assert [k for k, _ in b.cursor()] == KEYS
+
+
+def _depth(data: bytes, pgid: int) -> int:
+    flags, elements = _elements(data, pgid)
+    return 1 if flags == 0x02 else 1 + _depth(data, elements[-1][2])
+
+
+@pytest.mark.parametrize("long_keys", [False, True], ids=["two-levels", "three-levels"])
+def test_last_steps_back_over_an_emptied_last_leaf(go_db: Path, tmp_path: Path, boltgo: Path,
+                                                   long_keys: bool) -> None:
+    """Deleting every key of the last leaf leaves it empty until commit: last() steps back
+    to the leaf before it, however deep the tree (1000-byte keys make three levels)."""
+    path = tmp_path / "last.db"
+    if long_keys:
+        keys = [b"%04d" % i + b"x" * 996 for i in range(16)]
+        assert go_replay(boltgo, workload(PS, [[create([], b"b")] + [
+            put([b"b"], k, b"") for k in keys]]), path)["errors"] == []
+    else:
+        path.write_bytes(go_db.read_bytes())
+    data = path.read_bytes()
+    leaves = leaf_keys(path)
+    meta = max((struct.unpack_from("<IIIIQQQQQQ", data, i * PS + 16) for i in (0, 1)),
+               key=lambda m: m[8])
+    root = struct.unpack_from("<Q", next(v for k, v, _ in _elements(data, meta[4])[1]
+                                         if k == b"b"))[0]
+    assert _depth(data, root) == (3 if long_keys else 2)
+    with pybbolt.open(path) as db:
+        tx = db.begin(True)
+        try:
+            b = tx.bucket(b"b")
+            assert b is not None
+            for k in leaves[-1]:
+                b.delete(k)
+            c = b.cursor()
+            assert c.last() == (leaves[-2][-1], b.get(leaves[-2][-1]))
+        finally:
+            tx.rollback()
