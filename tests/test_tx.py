@@ -167,3 +167,159 @@ def test_write_to_layout(tmp_path: Path, boltgo: Path) -> None:
     go = go_dump(boltgo, tmp_path / "copy.db")
     assert go["check"] == [] and go["meta"]["txid"] == txid
     assert go["content"]["buckets"][0]["key_count"] == 200
+
+
+def test_getitem_repr_and_move_bucket(tmp_path: Path) -> None:
+    with fresh(tmp_path) as db:
+        with db.update() as tx:
+            assert repr(tx) == "<pybbolt.Tx write id=2>"
+            tx.create_bucket(b"a").put(b"k", b"v")
+            tx.create_bucket(b"dst").create_bucket(b"up").put(b"u", b"w")
+            assert tx[b"a"].get(b"k") == b"v"
+            with pytest.raises(KeyError) as info:
+                tx[b"missing"]
+            assert info.value.args == (b"missing",)
+        # Moved in a later transaction: bbolt moves a bucket's committed value
+        # (its changes of the same transaction stay behind, as in Go).
+        with db.update() as tx:
+            # None: the top level, as source and as destination
+            tx.move_bucket(b"a", None, tx[b"dst"])
+            moved = tx.bucket(b"dst", b"a")
+            assert tx.bucket(b"a") is None and moved is not None and moved.get(b"k") == b"v"
+            tx.move_bucket(b"up", tx[b"dst"], None)
+            assert tx.bucket(b"dst", b"up") is None and tx[b"up"].get(b"u") == b"w"
+            tx.create_bucket_if_not_exists(b"c")
+            assert [n for n, _ in tx.buckets()] == [b"c", b"dst", b"up"]
+            tx.delete_bucket(b"c")
+        with db.view() as tx:
+            assert repr(tx) == "<pybbolt.Tx read id=3>"
+            assert [n for n, _ in tx.buckets()] == [b"dst", b"up"]
+
+
+def test_check_forwards_its_arguments() -> None:
+    """The bbolt CLI prints the same: ``bbolt check --from-page 1 nested.db`` says
+    ``page ID (1) out of range [2, 38)``; from page 0 (the root), OK."""
+    from .conftest import FIXTURES
+
+    with pybbolt.open(FIXTURES / "nested.db", readonly=True) as db, db.view() as tx:
+        assert list(tx.check()) == []
+        assert [str(e) for e in tx.check(page_id=1)] == ["page ID (1) out of range [2, 38)"]
+        assert [str(e) for e in tx.check(3)] == []
+
+
+def test_free_ids_rebuilt_without_a_freelist(tmp_path: Path) -> None:
+    """A file written with no_freelist_sync has no freelist page: the free ids
+    are rebuilt by reachability.  Two commits of the same bucket free the
+    pages of the first: the old root leaf 3 and freelist 2 of the new file,
+    then the leaf the first commit wrote (page 4)."""
+    with pybbolt.open(tmp_path / "n.db", page_size=PS, no_freelist_sync=True) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v")
+        with db.update() as tx:
+            tx[b"b"].put(b"k", b"w")
+    with pybbolt.open(tmp_path / "n.db", readonly=True) as db, db.view() as tx:
+        assert tx.meta.freelist == 0xFFFFFFFFFFFFFFFF
+        used = {tx.meta.root, *(p for p in range(2, tx.meta.pgid) if p not in tx.free_ids())}
+        assert tx.free_ids() == sorted(set(range(2, tx.meta.pgid)) - used)
+        assert tx.free_ids() != []
+
+
+def test_page_header_of_a_page_the_commit_wrote(tmp_path: Path) -> None:
+    """During a commit, a page written but not yet in the file is read from
+    the commit's own buffers."""
+    with fresh(tmp_path) as db:
+        tx = db.begin(True)
+        page = bytearray(PS)
+        struct.pack_into("<QHHI", page, 0, 9, 0x02, 5, 1)
+        tx._dirty[9] = page
+        h = tx.page_header(9)
+        assert (h.id, h.flags, h.count, h.overflow) == (9, 0x02, 5, 1)
+        tx.rollback()
+
+
+def test_page_bytes_up_to_the_end_of_the_file(tmp_path: Path) -> None:
+    """An overflow run ending exactly at the end of the file is read whole;
+    one byte less of file and it runs past the end."""
+    with fresh(tmp_path) as db, db.update() as tx:
+        tx.create_bucket(b"b").put(b"big", b"x" * (3 * PS))
+    with pybbolt.open(tmp_path / "t.db", readonly=True) as db, db.view() as tx:
+        big = next(p for p in range(2, tx.meta.pgid) if tx.page_header(p).overflow)
+        overflow = tx.page_header(big).overflow
+    assert overflow == 3
+    end = (big + overflow + 1) * PS
+    data = (tmp_path / "t.db").read_bytes()
+    for size, whole in ((end, True), (end - 1, False)):
+        cut = tmp_path / f"cut{size}.db"
+        cut.write_bytes(data[:size])
+        with pybbolt.open(cut, readonly=True) as db, db.view() as tx:
+            if whole:
+                assert tx.page_bytes(big) == data[big * PS:end]
+            else:
+                with pytest.raises(pybbolt.CorruptionError,
+                                   match=rf"^page {big}: overflow runs past the end of the file$"):
+                    tx.page_bytes(big)
+
+
+def test_write_to_of_a_new_file_and_of_a_short_one(tmp_path: Path) -> None:
+    """Meta 1 of the copy gets txid - 1: 0 for the first read transaction of a
+    new file.  A file shorter than its high-water mark fails at the first
+    chunk it cannot read whole (chunks of 256 pages: 2-257, 258-513, ...)."""
+    with fresh(tmp_path) as db, db.view() as tx:
+        out = io.BytesIO()
+        assert tx.write_to(out) == 4 * PS
+    copy = out.getvalue()
+    assert struct.unpack_from("<Q", copy, 16 + 48)[0] == 1  # meta 0: txid 1
+    assert struct.unpack_from("<Q", copy, PS + 16 + 48)[0] == 0  # meta 1: txid 0
+    with fresh(tmp_path, "big.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for i in range(600):
+            b.put(b"%04d" % i, b"x" * 2000)
+    data = (tmp_path / "big.db").read_bytes()
+    short = tmp_path / "short.db"
+    short.write_bytes(data[:290 * PS])
+    with pybbolt.open(short, readonly=True) as db, db.view() as tx:
+        assert tx.meta.pgid > 290
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=r"^page 258: beyond the end of the file$"):
+            tx.write_to(io.BytesIO())
+
+
+def test_failed_commit_says_which_file(tmp_path: Path) -> None:
+    """An OS error during the commit's page writes is a FileError with Go's
+    text; the transaction is closed, its pages handed back, and the next
+    commit works."""
+    import errno
+
+    from pybbolt.fileio import FileIO
+
+    class FailingIO(FileIO):
+        fail = False
+
+        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+            if self.fail:
+                raise OSError(errno.EIO, "Input/output error")
+            super().pwrite(fd, data, offset)
+
+    io_ = FailingIO()
+    path = tmp_path / "f.db"
+    with pybbolt.DB(path, page_size=PS, file_io=io_) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v")
+        db.begin(True).rollback()  # releases the pending pages, as the next begin does
+        before = db.stats()
+        io_.fail = True
+        tx = db.begin(True)
+        tx[b"b"].put(b"k2", b"v2")
+        with pytest.raises(pybbolt.FileError) as info:
+            tx.commit()
+        assert str(info.value) == f"write {path}: input/output error"
+        assert info.value.errno == errno.EIO
+        assert tx.closed
+        after = db.stats()
+        assert (after.free_page_n, after.pending_page_n) == (before.free_page_n,
+                                                             before.pending_page_n)
+        io_.fail = False
+        with db.update() as tx:
+            tx[b"b"].put(b"k3", b"v3")
+        with db.view() as tx:
+            assert list(tx[b"b"].items()) == [(b"k", b"v"), (b"k3", b"v3")]
