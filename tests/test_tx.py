@@ -136,7 +136,8 @@ def test_page_header_beyond_the_file(tmp_path: Path) -> None:
         assert (h.flags, h.count, h.overflow) == (0x02, 0, 0)  # the empty root leaf
         assert tx.page_bytes(2)[:16] == struct.pack("<QHHI", 2, 0x10, 0, 0)
         pages = (tmp_path / "t.db").stat().st_size // PS
-        with pytest.raises(pybbolt.CorruptionError, match="beyond the end of the file"):
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=rf"^page {pages}: beyond the end of the file \({pages} pages\)$"):
             tx.page_header(pages)
 
 
@@ -193,6 +194,7 @@ def test_getitem_repr_and_move_bucket(tmp_path: Path) -> None:
             tx.delete_bucket(b"c")
         with db.view() as tx:
             assert repr(tx) == "<pybbolt.Tx read id=3>"
+            assert (tx.root.name, tx.root.sequence) == (b"", 0)
             assert [n for n, _ in tx.buckets()] == [b"dst", b"up"]
 
 
@@ -323,3 +325,48 @@ def test_failed_commit_says_which_file(tmp_path: Path) -> None:
             tx[b"b"].put(b"k3", b"v3")
         with db.view() as tx:
             assert list(tx[b"b"].items()) == [(b"k", b"v"), (b"k3", b"v3")]
+
+
+def test_dropped_write_tx_warns_from_tx_py(tmp_path: Path) -> None:
+    """The ResourceWarning of a transaction garbage-collected while open comes
+    from Tx.__del__ (stack level 1) with the transaction as its source."""
+    import gc
+    import inspect
+    import warnings
+
+    import pybbolt.tx
+
+    with fresh(tmp_path) as db, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tx = db.begin(True)
+        line = inspect.currentframe().f_lineno - 1  # type: ignore[union-attr]
+        del tx
+        gc.collect()
+        assert [(w.category, str(w.message)) for w in caught] == [(ResourceWarning, (
+            f"unclosed write transaction <pybbolt.Tx write id=2> (begun at {__file__}:{line}) "
+            "was rolled back: use 'with db.view() as tx' or call tx.rollback()"))]
+        assert caught[0].filename == pybbolt.tx.__file__
+        assert isinstance(caught[0].source, pybbolt.Tx)
+        with db.view() as rtx:  # closed before: no warning for this one
+            pass
+        del rtx
+        gc.collect()
+        assert len(caught) == 1
+
+
+def test_mapping_released_after_its_quota_of_reads(tmp_path: Path) -> None:
+    """Every page read counts against a quota (32 MiB of pages, at least 64);
+    at 0 the mapping's resident pages are dropped and the quota starts again.
+    Reading goes on unchanged."""
+    with fresh(tmp_path) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v" * 2000)  # too big to be inline
+        with db.view() as tx:
+            root = tx[b"b"]._root
+            assert tx._resident_pages == (32 << 20) // PS
+            tx._reads_left = 2
+            tx._page_node(root, False)
+            assert tx._reads_left == 1
+            tx._page_node(root, False)  # the quota's last read: released, refilled
+            assert tx._reads_left == tx._resident_pages
+            assert tx[b"b"].get(b"k") == b"v" * 2000
