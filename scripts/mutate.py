@@ -49,6 +49,17 @@ _SAME_PAGES = [f"tests/test_same_pages.py::test_same_file_as_go[{name}]"
                for name in ("sequential-4096", "random-4096", "large-4096", "nested-4096",
                             "updates", "nofreelistsync")]
 
+# test_api.py's in-process tests of DB and Tx (its others run `python -m cli`, which the
+# scratch tree lays out as pybbolt.cli).
+_API = [f"tests/test_api.py::test_{name}"
+        for name in ("options_are_checked", "os_errors_are_oserrors_with_go_text",
+                     "tx_after_close_raises_database_not_open", "stats_fields",
+                     "dropped_read_tx_is_rolled_back_with_a_warning",
+                     "dropped_write_tx_releases_the_writer",
+                     "dropped_db_releases_its_lock_with_a_warning",
+                     "nested_write_tx_raises_at_once", "second_writable_open_raises_at_once",
+                     "len_paths_and_getitem")]
+
 # Module -> (its file in the scratch tree, the focused tests that guard it: pytest arguments).
 TESTS: dict[str, tuple[str, list[str]]] = {
     # many_keys.db: tens of seconds per run, and the other files reach the same codecs
@@ -63,16 +74,15 @@ TESTS: dict[str, tuple[str, list[str]]] = {
     "cursor": ("pybbolt/cursor.py", ["tests/test_cursor.py"]),
     "bucket": ("pybbolt/bucket.py", ["tests/test_bucket.py"]),
     # the commit against Go's bytes (a few of test_same_pages' workloads) and its
-    # failures (a meta write that fails); forgotten transactions in test_api
+    # failures (a meta write that fails); forgotten transactions (test_api)
     "tx": ("pybbolt/tx.py",
-           ["tests/test_tx.py", "tests/test_api.py", "tests/test_write_api.py",
-            "tests/test_batch.py", "tests/test_backup_and_threads.py", *_SAME_PAGES,
+           ["tests/test_tx.py", *_API, "tests/test_write_api.py",
+            "tests/test_batch.py", *_SAME_PAGES,
             "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]"]),
     "db": ("pybbolt/db.py",
-           ["tests/test_db.py", "tests/test_api.py", "tests/test_write_api.py",
-            "tests/test_batch.py", "tests/test_backup_and_threads.py", *_SAME_PAGES,
-            "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]",
-            "tests/test_faults.py::test_failed_meta_write_then_crash[fdatasync-None]"]),
+           ["tests/test_db.py", "tests/test_tx.py", *_API, "tests/test_write_api.py",
+            "tests/test_batch.py", *_SAME_PAGES[:3],
+            "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]"]),
     "check": ("pybbolt/check.py", ["tests/test_check.py"]),
     "stats": ("pybbolt/stats.py", ["tests/test_stats.py"]),
     # the CLI's compact runs in-process in the regressions (cli.main.execute)
