@@ -19,6 +19,8 @@ import pytest
 import pybbolt
 
 from .conftest import FIXTURES
+from .test_fuzz_cli import Damage, apply_damage
+from .test_fuzz_cli import _source as _shape_of
 
 
 def _source(path: Path) -> Path:
@@ -58,6 +60,10 @@ def test_commits_follow_the_limit(tmp_path: Path) -> None:
     """The number of commits, worked out by hand from the sizes above (a new
     file is at txid 1; each commit adds 1)."""
     src = _source(tmp_path / "src.db")
+    with pybbolt.open(src, readonly=True) as s, pybbolt.open(tmp_path / "default.db") as d:
+        pybbolt.compact(d, s)  # no limit: one transaction
+        with d.view() as rtx:
+            assert rtx.id == 2
     for tx_max_size, commits in ((0, 1), (83, 1), (82, 2), (42, 2), (41, 3), (21, 4),
                                  (20, 6), (10, 11), (1, 11)):
         out = tmp_path / f"{tx_max_size}.db"
@@ -85,3 +91,53 @@ def test_fixture_same_bytes_as_bbolt(tmp_path: Path, bbolt_cli: Path) -> None:
                 pybbolt.open(out) as d:
             pybbolt.compact(d, s, tx_max_size)
         assert out.read_bytes() == expected, tx_max_size
+
+
+def _damaged(tmp: Path, offset: int, page: int) -> Path:
+    """nested.db with the 8 bytes at ``offset`` set to ``page``."""
+    path = tmp / "damaged.db"
+    path.write_bytes(apply_damage(Damage(FIXTURES / "nested.db",
+                                         ((offset, page.to_bytes(8, "little")),), (), "")))
+    return path
+
+
+def test_bucket_nested_in_itself_below_the_top(tmp_path: Path) -> None:
+    """config/nested-empty (inline) given the root page of config itself (19):
+    bbolt recurses until its stack overflows; compact stops at once, naming
+    the page.  The page holding the top-level names (25) is not involved."""
+    shape = _shape_of(FIXTURES / "nested.db")[1]
+    field = next(f for f in shape.fields if f.kind == "bucket_root" and f.page == 19)
+    path = _damaged(tmp_path, field.offset, 19)
+    with pybbolt.open(path, readonly=True) as s, pybbolt.open(tmp_path / "out.db") as d, \
+            pytest.raises(pybbolt.BboltPanic) as info:
+        pybbolt.compact(d, s)
+    e = info.value
+    assert str(e) == "fatal error: stack overflow: bucket root page 19 contains itself"
+    assert (e.raw, e.fatal, e.pgid) == (True, True, 19)
+    assert e.report == str(e)  # a Go runtime fault: printed as it is
+
+
+def test_bucket_listed_but_not_found(tmp_path: Path) -> None:
+    """A cycle among branch pages (a child page id set to 25, the root of the
+    top-level names) makes the cursor list a bucket that a seek then does not
+    find: bbolt reads the nil bucket's sequence, a runtime error (raw, not
+    fatal: a panic)."""
+    shape = _shape_of(FIXTURES / "nested.db")[1]
+    for f in shape.fields:
+        if f.kind != "pgid" or not f.ancestors:
+            continue
+        path = _damaged(tmp_path, f.offset, 25)
+        out = tmp_path / "out.db"
+        out.unlink(missing_ok=True)
+        with pybbolt.open(path, readonly=True) as s, pybbolt.open(out) as d:
+            try:
+                pybbolt.compact(d, s)
+            except pybbolt.BboltPanic as e:
+                if "nil pointer" not in str(e):
+                    continue
+                assert str(e) == "runtime error: invalid memory address or nil pointer dereference"
+                assert (e.raw, e.fatal, e.pgid) == (True, False, None)
+                return
+            except pybbolt.CorruptionError:
+                continue
+    pytest.fail("no damage of nested.db reproduces the nil bucket")
