@@ -164,3 +164,166 @@ def test_mmap_size() -> None:
     assert mmap_size(0xFFFFFFFFFFFF, 4096) == 0xFFFFFFFFFFFF
     with pytest.raises(pybbolt.Error, match=r"^mmap too large$"):
         mmap_size(0xFFFFFFFFFFFF + 1, 4096)
+
+
+@pytest.mark.parametrize("name,ps", [("pagesize_4096.db", 4096), ("pagesize_8192.db", 8192),
+                                     ("pagesize_65536.db", 65536)])
+def test_page_size_from_the_second_meta(tmp_path: Path, bbolt_cli: Path, name: str,
+                                        ps: int) -> None:
+    """Meta 0 damaged: bbolt looks for meta 1 at 1 KiB << i while that is more
+    than 1 KiB before the end of the file, taking a short last read as read
+    (getPageSizeFromSecondMeta).  Whatever ``bbolt info`` says of each cut of
+    the file, pybbolt says too: the page size, or the error."""
+    import subprocess
+
+    data = bytearray((FIXTURES / name).read_bytes())
+    struct.pack_into("<I", data, 16, 0xDEADBEEF)  # meta 0's magic
+    both = bytearray(data)
+    struct.pack_into("<I", both, ps + 16, 0xDEADBEEF)  # and meta 1's
+    cases = [(data, n) for n in (len(data), 2 * ps, ps + 2000, ps + 80, ps + 79, ps + 1024,
+                                 ps + 1025)] + [(both, len(both))]
+    for i, (image, size) in enumerate(cases):
+        path = tmp_path / f"{i}.db"
+        path.write_bytes(image[:size])
+        go = subprocess.run([str(bbolt_cli), "info", str(path)], capture_output=True,
+                            text=True)
+        try:
+            with pybbolt.open(path, readonly=True) as db:
+                ours = f"Page Size: {db.page_size}\n"
+        except pybbolt.Error as e:
+            ours = f"Error: {e}\n"
+        assert ours == (go.stdout or go.stderr.splitlines(keepends=True)[0]), size
+
+
+def test_db_defaults_are_open_defaults(tmp_path: Path) -> None:
+    """pybbolt.DB takes the same defaults as pybbolt.open (bbolt's Options):
+    writable, synced, array freelist, no size limit; a new file is 0600 and
+    its descriptor is not inherited by child processes."""
+    import fcntl
+
+    from pybbolt.layout import DEFAULT_ALLOC_SIZE
+
+    with pybbolt.DB(tmp_path / "d.db") as db:
+        assert (db.readonly, db.no_sync, db.no_grow_sync, db.no_freelist_sync,
+                db.freelist_type, db.max_size, db.alloc_size) == (
+            False, False, False, False, "array", 0, DEFAULT_ALLOC_SIZE)
+        assert fcntl.fcntl(db._fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+        with db.update() as tx:  # writable by default
+            tx.create_bucket(b"b")
+    assert (tmp_path / "d.db").stat().st_mode & 0o777 == 0o600
+    old = os.umask(0)
+    try:
+        pybbolt.open(tmp_path / "m.db", mode=0o640).close()
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.db").stat().st_mode & 0o777 == 0o640
+    with pybbolt.open(os.fsencode(tmp_path / "bytes.db"), no_sync=True, no_grow_sync=True,
+                      freelist_type="hashmap", max_size=1 << 20) as db:
+        assert db.path == str(tmp_path / "bytes.db")
+        assert (db.no_sync, db.no_grow_sync, db.freelist_type, db.max_size) == (
+            True, True, "hashmap", 1 << 20)
+        assert type(db._freelist).__name__ == "HashmapFreelist"
+
+
+def test_a_refused_open_leaves_nothing_behind(tmp_path: Path) -> None:
+    """No ResourceWarning, no error at collection, and the standard
+    descriptors untouched, after an open that failed."""
+    import gc
+    import sys
+    import warnings
+
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(pybbolt.FileNotFound):
+                pybbolt.open(tmp_path / "missing.db", readonly=True)
+            gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert caught == [] and unraisable == []
+    os.fstat(1)  # still open
+
+
+def test_opening_a_file_without_freelist(tmp_path: Path) -> None:
+    """bbolt persists a freelist at once when a writer opens a file that has
+    none (docs/FORMAT.md §7.3), unless no_freelist_sync; readers never write."""
+    src = (FIXTURES / "churn_seed1_nofreelistsync.db").read_bytes()
+    path = tmp_path / "n.db"
+    for readonly, no_freelist_sync in ((True, False), (False, True)):
+        path.write_bytes(src)
+        with pybbolt.open(path, readonly=readonly, no_freelist_sync=no_freelist_sync) as db:
+            assert not db.has_freelist
+        assert path.read_bytes() == src
+    with pybbolt.open(path, readonly=True) as db:
+        txid = db._meta.txid
+    with pybbolt.open(path) as db:
+        assert db.has_freelist and db._meta.txid == txid + 1
+        assert db.active_meta_page == (txid + 1) % 2
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert tx.id == txid + 1 and tx.meta.freelist != 0xFFFFFFFFFFFFFFFF
+        assert list(tx.check()) == []
+
+
+def test_lock_wait_notice_and_timeout_message(tmp_path: Path) -> None:
+    """``on_lock_wait(path)`` is called once, after a second of waiting; the
+    timeout names the file, the wait and the lock the other side holds."""
+    path = tmp_path / "l.db"
+    calls: list[str] = []
+    with pybbolt.open(path):
+        start = time.monotonic()
+        with pytest.raises(pybbolt.Timeout) as info:
+            pybbolt.open(path, readonly=True, timeout=1.2, on_lock_wait=calls.append)
+        assert 1.0 <= time.monotonic() - start < 5
+    assert calls == [str(path)]
+    assert str(info.value) == (
+        f"timeout: {path}: waited 1.2 s for a shared lock; another process holds an "
+        "exclusive lock (a bbolt writer has it open): close it there, or open with a "
+        "longer timeout")
+    with pybbolt.open(path, readonly=True), pytest.raises(pybbolt.Timeout) as info:
+        pybbolt.open(path, timeout=0.1)
+    assert str(info.value) == (
+        f"timeout: {path}: waited 0.1 s for an exclusive lock; another process holds a "
+        "shared lock (bbolt readers have it open): close it there, or open with a "
+        "longer timeout")
+
+
+def test_max_size(tmp_path: Path) -> None:
+    """docs/FORMAT.md §10.6 worked by hand, page size 4096.  A fresh file's
+    first commit of one 1000-byte value allocates pages 4, 5 and 6 from the
+    high-water mark (minsz 24576, 28672, 32768; mmapSize 32768 each); the
+    next commit reuses the freed pages 2 and 3, then needs page 7 (minsz
+    36864, mmapSize 65536).  With alloc_size 8192 the prediction is minsz +
+    8192 once mmapSize passes it: 32768, 36864, 40960."""
+
+    def first_commit(path: Path, **options: int) -> None:
+        with pybbolt.DB(path, page_size=4096, **options) as db, db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v" * 1000)
+
+    for max_size, alloc_size, fits in ((32767, 0, False), (32768, 0, True),
+                                       (40959, 8192, False), (40960, 8192, True)):
+        path = tmp_path / f"{max_size}-{alloc_size}.db"
+        pybbolt.open(path, page_size=4096).close()
+        options = {"max_size": max_size, **({"alloc_size": alloc_size} if alloc_size else {})}
+        if fits:
+            first_commit(path, **options)
+        else:
+            with pytest.raises(pybbolt.MaxSizeReached, match=r"^database reached maximum size$"):
+                first_commit(path, **options)
+            with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+                assert tx.bucket(b"b") is None and tx.meta.pgid == 4
+            continue
+        with pybbolt.DB(path, **options) as db:
+            with db.view() as tx:
+                assert tx.meta.pgid == 7 and tx[b"b"].get(b"k") == b"v" * 1000
+            if alloc_size:
+                continue
+            assert path.stat().st_size == 32768
+            with pytest.raises(pybbolt.MaxSizeReached), db.update() as tx:
+                tx[b"b"].put(b"k2", b"w" * 1000)  # the bucket stays on its own page
+            with db.view() as tx:  # the failed commit changed nothing
+                assert tx.meta.pgid == 7 and tx[b"b"].get(b"k") == b"v" * 1000
+    # 0 or less: no limit
+    for max_size in (0, -1):
+        first_commit(tmp_path / f"nolimit{max_size}.db", max_size=max_size)
