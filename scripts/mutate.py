@@ -73,16 +73,20 @@ TESTS: dict[str, tuple[str, list[str]]] = {
     "freelist": ("pybbolt/freelist.py", ["tests/test_freelist.py"]),
     "cursor": ("pybbolt/cursor.py", ["tests/test_cursor.py"]),
     "bucket": ("pybbolt/bucket.py", ["tests/test_bucket.py"]),
-    # the commit against Go's bytes (a few of test_same_pages' workloads) and its
-    # failures (a meta write that fails); forgotten transactions (test_api)
+    # the commit against Go's bytes (a few of test_same_pages' workloads); forgotten
+    # transactions (test_api).  Not test_faults: a transaction collected by the garbage
+    # collector in the middle of its crash loop upsets mutmut's call tracking.
     "tx": ("pybbolt/tx.py",
            ["tests/test_tx.py", *_API, "tests/test_write_api.py",
-            "tests/test_batch.py", *_SAME_PAGES,
-            "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]"]),
+            "tests/test_batch.py", *_SAME_PAGES]),
+    # mutated, DB.begin is called through mutmut's trampoline, which the warning of a
+    # forgotten transaction then names as where it began: the tests of that text are left out
     "db": ("pybbolt/db.py",
            ["tests/test_db.py", "tests/test_tx.py", *_API, "tests/test_write_api.py",
             "tests/test_batch.py", *_SAME_PAGES[:3],
-            "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]"]),
+            "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]",
+            "--deselect", "tests/test_tx.py::test_dropped_write_tx_warns_from_tx_py",
+            "--deselect", "tests/test_api.py::test_dropped_read_tx_is_rolled_back_with_a_warning"]),
     "check": ("pybbolt/check.py", ["tests/test_check.py"]),
     "stats": ("pybbolt/stats.py", ["tests/test_stats.py"]),
     # the CLI's compact runs in-process in the regressions (cli.main.execute)
