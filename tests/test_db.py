@@ -327,3 +327,77 @@ def test_max_size(tmp_path: Path) -> None:
     # 0 or less: no limit
     for max_size in (0, -1):
         first_commit(tmp_path / f"nolimit{max_size}.db", max_size=max_size)
+
+
+def test_pages_between_readers_are_reused(tmp_path: Path) -> None:
+    """docs/FORMAT.md §9 with readers left open.  A page freed in transaction
+    t and allocated in transaction a is released at a write's begin when no
+    open reader lies in [a, t] (bbolt's release and releaseRange), so the
+    file does not grow.  Each commit here rewrites three pages (the bucket's
+    leaf, the root leaf, the freelist) taken from the free pages; counts
+    worked by hand: reader A at 4; commits 5, 6; reader C at 6; commits
+    7, 8, 9 (9 releases the pages of 8, allocated in 7); C closes, reader B
+    at 9; commit 10 releases those freed in 6 and 7 (allocated in 5 and 6,
+    between A and B), not those freed in 5 (allocated before A)."""
+    with pybbolt.open(tmp_path / "r.db", page_size=4096, no_sync=True) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"0" * 2000)
+            big = tx.create_bucket(b"big")
+            for i in range(20):
+                big.put(b"%02d" % i, b"x" * 3000)
+        with db.update() as tx:
+            tx.delete_bucket(b"big")
+        with db.update():
+            pass  # releases the pages of "big"
+        s = db.stats()
+        free0, hwm = s.free_page_n, tx.meta.pgid
+        assert s.pending_page_n == 1  # the last freelist page
+
+        def commit(free: int, pending: int) -> None:
+            with db.update() as tx:
+                tx[b"b"].put(b"k", b"%d" % tx.id * 2000)
+            s = db.stats()
+            assert (free0 - s.free_page_n, s.pending_page_n, tx.meta.pgid) == (
+                free, pending, hwm), tx.id
+
+        a = db.begin()
+        assert a.id == 4
+        commit(3, 4)
+        commit(6, 7)
+        c = db.begin()
+        commit(9, 10)
+        commit(12, 13)
+        commit(12, 13)
+        c.rollback()
+        b = db.begin()
+        assert b.id == 9
+        commit(9, 10)
+        commit(12, 13)
+        for reader in (a, b):  # their pages were kept: read them again from the file
+            reader._branches.clear()
+            reader._leaves.clear()
+        assert a[b"b"].get(b"k") == b"0" * 2000 and b[b"b"].get(b"k") == b"9" * 2000
+        a.rollback()
+        b.rollback()
+        with db.update():
+            pass
+        s = db.stats()
+        assert (s.free_page_n, s.pending_page_n) == (free0, 1)
+
+
+def test_commits_alternate_meta_pages(tmp_path: Path) -> None:
+    """Transaction t writes meta page t % 2 (db.go: meta txid 0 and 1 in a new
+    file, then 2 to page 0, 3 to page 1, ...), which becomes the active one."""
+    path = tmp_path / "m.db"
+    with pybbolt.open(path, page_size=4096) as db:
+        assert (db.meta0.txid, db.meta1.txid, db.active_meta_page) == (0, 1, 1)
+        for txid in (2, 3, 4):
+            with db.update() as tx:
+                tx.create_bucket(b"%d" % txid)
+            assert db.active_meta_page == txid % 2
+            assert (db.meta0.txid, db.meta1.txid) == ((txid, txid - 1) if txid % 2 == 0
+                                                      else (txid - 1, txid))
+            data = path.read_bytes()
+            assert struct.unpack_from("<Q", data, (txid % 2) * 4096 + 16 + 48)[0] == txid
+            with db.view() as rtx:
+                assert rtx.id == txid and rtx.bucket(b"%d" % txid) is not None
