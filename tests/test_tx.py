@@ -370,3 +370,115 @@ def test_mapping_released_after_its_quota_of_reads(tmp_path: Path) -> None:
             tx._page_node(root, False)  # the quota's last read: released, refilled
             assert tx._reads_left == tx._resident_pages
             assert tx[b"b"].get(b"k") == b"v" * 2000
+
+
+def test_stats_and_inspect_of_a_transaction() -> None:
+    """As the bbolt CLI prints them for nested.db: ``bbolt stats`` (3 branch
+    pages, 20 leaf pages with 3 overflow pages, 851 pairs, 7 levels) and
+    ``bbolt inspect`` (the top-level buckets with their key counts)."""
+    from .conftest import FIXTURES
+
+    with pybbolt.open(FIXTURES / "nested.db", readonly=True) as db, db.view() as tx:
+        s = tx.stats()
+        assert (s.branch_page_n, s.leaf_page_n, s.leaf_overflow_n, s.key_n, s.depth) == (
+            3, 20, 3, 851, 7)
+        root = tx.inspect()
+        assert (root.name, root.key_n) == (b"root", 0)
+        assert [(c.name, c.key_n) for c in root.children] == [
+            (b"b", 5), (b"config", 4), (b"org", 100), (b"users", 0)]
+
+
+def test_check_formats_keys_with_kv_stringer(golden: Path, tmp_path: Path) -> None:
+    """bbolt's check message with the caller's key formatter (the default is
+    hex: tests/test_check.py)."""
+    from .test_check import damaged
+
+    path = damaged(tmp_path, "bad/copy_page_key_order.db")
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert [str(e) for e in tx.check(kv_stringer=lambda k: k.decode())] == [
+            "the first key[0]=(hex)gamma-key-00057 on leaf page(8) needs to be >= the key "
+            "in the ancestor (gamma-key-00157). Stack: [41 8]"]
+
+
+def test_walk_through_a_three_level_tree(tmp_path: Path) -> None:
+    """A bucket whose root branch has branches below it (page size 1024, 2000
+    pairs of 104 bytes): a full scan reads the lower branches as branches."""
+    expected = [(b"%04d" % i, b"v" * 100) for i in range(2000)]
+    with pybbolt.open(tmp_path / "deep.db", page_size=1024) as db:
+        with db.update() as tx:
+            b = tx.create_bucket(b"b")
+            for k, v in expected:
+                b.put(k, v)
+        with db.view() as tx:
+            assert tx.stats().depth == 3
+            b = tx[b"b"]
+            assert list(b.items()) == expected
+            assert len(b) == 2000
+
+
+def test_closed_transaction_has_no_pages(tmp_path: Path) -> None:
+    """A transaction ended by rollback (or by db.close()) lets go of the
+    mapping: its page reads find nothing.  tx.closed is a bool."""
+    db = fresh(tmp_path)
+    tx = db.begin()
+    assert tx.closed is False
+    tx.rollback()
+    assert tx.closed is True
+    with pytest.raises(pybbolt.CorruptionError,
+                       match=r"^page 2: beyond the end of the file \(0 pages\)$"):
+        tx.page_header(2)
+    tx = db.begin()
+    db.close()
+    assert tx.closed is True
+    with pytest.raises(pybbolt.CorruptionError,
+                       match=r"^page 3: beyond the end of the file \(0 pages\)$"):
+        tx.page_header(3)
+
+
+def test_page_node_beyond_the_file(tmp_path: Path) -> None:
+    with fresh(tmp_path) as db, db.view() as tx:
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=r"^page 4: beyond the end of the file \(4 pages\)$"):
+            tx._page_node(4)
+        assert tx._page_node(3).is_leaf  # the last page of the file
+
+
+def test_commit_raises_other_errors_as_they_are(tmp_path: Path) -> None:
+    """Only OS errors become FileErrors; anything else the file layer raises
+    reaches the caller unchanged."""
+    from pybbolt.fileio import FileIO
+
+    class Broken(FileIO):
+        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+            raise RuntimeError("broken")
+
+    with pybbolt.DB(tmp_path / "b.db", page_size=PS, file_io=FileIO()) as db:
+        pass
+    with pybbolt.DB(tmp_path / "b.db", file_io=Broken()) as db:
+        tx = db.begin(True)
+        tx.create_bucket(b"b")
+        with pytest.raises(RuntimeError, match=r"^broken$"):
+            tx.commit()
+        assert tx.closed
+
+
+def test_growth_as_go_grows(tmp_path: Path, boltgo: Path) -> None:
+    """The file grows only when a commit raises the high-water mark, to the
+    mapping size (docs/FORMAT.md §10.7), as Go bbolt's files show: an empty
+    commit without a freelist leaves a new file at 4 pages; a second commit
+    that takes page 7 past a 32 KiB file grows it to 64 KiB."""
+    from .workload import replay
+
+    cases = [
+        workload(PS, [[]], NoFreelistSync=True),
+        workload(PS, [[create([], b"b"), put([b"b"], b"k", b"v" * 2000)],
+                      [put([b"b"], b"k2", b"w" * 2000)]]),
+    ]
+    for i, wl in enumerate(cases):
+        ours, theirs = tmp_path / f"py{i}.db", tmp_path / f"go{i}.db"
+        replay(wl, ours)
+        go_replay(boltgo, wl, theirs)
+        assert ours.stat().st_size == theirs.stat().st_size
+        assert ours.read_bytes() == theirs.read_bytes()
+    assert (tmp_path / "py0.db").stat().st_size == 4 * PS
+    assert (tmp_path / "py1.db").stat().st_size == 16 * PS
