@@ -83,8 +83,7 @@ TESTS: dict[str, tuple[str, list[str]]] = {
     # forgotten transaction then names as where it began: the tests of that text are left out
     "db": ("pybbolt/db.py",
            ["tests/test_db.py", "tests/test_tx.py", *_API, "tests/test_write_api.py",
-            "tests/test_batch.py", *_SAME_PAGES[:3],
-            "tests/test_faults.py::test_failed_meta_write_then_crash[pwrite-None]",
+            "tests/test_batch.py",
             "--deselect", "tests/test_tx.py::test_dropped_write_tx_warns_from_tx_py",
             "--deselect", "tests/test_api.py::test_dropped_read_tx_is_rolled_back_with_a_warning"]),
     "check": ("pybbolt/check.py", ["tests/test_check.py"]),

@@ -401,3 +401,40 @@ def test_commits_alternate_meta_pages(tmp_path: Path) -> None:
             assert struct.unpack_from("<Q", data, (txid % 2) * 4096 + 16 + 48)[0] == txid
             with db.view() as rtx:
                 assert rtx.id == txid and rtx.bucket(b"%d" % txid) is not None
+
+
+def test_failed_meta_write_refuses_further_writes(tmp_path: Path) -> None:
+    """A meta page write that fails may still have reached the file: the
+    database refuses write transactions until it is reopened (reads go on);
+    the meta in memory stays the last one written."""
+    import errno
+
+    from pybbolt.fileio import FileIO
+
+    class MetaFails(FileIO):
+        fail = False
+
+        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+            if self.fail and offset < 2 * 4096:
+                raise OSError(errno.EIO, "Input/output error")
+            super().pwrite(fd, data, offset)
+
+    io_ = MetaFails()
+    path = tmp_path / "m.db"
+    with pybbolt.DB(path, page_size=4096, file_io=io_) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"a")
+        io_.fail = True
+        with pytest.raises(pybbolt.FileError, match=rf"^write {path}: input/output error$"), \
+                db.update() as tx:
+            tx.create_bucket(b"b")
+        io_.fail = False
+        assert (db.meta0.txid, db.meta1.txid, db.active_meta_page) == (2, 1, 0)
+        for _ in range(2):
+            with pytest.raises(pybbolt.Error, match=r"^a commit failed writing its meta page: "
+                                                    r"reopen the database to write$"):
+                db.begin(True)
+        with db.view() as rtx:
+            assert rtx.id == 2 and rtx.bucket(b"a") is not None and rtx.bucket(b"b") is None
+    with pybbolt.DB(path, page_size=4096) as db, db.update() as tx:
+        tx.create_bucket(b"c")
