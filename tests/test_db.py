@@ -14,6 +14,7 @@ import re
 import struct
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -217,8 +218,9 @@ def test_db_defaults_are_open_defaults(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "m.db").stat().st_mode & 0o777 == 0o640
-    with pybbolt.open(os.fsencode(tmp_path / "bytes.db"), no_sync=True, no_grow_sync=True,
-                      freelist_type="hashmap", max_size=1 << 20) as db:
+    bytes_path: Any = os.fsencode(tmp_path / "bytes.db")  # accepted, as os.open does
+    with pybbolt.open(bytes_path, no_sync=True, no_grow_sync=True, freelist_type="hashmap",
+                      max_size=1 << 20) as db:
         assert db.path == str(tmp_path / "bytes.db")
         assert (db.no_sync, db.no_grow_sync, db.freelist_type, db.max_size) == (
             True, True, "hashmap", 1 << 20)
@@ -297,27 +299,30 @@ def test_max_size(tmp_path: Path) -> None:
     36864, mmapSize 65536).  With alloc_size 8192 the prediction is minsz +
     8192 once mmapSize passes it: 32768, 36864, 40960."""
 
-    def first_commit(path: Path, **options: int) -> None:
-        with pybbolt.DB(path, page_size=4096, **options) as db, db.update() as tx:
+    from pybbolt.layout import DEFAULT_ALLOC_SIZE
+
+    def first_commit(path: Path, max_size: int, alloc_size: int = DEFAULT_ALLOC_SIZE) -> None:
+        with pybbolt.DB(path, page_size=4096, max_size=max_size, alloc_size=alloc_size) as db, \
+                db.update() as tx:
             tx.create_bucket(b"b").put(b"k", b"v" * 1000)
 
-    for max_size, alloc_size, fits in ((32767, 0, False), (32768, 0, True),
+    for max_size, alloc_size, fits in ((32767, DEFAULT_ALLOC_SIZE, False),
+                                       (32768, DEFAULT_ALLOC_SIZE, True),
                                        (40959, 8192, False), (40960, 8192, True)):
         path = tmp_path / f"{max_size}-{alloc_size}.db"
         pybbolt.open(path, page_size=4096).close()
-        options = {"max_size": max_size, **({"alloc_size": alloc_size} if alloc_size else {})}
         if fits:
-            first_commit(path, **options)
+            first_commit(path, max_size, alloc_size)
         else:
             with pytest.raises(pybbolt.MaxSizeReached, match=r"^database reached maximum size$"):
-                first_commit(path, **options)
+                first_commit(path, max_size, alloc_size)
             with pybbolt.open(path, readonly=True) as db, db.view() as tx:
                 assert tx.bucket(b"b") is None and tx.meta.pgid == 4
             continue
-        with pybbolt.DB(path, **options) as db:
+        with pybbolt.DB(path, max_size=max_size, alloc_size=alloc_size) as db:
             with db.view() as tx:
                 assert tx.meta.pgid == 7 and tx[b"b"].get(b"k") == b"v" * 1000
-            if alloc_size:
+            if alloc_size != DEFAULT_ALLOC_SIZE:
                 continue
             assert path.stat().st_size == 32768
             with pytest.raises(pybbolt.MaxSizeReached), db.update() as tx:
@@ -326,7 +331,7 @@ def test_max_size(tmp_path: Path) -> None:
                 assert tx.meta.pgid == 7 and tx[b"b"].get(b"k") == b"v" * 1000
     # 0 or less: no limit
     for max_size in (0, -1):
-        first_commit(tmp_path / f"nolimit{max_size}.db", max_size=max_size)
+        first_commit(tmp_path / f"nolimit{max_size}.db", max_size)
 
 
 def test_pages_between_readers_are_reused(tmp_path: Path) -> None:
@@ -438,3 +443,53 @@ def test_failed_meta_write_refuses_further_writes(tmp_path: Path) -> None:
             assert rtx.id == 2 and rtx.bucket(b"a") is not None and rtx.bucket(b"b") is None
     with pybbolt.DB(path, page_size=4096) as db, db.update() as tx:
         tx.create_bucket(b"c")
+
+
+def test_stats_info_and_repr(tmp_path: Path) -> None:
+    from pybbolt.db import Info, Stats
+
+    path = tmp_path / "s.db"
+    with pybbolt.open(path, page_size=4096) as db:
+        assert repr(db) == f"<pybbolt.DB {str(path)!r}>"
+        s = db.stats()
+        assert s == Stats(0, 0, 0, 0, 0, 16)
+        assert repr(s) == ("Stats(free_alloc=0, free_page_n=0, freelist_inuse=16, open_tx_n=0, "
+                           "pending_page_n=0, tx_n=0)")
+        for i in range(6):
+            fields = [0, 0, 0, 0, 0, 16]
+            fields[i] += 1
+            assert s != Stats(*fields)
+        assert s != (0, 0, 0, 0, 0, 16)
+        assert db.info() == Info(4096) and db.info() != Info(8192) and db.info() != 4096
+        assert hash(db.info()) == hash(Info(4096)) == hash(4096)
+        assert repr(db.info()) == "Info(page_size=4096)"
+    with pybbolt.open(path, readonly=True) as db:
+        assert repr(db) == f"<pybbolt.DB {str(path)!r} readonly>"
+
+
+def test_option_types(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    for value in (True, 4096.0, "4096"):
+        with pytest.raises(TypeError) as info:
+            pybbolt.open(path, page_size=value)  # type: ignore[arg-type]
+        assert str(info.value) == f"page_size must be an int, not {value!r}"
+    with pytest.raises(TypeError) as info:
+        pybbolt.open(path, timeout=True)
+    assert str(info.value) == "timeout must be a number of seconds or None, not True"
+    assert not path.exists()
+    # 0 is no page size (the default) and no timeout (wait): both accepted
+    with pybbolt.open(path, page_size=0, timeout=0) as db:
+        assert db.page_size == os.sysconf("SC_PAGE_SIZE")
+    with pybbolt.open(path, timeout=0.5) as db:
+        assert db.page_size == os.sysconf("SC_PAGE_SIZE")
+
+
+def test_initial_mmap_size_sets_the_first_growth(tmp_path: Path) -> None:
+    """docs/FORMAT.md §10.7: the file grows to the mapping size, which starts
+    at mmapSize(max(file size, InitialMmapSize))."""
+    path = tmp_path / "i.db"
+    with pybbolt.open(path, page_size=4096, initial_mmap_size=1 << 20) as db:
+        assert path.stat().st_size == 4 * 4096  # opening writes nothing
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v" * 2000)
+    assert path.stat().st_size == 1 << 20
