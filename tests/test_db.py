@@ -335,15 +335,18 @@ def test_max_size(tmp_path: Path) -> None:
 
 
 def test_pages_between_readers_are_reused(tmp_path: Path) -> None:
-    """docs/FORMAT.md §9 with readers left open.  A page freed in transaction
-    t and allocated in transaction a is released at a write's begin when no
-    open reader lies in [a, t] (bbolt's release and releaseRange), so the
-    file does not grow.  Each commit here rewrites three pages (the bucket's
-    leaf, the root leaf, the freelist) taken from the free pages; counts
-    worked by hand: reader A at 4; commits 5, 6; reader C at 6; commits
-    7, 8, 9 (9 releases the pages of 8, allocated in 7); C closes, reader B
-    at 9; commit 10 releases those freed in 6 and 7 (allocated in 5 and 6,
-    between A and B), not those freed in 5 (allocated before A)."""
+    """docs/FORMAT.md §9 with readers left open.  At a write's begin, pages
+    freed in a transaction before the oldest reader are released, and pages
+    freed in t and allocated in a when no open reader lies in [a, t] (bbolt's
+    releaseRange): the file does not grow.  Each commit rewrites three pages
+    (the bucket's leaf, the root leaf, the freelist), taken from free pages.
+    Worked by hand, as (pages taken from the initial free ones, pending):
+    reader A at 4; commits 5-8 (7 and 8 release what 6 and 7 freed); reader C
+    at 8; commit 9; reader B at 9; C closes; commit 10 releases what 8 freed
+    (allocated in 7, between A and B), commit 11 nothing; A closes: commit 12
+    releases what 4 and 5 freed and what 11 freed; B closes: 13 releases all;
+    reader D at 13, commit 14, reader E at 14, D closes: commit 15 releases
+    what 13 freed (before E, the oldest reader now)."""
     with pybbolt.open(tmp_path / "r.db", page_size=4096, no_sync=True) as db:
         with db.update() as tx:
             tx.create_bucket(b"b").put(b"k", b"0" * 2000)
@@ -358,36 +361,43 @@ def test_pages_between_readers_are_reused(tmp_path: Path) -> None:
         free0, hwm = s.free_page_n, tx.meta.pgid
         assert s.pending_page_n == 1  # the last freelist page
 
-        def commit(free: int, pending: int) -> None:
+        def commit(txid: int, taken: int, pending: int) -> None:
             with db.update() as tx:
-                tx[b"b"].put(b"k", b"%d" % tx.id * 2000)
+                assert tx.id == txid
+                tx[b"b"].put(b"k", b"%d" % txid * 2000)
             s = db.stats()
             assert (free0 - s.free_page_n, s.pending_page_n, tx.meta.pgid) == (
-                free, pending, hwm), tx.id
+                taken, pending, hwm), txid
+
+        def reread(reader: pybbolt.Tx, txid: int) -> None:
+            reader._branches.clear()  # its pages were kept: read them again from the file
+            reader._leaves.clear()
+            assert reader.id == txid
+            assert reader[b"b"].get(b"k") == (b"%d" % txid if txid > 4 else b"0") * 2000
 
         a = db.begin()
-        assert a.id == 4
-        commit(3, 4)
-        commit(6, 7)
+        for txid, taken, pending in ((5, 3, 4), (6, 6, 7), (7, 6, 7), (8, 6, 7)):
+            commit(txid, taken, pending)
         c = db.begin()
-        commit(9, 10)
-        commit(12, 13)
-        commit(12, 13)
-        c.rollback()
+        commit(9, 9, 10)
         b = db.begin()
-        assert b.id == 9
-        commit(9, 10)
-        commit(12, 13)
-        for reader in (a, b):  # their pages were kept: read them again from the file
-            reader._branches.clear()
-            reader._leaves.clear()
-        assert a[b"b"].get(b"k") == b"0" * 2000 and b[b"b"].get(b"k") == b"9" * 2000
+        reread(c, 8)
+        c.rollback()
+        commit(10, 9, 10)
+        commit(11, 12, 13)
+        reread(a, 4)
         a.rollback()
+        commit(12, 8, 9)
+        reread(b, 9)
         b.rollback()
-        with db.update():
-            pass
-        s = db.stats()
-        assert (s.free_page_n, s.pending_page_n) == (free0, 1)
+        commit(13, 2, 3)
+        d = db.begin()
+        commit(14, 5, 6)
+        e = db.begin()
+        d.rollback()
+        commit(15, 5, 6)
+        e.rollback()
+        commit(16, 2, 3)
 
 
 def test_commits_alternate_meta_pages(tmp_path: Path) -> None:
@@ -493,3 +503,46 @@ def test_initial_mmap_size_sets_the_first_growth(tmp_path: Path) -> None:
         with db.update() as tx:
             tx.create_bucket(b"b").put(b"k", b"v" * 2000)
     assert path.stat().st_size == 1 << 20
+
+
+def test_batch_waits_for_another_threads_writer(tmp_path: Path) -> None:
+    """A batch call while another thread holds the write transaction waits for
+    it, then runs; one call alone waits max_batch_delay, not more; a batch
+    in the thread that holds the writer is refused at once, leaving no
+    transaction behind."""
+    import gc
+    import threading
+    import warnings
+
+    with pybbolt.open(tmp_path / "b.db", no_sync=True) as db:
+        errors: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                db.batch(lambda tx: tx.create_bucket_if_not_exists(b"b").put(b"t", b"1"))
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+        tx = db.begin(True)
+        t = threading.Thread(target=call)
+        t.start()
+        time.sleep(0.05)
+        tx.create_bucket(b"main")
+        tx.commit()
+        t.join()
+        assert errors == []
+        with db.view() as rtx:
+            assert rtx.bucket(b"main") is not None and rtx[b"b"].get(b"t") == b"1"
+
+        db.max_batch_delay = 0.01
+        start = time.monotonic()
+        db.batch(lambda tx: tx[b"b"].put(b"u", b"2"))
+        assert time.monotonic() - start < 0.9
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with db.update(), pytest.raises(pybbolt.NestedWriteTx):
+                db.batch(lambda tx: None)
+            gc.collect()
+        assert caught == []
+        assert db.stats().open_tx_n == 0
