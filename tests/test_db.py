@@ -241,6 +241,8 @@ def test_a_refused_open_leaves_nothing_behind(tmp_path: Path) -> None:
             warnings.simplefilter("always")
             with pytest.raises(pybbolt.FileNotFound):
                 pybbolt.open(tmp_path / "missing.db", readonly=True)
+            with pytest.raises(pybbolt.InvalidOption):  # refused before any file is opened
+                pybbolt.open(tmp_path / "x.db", freelist_type="list")
             gc.collect()
     finally:
         sys.unraisablehook = hook
@@ -546,3 +548,71 @@ def test_batch_waits_for_another_threads_writer(tmp_path: Path) -> None:
             gc.collect()
         assert caught == []
         assert db.stats().open_tx_n == 0
+
+
+def test_dropped_db_warns_from_db_py(tmp_path: Path) -> None:
+    """The ResourceWarning of a database collected while open comes from
+    DB.__del__ (stack level 1) with the database as its source."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        db = pybbolt.open(tmp_path / "d.db")
+        del db
+        gc.collect()
+    assert [w.category for w in caught] == [ResourceWarning]
+    assert caught[0].filename == pybbolt.db.__file__
+    assert isinstance(caught[0].source, pybbolt.DB)
+
+
+def test_database_on_descriptor_0(tmp_path: Path) -> None:
+    """With standard input closed, the database gets descriptor 0: it is open
+    all the same (and warned about when dropped unclosed)."""
+    import gc
+    import warnings
+
+    saved = os.dup(0)
+    os.close(0)
+    try:
+        db = pybbolt.open(tmp_path / "z.db")
+        assert db._fd == 0 and not db.closed
+        with db.update() as tx:
+            tx.create_bucket(b"b")
+        with db.view() as rtx:
+            assert rtx.bucket(b"b") is not None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            del db, tx, rtx  # the transactions refer to their database
+            gc.collect()
+        assert [w.category for w in caught] == [ResourceWarning]
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+    with pybbolt.open(tmp_path / "z.db", timeout=0.2):  # the lock went with it
+        pass
+
+
+def test_close_waits_for_another_threads_writer(tmp_path: Path) -> None:
+    import threading
+
+    db = pybbolt.open(tmp_path / "c.db")
+    began, errors = threading.Event(), []
+
+    def write() -> None:
+        try:
+            with db.update() as tx:
+                began.set()
+                time.sleep(0.1)
+                tx.create_bucket(b"late")
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    t = threading.Thread(target=write)
+    t.start()
+    began.wait()
+    db.close()  # waits for the commit
+    t.join()
+    assert errors == [] and db.closed
+    with pybbolt.open(tmp_path / "c.db", readonly=True) as db2, db2.view() as tx:
+        assert tx.bucket(b"late") is not None
