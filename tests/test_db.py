@@ -209,6 +209,7 @@ def test_db_defaults_are_open_defaults(tmp_path: Path) -> None:
                 db.freelist_type, db.max_size, db.alloc_size) == (
             False, False, False, False, "array", 0, DEFAULT_ALLOC_SIZE)
         assert fcntl.fcntl(db._fd, fcntl.F_GETFD) & fcntl.FD_CLOEXEC
+        assert type(db._freelist).__name__ == "Freelist"  # array: first fit
         with db.update() as tx:  # writable by default
             tx.create_bucket(b"b")
     assert (tmp_path / "d.db").stat().st_mode & 0o777 == 0o600
@@ -308,7 +309,9 @@ def test_max_size(tmp_path: Path) -> None:
                 db.update() as tx:
             tx.create_bucket(b"b").put(b"k", b"v" * 1000)
 
-    for max_size, alloc_size, fits in ((32767, DEFAULT_ALLOC_SIZE, False),
+    for max_size, alloc_size, fits in ((1, DEFAULT_ALLOC_SIZE, False),
+                                       (32768, 32768, True),  # mmapSize == AllocSize
+                                       (32767, DEFAULT_ALLOC_SIZE, False),
                                        (32768, DEFAULT_ALLOC_SIZE, True),
                                        (40959, 8192, False), (40960, 8192, True)):
         path = tmp_path / f"{max_size}-{alloc_size}.db"
@@ -324,7 +327,7 @@ def test_max_size(tmp_path: Path) -> None:
         with pybbolt.DB(path, max_size=max_size, alloc_size=alloc_size) as db:
             with db.view() as tx:
                 assert tx.meta.pgid == 7 and tx[b"b"].get(b"k") == b"v" * 1000
-            if alloc_size != DEFAULT_ALLOC_SIZE:
+            if alloc_size != DEFAULT_ALLOC_SIZE or max_size != 32768:
                 continue
             assert path.stat().st_size == 32768
             with pytest.raises(pybbolt.MaxSizeReached), db.update() as tx:
@@ -616,3 +619,54 @@ def test_close_waits_for_another_threads_writer(tmp_path: Path) -> None:
     assert errors == [] and db.closed
     with pybbolt.open(tmp_path / "c.db", readonly=True) as db2, db2.view() as tx:
         assert tx.bucket(b"late") is not None
+
+
+def test_growth_by_alloc_size_and_syncs(tmp_path: Path) -> None:
+    """docs/FORMAT.md §10.7: a commit past the end truncates the file to the
+    mapping size while that is at most AllocSize, else to the needed size +
+    AllocSize.  The first commit of a new file needs 8 pages (hwm 7, + 1)
+    and maps 32768 bytes.  Then the file operations of a commit: the pages,
+    fdatasync, the meta page, fdatasync (none with no_sync); the growth's
+    truncate and fsync; DB.sync is one fdatasync of the file."""
+    from pybbolt.fileio import FileIO
+
+    class Recording(FileIO):
+        def __init__(self) -> None:
+            self.ops: list[tuple[str, int]] = []
+
+        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+            self.ops.append(("pwrite", offset // 4096))
+            super().pwrite(fd, data, offset)
+
+        def truncate(self, fd: int, size: int) -> None:
+            self.ops.append(("truncate", size))
+            super().truncate(fd, size)
+
+        def fsync(self, fd: int) -> None:
+            self.ops.append(("fsync", fd))
+            super().fsync(fd)
+
+        def fdatasync(self, fd: int) -> None:
+            self.ops.append(("fdatasync", fd))
+            super().fdatasync(fd)
+
+    for alloc_size, size in ((8192, 8 * 4096 + 8192), (32768, 32768), (32767, 8 * 4096 + 32767)):
+        path = tmp_path / f"a{alloc_size}.db"
+        pybbolt.open(path, page_size=4096).close()
+        with pybbolt.DB(path, alloc_size=alloc_size) as db, db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v" * 2000)
+        assert path.stat().st_size == size, alloc_size
+    for no_sync in (False, True):
+        path = tmp_path / f"s{no_sync}.db"
+        pybbolt.open(path, page_size=4096).close()
+        rec = Recording()
+        with pybbolt.DB(path, file_io=rec, no_sync=no_sync) as db:
+            with db.update() as tx:
+                tx.create_bucket(b"b").put(b"k", b"v" * 2000)
+            fd = db._fd
+            sync = [] if no_sync else [("fdatasync", fd)]
+            assert rec.ops == [("truncate", 32768), ("fsync", fd), ("pwrite", 4), ("pwrite", 5),
+                               ("pwrite", 6), *sync, ("pwrite", 0), *sync]
+            rec.ops.clear()
+            db.sync()
+            assert rec.ops == [("fdatasync", fd)]
