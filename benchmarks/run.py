@@ -37,7 +37,7 @@ from benchmarks.workload import (
     write_keys,
 )
 
-STORES = ("go", "pybbolt", "lmdb", "sqlite")
+STORES = ("go", "pybbolt", "lmdb", "sqlite", "floor")
 SIZES = (100_000, 1_000_000)
 _T0 = time.monotonic()
 

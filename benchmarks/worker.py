@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if fn is None:
         print(json.dumps({"error": f"{args.store} has no operation {args.op}"}))
         return 2
-    job = Job(args.op, args.db, job_keys(args.op, args.n, args.keys), args.dst)
+    job = Job(args.op, args.db, job_keys(args.op, args.n, args.keys), args.dst, args.n)
     timer: Timer = ProfilingTimer() if args.profile else Timer()
     verify = fn(timer, job)
     if isinstance(timer, ProfilingTimer):

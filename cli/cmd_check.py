@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import struct
-from typing import TYPE_CHECKING
 
 from .common import check_source_path, open_readonly, preload_freelist
 from .runtime import CommandError, Exit, Invocation
 from .textfmt import auto
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

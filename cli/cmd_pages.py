@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
-
 from .common import check_source_path, open_readonly
 from .goparse import NumError, parse_uint
 from .runtime import CommandError, Crash, Invocation, Output
 from .textfmt import FormatError, format_bytes, go_quote, is_printable
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
     from pybbolt.pagefile import RawPage
 
 SEPARATOR = b"===============================================\n"
@@ -30,7 +30,7 @@ def parse_page_ids(words: Sequence[str]) -> list[int]:
 
 
 def run_pages(inv: Invocation) -> None:
-    from pybbolt.pagefile import page_list
+    from pybbolt.pagetable import page_rows
 
     if inv.opts.get_bool("json"):
         from .cmd_json import run_pages_json
@@ -39,16 +39,23 @@ def run_pages(inv: Invocation) -> None:
     path = inv.args[0]
     check_source_path(path)
     with open_readonly(path, inv) as db, db.view() as tx:
-        rows = page_list(tx)
+        rows = page_rows(tx)
         out = inv.out
         out.write(b"ID       TYPE       ITEMS  OVRFLW\n======== ========== ====== ======\n")
-        for info in rows:
-            count = overflow = ""
-            if info.kind != "free":
-                count = str(info.count)
-                if info.overflow > 0:
-                    overflow = str(info.overflow)
-            out.text(f"{info.id:<8d} {info.kind:<10s} {count:<6s} {overflow:<6s}\n")
+        # A free page shows neither count nor overflow, an overflow of 0 none
+        # (%-formatting: a third cheaper than f-strings with format specs).
+        lines: list[str] = []
+        for pgid, kind, count, overflow in rows:
+            if kind == "free":
+                lines.append("%-8d free                    \n" % pgid)  # noqa: UP031
+            elif overflow > 0:
+                lines.append("%-8d %-10s %-6d %-6d\n" % (pgid, kind, count, overflow))  # noqa: UP031
+            else:
+                lines.append("%-8d %-10s %-6d       \n" % (pgid, kind, count))  # noqa: UP031
+            if len(lines) >= 4096:
+                out.text("".join(lines))
+                lines.clear()
+        out.text("".join(lines))
 
 
 # --- page ---------------------------------------------------------------------

@@ -96,7 +96,7 @@ def _key_batches(bucket: pybbolt.Bucket) -> Iterator[list[bytes]]:
     """
     from pybbolt.errors import Error
 
-    runs = bucket._leaf_runs()
+    runs = bucket._leaf_runs(keys_only=True)
     batch: list[bytes] = []
     while True:
         try:

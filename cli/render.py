@@ -22,15 +22,14 @@ def render_structure(tree: BucketStructure) -> str:
 def _render(node: BucketStructure, depth: int, parts: list[str]) -> None:
     pad = _INDENT * depth
     inner = pad + _INDENT
-    parts.append("{\n")
-    parts.append(f'{inner}"name": {json_string(node.name)},\n')
-    parts.append(f'{inner}"keyN": {node.key_n}')
-    if node.children:
-        parts.append(f',\n{inner}"buckets": [\n')
-        last = len(node.children) - 1
-        for i, child in enumerate(node.children):
-            parts.append(inner + _INDENT)
-            _render(child, depth + 2, parts)
-            parts.append(",\n" if i < last else "\n")
-        parts.append(f"{inner}]")
-    parts.append(f"\n{pad}}}")
+    head = f'{{\n{inner}"name": {json_string(node.name)},\n{inner}"keyN": {node.key_n}'
+    if not node.children:
+        parts.append(f"{head}\n{pad}}}")
+        return
+    between = f",\n{inner}{_INDENT}"
+    parts.append(f'{head},\n{inner}"buckets": [\n{inner}{_INDENT}')
+    for i, child in enumerate(node.children):
+        if i:
+            parts.append(between)
+        _render(child, depth + 2, parts)
+    parts.append(f"\n{inner}]\n{pad}}}")

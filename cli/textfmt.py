@@ -124,20 +124,23 @@ def parse_bytes(text: bytes, mode: str) -> bytes:
     raise ValueError(f"parseBytes: unsupported format: {mode}")
 
 
-_JSON_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
-    "\u2028": "\\u2028",
-    "\u2029": "\\u2029",
-}
+# Go's encoding/json escapes (HTML-safe): the short ones, \u00XX for the
+# other control characters, and <, >, &, U+2028, U+2029.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in range(0x20)}
+_JSON_ESCAPES.update({
+    ord('"'): '\\"',
+    ord("\\"): "\\\\",
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+})
 
 
 def json_string(data: bytes) -> str:
@@ -146,17 +149,10 @@ def json_string(data: bytes) -> str:
     Bytes that are not valid UTF-8 become the raw character U+FFFD, one per
     byte, as the reference binary writes them.
     """
-    parts = ['"']
-    for ch, _byte in decode_runes(data):
-        if ch is None:
-            parts.append("\ufffd")
-            continue
-        esc = _JSON_ESCAPES.get(ch)
-        if esc is not None:
-            parts.append(esc)
-        elif ord(ch) < 0x20:
-            parts.append(f"\\u{ord(ch):04x}")
-        else:
-            parts.append(ch)
-    parts.append('"')
-    return "".join(parts)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "".join("\ufffd" if ch is None else ch for ch, _byte in decode_runes(data))
+    if text.isascii() and text.isprintable() and not any(map(text.__contains__, '"\\<>&')):
+        return f'"{text}"'  # nothing to escape (the common case, and much quicker)
+    return f'"{text.translate(_JSON_ESCAPES)}"'

@@ -33,7 +33,7 @@ from .layout import (
     MAX_VALUE_SIZE,
     PAGE_HEADER_SIZE,
 )
-from .node import Node, decode, run_items
+from .node import LeafView, Node, decode, run_items
 from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
@@ -216,7 +216,7 @@ class Bucket:
         """The keys (nested bucket names included) in key order; the
         arguments are those of :meth:`items`."""
         if start is None and stop is None and prefix is None and not reverse:
-            return chain.from_iterable(map(_KEYS_OF_RUN, self._leaf_runs()))
+            return chain.from_iterable(map(_KEYS_OF_RUN, self._leaf_runs(keys_only=True)))
         return (key for key, _ in self._range(start, stop, prefix, reverse))
 
     def _range(
@@ -257,15 +257,17 @@ class Bucket:
 
         Counts leaf by leaf (no item is decoded): time grows with the bucket.
         """
-        return sum(len(run[1]) for run in self._leaf_runs())
+        return sum(len(run[1]) for run in self._leaf_runs(keys_only=True))
 
     def __bool__(self) -> bool:
         """Always true, even when empty: ``if tx.bucket(name):`` tests that the
         bucket exists (and costs nothing); test emptiness with ``len()``."""
         return True
 
-    def _leaf_runs(self) -> Iterator[LeafRun]:
-        """The items of the non-empty leaves of the bucket, left to right."""
+    def _leaf_runs(self, keys_only: bool = False) -> Iterator[LeafRun]:
+        """The items of the non-empty leaves of the bucket, left to right
+        (``keys_only``: a run's values may be left out, see
+        :func:`~pybbolt.fastpath.leaf_run`)."""
         self._check_open()
         root = self._root_node()
         if root.is_leaf:
@@ -277,10 +279,33 @@ class Bucket:
         dirty = self._nodes
         # An inline bucket has no pages: _node refuses a child of its root.
         walk_page: Callable[[int], Node | LeafRun]
-        walk_page = self._node if self._root == 0 else self._tx._walk_page
+        if self._root == 0:
+            walk_page = self._node
+        elif keys_only:
+            tx_walk_page = self._tx._walk_page
+
+            def walk_page(pgid: int) -> Node | LeafRun:
+                return tx_walk_page(pgid, True)
+
+        else:
+            walk_page = self._tx._walk_page
+        # Keys alone: the children of a branch that are all leaves read at once.
+        batch = self._tx._leaf_keys if keys_only and self._root != 0 and not dirty else None
+
+        def at_once(children: list[int]) -> list[bytes] | None:
+            if batch is None or visits + len(children) > limit:
+                return None
+            return batch(children)
+
         # One iterator over the children of each branch on the path.  bbolt
         # follows element 0 of a damaged, empty branch all the same.
-        stack = [iter(root.pgids[: max(len(root.keys), 1)])]
+        children = root.pgids[: max(len(root.keys), 1)]
+        keys = at_once(children)
+        if keys is not None:
+            if keys:
+                yield (), keys, ()
+            return
+        stack = [iter(children)]
         while stack:
             for pgid in stack[-1]:
                 page: Node | LeafRun | None = dirty.get(pgid) if dirty else None
@@ -299,7 +324,14 @@ class Bucket:
                     continue
                 if len(stack) >= MAX_DEPTH:
                     raise CorruptionError(f"page {page.pgid}: the page tree is cyclic")
-                stack.append(iter(page.pgids[: max(len(page.keys), 1)]))
+                children = page.pgids[: max(len(page.keys), 1)]
+                keys = at_once(children)
+                if keys is not None:
+                    visits += len(children)
+                    if keys:
+                        yield (), keys, ()
+                    continue
+                stack.append(iter(children))
                 break
             else:
                 stack.pop()
@@ -376,18 +408,19 @@ class Bucket:
             return node
         return self._tx._page_node(pgid, cache)
 
-    def _find(self, key: bytes) -> tuple[Node, int]:
-        """The leaf node where ``key`` is or would be, and its index there."""
+    def _find(self, key: bytes) -> tuple[Node | LeafView, int]:
+        """The leaf where ``key`` is or would be, and its index there."""
         tx = self._tx
         if tx.closed:
             raise tx._closed_error()
         # The hot path of get: without dirty nodes, cached pages come from the
         # tx's dicts without a call.
+        fetch: Callable[[int], Node | LeafView]
         if self._nodes:
             first = second = _NOTHING.get
             fetch = self._node
         else:
-            first, second, fetch = tx._branches.get, tx._leaves.get, tx._page_node
+            first, second, fetch = tx._branches.get, tx._leaves.get, tx._lookup_page
         node = self._root_materialised or first(self._root) or self._root_node()
         return descend(node, key, first, second, fetch)
 
@@ -496,8 +529,9 @@ class Bucket:
         self._leaf_for_write(c).put(name, name, EMPTY_INLINE_BUCKET, 0, BUCKET_LEAF_FLAG)
         # A bucket holding buckets is never inline: forget the inline page.
         self._inline = None
-        created = self.bucket(name)
-        assert created is not None
+        # What opening the value just put gives, without decoding it again.
+        created = Bucket(self._tx, 0, 0, Node(True, [], [], [], []), name)
+        self._buckets[name] = created
         return created
 
     def delete_bucket(self, name: bytes) -> None:

@@ -50,6 +50,7 @@ from .errors import (
     go_stack_overflow,
 )
 from .fastpath import (
+    intact_buckets,
     intact_tree,
 )
 from .layout import (
@@ -97,6 +98,7 @@ __all__ = [
     "BboltPanic",
     "CheckError",
     "check",
+    "reachability",
     "reachable_pages",
 ]
 
@@ -194,6 +196,8 @@ class _Checker:
                 pass
 
         if page_id == 0:
+            if meta.freelist == PGID_NO_FREELIST and self._walked_at_open():
+                return
             yield from self._check_bucket_tree(meta.root)
             yield from self._leaks()
             return
@@ -206,6 +210,14 @@ class _Checker:
             return
         yield from self._invariants(page_id, None)
         yield from self._buckets_in_page(page_id)
+
+    def _walked_at_open(self) -> bool:
+        """Whether the free ids were rebuilt by this very walk (bbolt's
+        ``freepages`` runs ``recursivelyCheckBucket`` too) and it met nothing
+        and no meta page: then, from the meta pages marked and every other
+        page free or reached, the walk and the leak scan find nothing
+        (:meth:`~pybbolt.tx.Tx.free_ids_walked`)."""
+        return self.tx.free_ids_walked()
 
     def _load_freelist(self) -> list[int]:
         """The free ids, loaded as ``db.loadFreelist`` does (may panic like bbolt)."""
@@ -238,7 +250,7 @@ class _Checker:
 
     def _check_bucket_tree(self, root: int) -> Iterator[CheckError]:
         """``recursivelyCheckBucket``: a bucket's pages, key order, then its sub-buckets."""
-        if root == 0:
+        if root == 0 or self._intact_buckets(root):
             return
         info = _BucketInfo()
         yield from self._invariants(root, info)
@@ -340,6 +352,11 @@ class _Checker:
         operations (:func:`~pybbolt.fastpath.intact_tree`)."""
         entries = info.entries if info is not None else None
         return intact_tree(self.r, self.reach, self.freed, self.intact_limit, root, entries)
+
+    def _intact_buckets(self, root: int) -> bool:
+        """``recursivelyCheckBucket`` from ``root`` with nothing to report, a
+        level of buckets at a time (:func:`~pybbolt.fastpath.intact_buckets`)."""
+        return intact_buckets(self.r, self.reach, self.freed, self.intact_limit, root)
 
     def _walk_pages(self, root: int) -> Iterator[CheckError]:
         hwm = self.hwm
@@ -719,12 +736,19 @@ def reachable_pages(tx: Tx) -> tuple[set[int], str | None]:
     hex), or None.  The walk stops at the first problem, as bbolt's does.
     Damage bbolt panics on while walking raises :class:`BboltPanic`.
     """
+    reach, problem = reachability(tx)
+    seen = reach.as_set(max(tx.meta.pgid, reach.nbits))
+    seen.update((0, 1))
+    return seen, problem
+
+
+def reachability(tx: Tx) -> tuple[Reachable, str | None]:
+    """The walk of :func:`reachable_pages`: the pages it marked (the meta
+    pages only if a bucket reaches them) and the first problem, or None."""
     c = _Checker(tx, _hex)
     problem: str | None = None
     for err in c._check_bucket_tree(tx.meta.root):
         problem = str(err)
         break
-    seen = c.reach.as_set(max(tx.meta.pgid, c.reach.nbits))
-    seen.update((0, 1))
-    return seen, problem
+    return c.reach, problem
 

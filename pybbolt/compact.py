@@ -19,7 +19,7 @@ def compact(dst: DB, src: DB, tx_max_size: int = 0) -> None:
         with src.view() as source:
             active = frozenset([source.meta.root])
             for name, bucket in source.buckets():
-                copier.copy_bucket(bucket, [], name, active)
+                copier.copy_bucket(bucket, name, active)
         copier.tx.commit()
     finally:
         if not copier.tx.closed:
@@ -34,6 +34,12 @@ class _Copier:
         self.tx_max_size = tx_max_size
         self.tx = dst.begin(writable=True)
         self.size = 0
+        # The names of the bucket being copied, outermost first, and the
+        # destination buckets of a prefix of that path opened in the current
+        # transaction.  bbolt opens the path from the top for every item; that
+        # finds the same buckets again, so they are kept until the next commit.
+        self.path: list[bytes] = []
+        self.open: list[Bucket] = []
 
     def make_room(self, item_size: int) -> bool:
         """Count an item; True if that committed and began a new transaction."""
@@ -41,25 +47,28 @@ class _Copier:
         if self.tx_max_size and size > self.tx_max_size:
             self.tx.commit()
             self.tx = self.dst.begin(writable=True)
+            self.open.clear()
             self.size = item_size
             return True
         self.size = size
         return False
 
-    def bucket(self, path: list[bytes]) -> Bucket:
-        """The destination bucket at ``path`` in the current transaction."""
-        parent = self.tx.bucket(path[0])
-        for name in path[1:]:
-            assert parent is not None
-            parent = parent.bucket(name)
-        assert parent is not None
-        parent.fill_percent = 1.0
-        return parent
+    def receiver(self, depth: int) -> Bucket:
+        """The destination bucket of the first ``depth`` names of the path,
+        about to receive an item: bbolt fills its pages entirely."""
+        opened = self.open
+        if len(opened) < depth:
+            found = opened[-1] if opened else None
+            for name in self.path[len(opened) : depth]:
+                found = self.tx.bucket(name) if found is None else found.bucket(name)
+                assert found is not None
+                opened.append(found)
+        found = opened[depth - 1]
+        found.fill_percent = 1.0
+        return found
 
-    def copy_bucket(
-        self, bucket: Bucket, path: list[bytes], name: bytes, active: frozenset[int]
-    ) -> None:
-        """Create bucket ``name`` under ``path`` and copy ``bucket`` into it."""
+    def copy_bucket(self, bucket: Bucket, name: bytes, active: frozenset[int]) -> None:
+        """Create bucket ``name`` at the end of the path and copy ``bucket`` into it."""
         # A bucket whose root page is already open above it nests forever: bbolt
         # recurses until its stack overflows (writing ever more to the output).
         root = bucket._root
@@ -73,10 +82,16 @@ class _Copier:
                 )
             active = active | {root}
         self.make_room(len(name))
-        parent = self.bucket(path) if path else self.tx
-        parent.create_bucket(name).set_sequence(bucket.sequence)
-        inner = [*path, name]
-        put = self.bucket(inner).put
+        path, opened = self.path, self.open
+        depth = len(path)
+        created = (self.receiver(depth) if depth else self.tx).create_bucket(name)
+        created.set_sequence(bucket.sequence)
+        path.append(name)
+        if len(opened) == depth:
+            opened.append(created)
+        inner = depth + 1
+        put = None
+        tx = self.tx
         limit = self.tx_max_size or -1
         for key, value in bucket.items():
             if value is None:
@@ -88,14 +103,20 @@ class _Copier:
                         "runtime error: invalid memory address or nil pointer dereference",
                         raw=True,
                     )
-                self.copy_bucket(child, inner, key, active)
-                put = self.bucket(inner).put
+                self.copy_bucket(child, key, active)
+                if self.tx is not tx:
+                    put = None
                 continue
             # make_room, inline: this is the loop every pair goes through.
             size = self.size + len(key) + len(value)
             if size > limit > 0:
                 self.make_room(len(key) + len(value))
-                put = self.bucket(inner).put
+                put = None
             else:
                 self.size = size
+            if put is None:
+                put = self.receiver(inner).put
+                tx = self.tx
             put(key, value)
+        path.pop()
+        del opened[depth:]

@@ -19,8 +19,13 @@ from .node import Node, run_items
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
+    from typing import TypeVar
 
     from .bucket import Bucket
+    from .node import LeafView
+
+    # What a descent's fetch gives: nodes, or for a lookup leaf views too.
+    Fetched = TypeVar("Fetched", Node, Node | LeafView)
 
 Item = tuple[bytes, bytes | None]
 
@@ -30,9 +35,9 @@ def descend(
     key: bytes,
     first: Callable[[int], Node | None],
     second: Callable[[int], Node | None],
-    fetch: Callable[[int], Node],
+    fetch: Callable[[int], Fetched],
     stack: tuple[list[Node], list[int]] | None = None,
-) -> tuple[Node, int]:
+) -> tuple[Fetched, int]:
     """bbolt's ``Cursor.search`` from ``node`` down to a leaf: the leaf where
     ``key`` is or would be, and its index there.
 
@@ -58,7 +63,8 @@ def descend(
         if depth >= MAX_DEPTH:
             raise CorruptionError(f"page {node.pgid}: the page tree is cyclic")
         pgid = node.pgids[index]
-        node = first(pgid) or second(pgid) or fetch(pgid)
+        # A LeafView (a lookup's fetch) is a leaf: it only ends the loop.
+        node = first(pgid) or second(pgid) or fetch(pgid)  # type: ignore[assignment]
     return node, bisect_left(node.keys, key)
 
 

@@ -158,6 +158,9 @@ class DB:
         self._writer = _thread.allocate_lock()  # held for the life of a write transaction
         self._writer_thread = 0  # the thread of the open write transaction
         self._readers: list[int] = []  # txids of open read transactions
+        # A read-only file's free ids rebuilt by a walk (no freelist page),
+        # with the meta they were rebuilt from (Tx.free_ids).
+        self._rebuilt_free_ids: tuple[Meta, tuple[list[int], bool]] | None = None
         self._open_txs: dict[int, Callable[[], Tx | None]] = {}  # id -> weakref
         self._tx_n = 0  # read transactions begun
         self._file_key: tuple[int, int] | None = None  # registered in _WRITERS

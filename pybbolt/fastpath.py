@@ -17,10 +17,11 @@ of :func:`pybbolt.layout.element_array`.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import struct
 from itertools import repeat
-from operator import add, and_, itemgetter, le, lt, mul, sub
+from operator import add, and_, itemgetter, le, lt, mul, not_, sub
 
 from .errors import CorruptionError
 from .layout import (
@@ -31,6 +32,7 @@ from .layout import (
     LEAF_PAGE,
     PAGE_HEADER,
     PAGE_HEADER_SIZE,
+    U64,
     element_array,
 )
 from .page import PAGE_MAX_ALLOC, Data, PageReader, elements_start, sliceable
@@ -45,34 +47,44 @@ if TYPE_CHECKING:
 
 # --- a leaf's items in one call (every read of a leaf) -----------------------
 
-def leaf_page_run(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+def leaf_page_run(
+    data: bytes | mmap.mmap, offset: int, pgid: int, keys_only: bool = False
+) -> LeafRun | None:
     """The run of leaf page ``pgid`` at ``offset`` if it is one (else None).
 
     The scans' fast path: the header checked, the element array looked up
     by its bytes and the items cut in one call for a page of a known
-    layout; anything else takes the general path.
+    layout; anything else takes the general path, as does a page with
+    overflow pages (so that the transaction counts every page it reads).
+    With ``keys_only`` the run's values may be left out (empty) where
+    cutting them would cost.
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
-    ident, flags, count, _ = PAGE_HEADER.unpack_from(data, offset)
-    if flags != LEAF_PAGE or ident != pgid:
+    ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+    if flags != LEAF_PAGE or ident != pgid or overflow:
         return None
     start = offset + PAGE_HEADER_SIZE
     layout = _LAYOUTS.get(data[start : start + 16 * count])
     if layout is None or start + layout[0].size > len(data):
-        return leaf_run(data, offset, count, pgid)
+        return leaf_run(data, offset, count, pgid, keys_only)
     codec, item_flags = layout
     items = codec.unpack_from(data, start)
     return item_flags, items[0::2], items[1::2]
 
 
-def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
-    """The flags, keys and values of ``count`` leaf elements, as sequences."""
+def leaf_run(buf: Data, offset: int, count: int, pgid: int, keys_only: bool = False) -> LeafRun:
+    """The flags, keys and values of ``count`` leaf elements, as sequences
+    (with ``keys_only``, the values only if a known layout cuts them at once:
+    a layout is not made for a page of keys alone, and values, up to
+    hundreds of kB in some stores, are not copied)."""
     data = sliceable(buf)
     size = len(data)
     start = elements_start(size, offset, count, pgid)
     elements = data[start : start + 16 * count]
-    layout = _LAYOUTS.get(elements) or _layout(elements, count)
+    layout = _LAYOUTS.get(elements)
+    if layout is None and not keys_only:
+        layout = _layout(elements, count)
     if layout is not None and start + layout[0].size <= size:
         # One C call cuts every key and value (see _layout).
         codec, item_flags = layout
@@ -88,6 +100,8 @@ def leaf_run(buf: Data, offset: int, count: int, pgid: int) -> LeafRun:
         raise CorruptionError(f"page {pgid}: leaf element {bad} points outside the data")
     get = data.__getitem__
     keys = list(map(get, map(slice, key_starts, key_ends)))
+    if keys_only:
+        return fields[0::4], keys, ()
     values = list(map(get, map(slice, key_ends, value_ends)))
     return fields[0::4], keys, values
 
@@ -133,6 +147,7 @@ class Bail(Exception):
 
 _unpack_header = PAGE_HEADER.unpack_from
 _unpack_structs = struct.Struct.unpack_from
+_unpack_u64 = U64.unpack_from
 
 def element_codecs(counts: Iterable[int]) -> Callable[[int], struct.Struct]:
     """A C-level lookup of the element-array codec of each of ``counts``
@@ -246,6 +261,14 @@ def batch_pages(ps: int) -> int:
     return max(16, (1 << 22) // max(ps, 1))
 
 
+def _step(batch: int, n: int, overflows: Sequence[int]) -> int:
+    """How many pages to read next, after ``n`` pages with ``overflows``: about
+    a batch of pages in all, overflow pages included (the keys of a leaf lie
+    among its values), so that the pages resident between two releases of
+    the mapping stay bounded however big the values are."""
+    return max(16, batch * n // (n + sum(overflows)))
+
+
 # (ksize, count) -> (positions, key sizes, codec of the keys) of a branch page
 # as bbolt writes keys of one size: element i at pos 16*(count-i) + i*ksize.
 _FIXED_BRANCH: dict[tuple[int, int], tuple[tuple[int, ...], tuple[int, ...], struct.Struct]] = {}
@@ -332,6 +355,33 @@ def uniform_leaves(
     return items, count, ksize, vsize
 
 
+def leaf_batch_keys(
+    data: Data, ps: int, ids: Sequence[int]
+) -> tuple[list[bytes], int] | None:
+    """The keys of leaf pages ``ids`` in order, read at once (a scan of keys
+    over a branch whose children are leaves), and the number of pages the
+    leaves span with their overflow pages; None unless each page lies in
+    the file, names itself, is a leaf and holds its keys and values inside
+    the file: then each is read alone, which reports what is wrong."""
+    n = len(ids)
+    if n < 2 or (max(ids) + 1) * ps > len(data):
+        return None
+    try:
+        offs, flags, counts, overflows = page_headers(data, ps, ids)
+        if flags.count(LEAF_PAGE) != n:
+            return None
+        pages = n + sum(overflows)
+        if 0 in counts:
+            full = [i for i in range(n) if counts[i]]
+            if not full:
+                return [], pages
+            offs = list(map(offs.__getitem__, full))
+            counts = tuple(map(counts.__getitem__, full))
+        return leaf_keys(data, len(data), ps, offs, counts, None)[0], pages
+    except (Bail, struct.error):
+        return None
+
+
 def leaf_keys(
     data: Data,
     size: int,
@@ -339,13 +389,15 @@ def leaf_keys(
     offs: list[int],
     counts: Sequence[int],
     entries: list[tuple[int, int]] | None,
+    names: list[bytes] | None = None,
 ) -> tuple[list[bytes], list[bytes], list[bytes], int]:
     """The keys of the leaves at ``offs`` (each with ``counts[i]`` > 0 elements):
     all of them in order, the first and the last of each leaf, and their
     common size (-1 when not known to be the same).
 
     Every key and value must lie inside the file.  The (value offset,
-    length) of the bucket elements are appended to ``entries``.
+    length) of the bucket elements are appended to ``entries``, their keys
+    to ``names``.
     """
     if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
         raise Bail  # more elements than bbolt puts on a page
@@ -356,15 +408,15 @@ def leaf_keys(
     if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
         # Laid out as bbolt writes fixed-size keys and values (and no bucket
         # element)?  Then one codec call cuts out a leaf's keys.
-        layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
-        if getitem(slice(bases[0], ends[0])) == layouts[0].array and list(
-            map(getitem, map(slice, bases, ends))
-        ) == list(map(itemgetter(0), layouts)):
-            codecs = map(itemgetter(1), layouts)
-            per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
-            keys = list(itertools.chain.from_iterable(per_leaf))
-            firsts = list(map(itemgetter(0), per_leaf))
-            return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
+        first = fixed_layout(ksize, vsize, (counts[0],))[counts[0]].array
+        if getitem(slice(bases[0], ends[0])) == first:  # else not worth trying
+            layouts = list(map(fixed_layout(ksize, vsize, counts).__getitem__, counts))
+            if list(map(getitem, map(slice, bases, ends))) == list(map(itemgetter(0), layouts)):
+                codecs = map(itemgetter(1), layouts)
+                per_leaf = list(map(_unpack_structs, codecs, repeat(data), ends))
+                keys = list(itertools.chain.from_iterable(per_leaf))
+                firsts = list(map(itemgetter(0), per_leaf))
+                return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
     codec = map(element_codecs(counts), counts)
     arrays = map(_unpack_structs, codec, repeat(data), bases)
     fields = list(itertools.chain.from_iterable(arrays))
@@ -386,9 +438,11 @@ def leaf_keys(
     if entries is not None:
         flags = fields[0::4]
         if max(flags) and any(map(and_, flags, repeat(BUCKET_LEAF_FLAG))):
-            bucket = map(and_, flags, repeat(BUCKET_LEAF_FLAG))
-            for i in itertools.compress(range(len(flags)), bucket):
-                entries.append((kends[i], vsizes[i]))
+            bucket = list(map(and_, flags, repeat(BUCKET_LEAF_FLAG)))
+            compress = itertools.compress
+            entries += zip(compress(kends, bucket), compress(vsizes, bucket))
+            if names is not None:
+                names += compress(keys, bucket)
     return keys, firsts, lasts, -1
 
 
@@ -414,9 +468,24 @@ def intact_tree(
     and returns True: the exact walks would report nothing and do the same.
     Otherwise it undoes what it did and returns False.
     """
+    return intact_items(r, reach, freed, limit, root, entries, None) is not None
+
+
+def intact_items(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    entries: list[tuple[int, int]] | None,
+    names: list[bytes] | None,
+) -> int | None:
+    """:func:`intact_tree`, which also appends the keys of the bucket elements
+    to ``names``: the number of items in the tree's leaves, or None (with
+    nothing done) where :func:`intact_tree` returns False."""
     marked: list[Sequence[int]] = []
     try:
-        visits = _intact_walk(r, reach, freed, limit, root, entries, marked)
+        visits, items = _intact_walk(r, reach, freed, limit, root, entries, marked, names)
     except (Bail, struct.error):
         bits = reach.bits
         for ids in marked:
@@ -424,11 +493,123 @@ def intact_tree(
                 bits[pid] = 0
         if entries is not None:
             entries.clear()
-        return False
+        if names is not None:
+            names.clear()
+        return None
     # The exact walks visit each page twice (reachability, key order);
     # the pages were noted as read batch by batch.
     r.tick(2 * visits, read=False)
+    return items
+
+
+def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, root: int) -> bool:
+    """The check's ``recursivelyCheckBucket`` from the bucket tree at ``root``
+    and every bucket below it, when it has nothing to report.
+
+    The trees are read a level of buckets at a time: the root pages of all
+    the non-inline buckets of one nesting depth in batches (a single-leaf
+    bucket, the common case of many small buckets, costs no call of its
+    own), bigger trees by :func:`intact_tree`'s walk.  Visiting the buckets
+    in another order than bbolt's does not matter when no page is reached
+    twice, none is free and every key is in order: the exact walk would
+    report nothing and mark the same pages.  Otherwise (or when a bucket
+    value is one ``openBucket`` would fail on) it undoes what it did and
+    returns False.
+    """
+    marked: list[Sequence[int]] = []
+    # The walk makes no reference cycles, but allocates a tuple per page
+    # header and per bucket value: on a file of many buckets the cyclic
+    # collector would run ~90 times over them (a tenth of the walk).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        visits = _intact_buckets(r, reach, freed, limit, root, marked)
+    except (Bail, struct.error):
+        bits = reach.bits
+        for ids in marked:
+            for pid in ids:
+                bits[pid] = 0
+        return False
+    finally:
+        if collecting:
+            gc.enable()
+    r.tick(2 * visits, read=False)
     return True
+
+
+def _intact_buckets(
+    r: PageReader,
+    reach: Reachable,
+    freed: Freed,
+    limit: int,
+    root: int,
+    marked: list[Sequence[int]],
+) -> int:
+    """The work of :func:`intact_buckets`; the number of pages, or raises Bail."""
+    data = r.data
+    size = r.size
+    ps = r.ps
+    batch = batch_pages(ps)
+    visits = 0
+    level = [root]
+    while level:
+        entries: list[tuple[int, int]] = []
+        for at in range(0, len(level), batch):
+            part = level[at : at + batch]
+            if max(part) >= limit:
+                raise Bail
+            offs, flags, counts, overflows = page_headers(data, ps, part)
+            n = len(part)
+            if flags.count(LEAF_PAGE) != n:
+                if flags.count(LEAF_PAGE) + flags.count(BRANCH_PAGE) != n:
+                    raise Bail
+                for pid, flag in zip(part, flags):
+                    if flag == BRANCH_PAGE:
+                        walked = _intact_walk(r, reach, freed, limit, pid, entries, marked, None)
+                        visits += walked[0]
+                keep = list(map(LEAF_PAGE.__eq__, flags))
+                part = list(itertools.compress(part, keep))
+                offs = list(itertools.compress(offs, keep))
+                counts = tuple(itertools.compress(counts, keep))
+                overflows = tuple(itertools.compress(overflows, keep))
+                if not part:
+                    continue
+            # Root leaves: an empty one is an empty bucket; the others' keys
+            # must be in order within each leaf.
+            _mark_intact(reach, freed, part, marked, overflows)
+            r.note_reads(len(part) + sum(overflows))
+            visits += len(part)
+            if 0 in counts:
+                keep = list(map(bool, counts))
+                offs = list(itertools.compress(offs, keep))
+                counts = tuple(itertools.compress(counts, keep))
+                if not offs:
+                    continue
+            keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
+            ordered = list(map(lt, keys, itertools.islice(keys, 1, None)))
+            # The pairs across two leaves are not compared.
+            bounds = map(sub, itertools.accumulate(counts[:-1]), repeat(1))
+            any(map(ordered.__setitem__, bounds, repeat(True)))  # consumed in C
+            if not all(ordered):
+                raise Bail
+        level = _bucket_roots(data, entries)
+    return visits
+
+
+def _bucket_roots(data: Data, entries: list[tuple[int, int]]) -> list[int]:
+    """The root page ids of the non-inline buckets among ``entries`` (bucket
+    values inside the file), as bbolt's ``openBucket`` reads them; raises
+    Bail where it would fail (a value too short for an inline bucket)."""
+    if not entries:
+        return []
+    vlens = list(map(itemgetter(1), entries))
+    if min(vlens) < 16:
+        raise Bail
+    heads = map(_unpack_u64, repeat(data), map(itemgetter(0), entries))
+    roots = list(map(itemgetter(0), heads))
+    if 0 in roots and 16 in itertools.compress(vlens, map(not_, roots)):
+        raise Bail  # an inline bucket without its page: openBucket fails
+    return list(filter(None, roots))
 
 
 def _intact_walk(
@@ -439,8 +620,10 @@ def _intact_walk(
     root: int,
     entries: list[tuple[int, int]] | None,
     marked: list[Sequence[int]],
-) -> int:
-    """The work of :func:`intact_tree`; returns the number of pages, or raises Bail."""
+    names: list[bytes] | None,
+) -> tuple[int, int]:
+    """The work of :func:`intact_items`; returns the number of pages and of
+    items, or raises Bail."""
     data = r.data
     size = r.size
     ps = r.ps
@@ -454,16 +637,18 @@ def _intact_walk(
         raise Bail
     offs, flags, counts, overflows = page_headers(data, ps, (root,))
     mark((root,), marked, overflows)
+    r.note_reads(1 + overflows[0])  # a leaf's keys lie among its values, overflow included
     if flags[0] == LEAF_PAGE:
         if counts[0]:
-            keys = leaf_keys(data, size, ps, offs, counts, entries)[0]
+            keys = leaf_keys(data, size, ps, offs, counts, entries, names)[0]
             if not all(map(lt, keys, itertools.islice(keys, 1, None))):
                 raise Bail
-        return 1
+        return 1, counts[0]
     if flags[0] != BRANCH_PAGE:
         raise Bail
     visits = 1
-    batch = batch_pages(ps)
+    items = 0
+    batch = step = batch_pages(ps)
     # Branch pages to visit, in key order from the end: (offset, count,
     # depth, min key, max key).
     stack: list[tuple[int, int, int, bytes | None, bytes | Above]] = [
@@ -495,41 +680,51 @@ def _intact_walk(
             raise Bail
         visits += len(children)
         below: list[tuple[int, int, int, bytes | None, bytes | Above]] = []
-        # At most a batch of pages at a time (one branch may have more).
-        for at in range(0, len(children), batch):
-            part = children[at : at + batch] if len(children) > batch else children
+        # At most a batch of pages at a time (one branch may have more),
+        # fewer leaves when they have overflow pages (see _step).
+        at = 0
+        while at < len(children):
+            overflow = _unpack_header(data, children[at] * ps)[3]
+            if overflow:
+                step = min(step, _step(batch, 1, (overflow,)))
+            part = children[at : at + step] if at or len(children) > step else children
             n = len(part)
+            at += n
             r.note_reads(n)
             uniform = uniform_leaves(data, ps, part, True)
             if uniform is not None:
                 mark(part, marked, None)
+                step = batch  # no overflow pages
                 keys, count, _, _ = uniform
                 firsts, lasts = keys[::count], keys[count - 1 :: count]
             else:
                 offs, flags, counts, overflows = page_headers(data, ps, part)
                 mark(part, marked, overflows)
+                r.note_reads(sum(overflows))
+                step = _step(batch, n, overflows)
                 if flags.count(BRANCH_PAGE) == n:
-                    below += zip(offs, counts, repeat(depth + 1), lows[at:], highs[at:])
+                    below += zip(offs, counts, repeat(depth + 1), lows[at - n :], highs[at - n :])
                     continue
                 if flags.count(LEAF_PAGE) != n or 0 in counts:
                     raise Bail
-                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries)
+                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries, names)
             if below:
                 raise Bail  # leaves and branches side by side
+            items += len(keys)
             # Each leaf's keys lie in [its key in the branch, the next key
             # or the branch's own bound): then every ordering bbolt
             # verifies, branch keys included, holds.
             if (
                 not all(map(lt, keys, itertools.islice(keys, 1, None)))
-                or not all(map(le, itertools.islice(lows, at, at + n), firsts))
-                or not all(map(lt, lasts, itertools.islice(highs, at, at + n)))
+                or not all(map(le, itertools.islice(lows, at - n, at), firsts))
+                or not all(map(lt, lasts, itertools.islice(highs, at - n, at)))
             ):
                 raise Bail
         if below:
             if len(below) != len(children):
                 raise Bail  # leaves and branches side by side
             stack += reversed(below)
-    return visits
+    return visits, items
 
 
 def _mark_intact(

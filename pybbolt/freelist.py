@@ -9,6 +9,8 @@ below the high-water mark that no bucket reaches (:func:`rebuild`).
 from __future__ import annotations
 
 import struct
+from itertools import compress, count, islice, repeat
+from operator import eq, sub
 
 from .errors import BboltPanic, CorruptionError
 from .layout import (
@@ -31,17 +33,18 @@ if TYPE_CHECKING:
 MAX_IDS_BEYOND_FILE = 1 << 22
 
 
-def rebuild(tx: Tx) -> list[int]:
-    """Free ids of a file without a persisted freelist: the unreachable pages.
+def rebuild(tx: Tx) -> tuple[list[int], bool]:
+    """Free ids of a file without a persisted freelist: the unreachable pages;
+    and whether a bucket reaches a meta page (page 0 or 1).
 
     Raises :class:`CorruptionError` with bbolt's ``freepages`` message when
     the walk meets a problem (bbolt panics there).
     """
     # The check's walk, as bbolt's freepages uses it; imported here because
     # only files without a persisted freelist need it.
-    from .check import reachable_pages
+    from .check import reachability
 
-    seen, problem = reachable_pages(tx)
+    reach, problem = reachability(tx)
     if problem is not None:
         raise CorruptionError(f"freepages: failed to get all reachable pages ({problem})")
     hwm = tx.meta.pgid
@@ -52,7 +55,7 @@ def rebuild(tx: Tx) -> list[int]:
             f"fatal error: runtime: out of memory (the high-water mark {hwm} lies "
             f"{beyond} pages beyond the end of the file)", raw=True, fatal=True,
         )
-    return [i for i in range(2, hwm) if i not in seen]
+    return reach.unmarked(2, hwm), 0 in reach or 1 in reach
 
 
 class Freelist:
@@ -108,6 +111,31 @@ class Freelist:
 
     def allocate(self, txid: int, n: int) -> int:
         """First fit: the lowest id starting ``n`` contiguous free ids, or 0."""
+        ids = self.ids
+        if not ids:
+            return 0
+        if n < 1:
+            return self._allocate_scan(txid, n)
+        if ids[0] <= 1:  # sorted: bbolt's scan meets it first
+            raise CorruptionError(f"invalid page allocation: {ids[0]}")
+        # The first window of n ids spanning n - 1, found by C-level calls
+        # (a free list with many holes is long, and a scan in Python costs a
+        # compaction of big values more than its writes).  Without repeated
+        # ids that window is the first run of n consecutive ids, bbolt's fit.
+        spans = map(sub, islice(ids, n - 1, None), ids)
+        start = next(compress(count(), map(eq, spans, repeat(n - 1))), None)
+        if start is None:
+            return 0
+        initial = ids[start]
+        if ids[start : start + n] != list(range(initial, initial + n)):
+            return self._allocate_scan(txid, n)  # repeated ids: a damaged freelist
+        del ids[start : start + n]
+        self.cache.difference_update(range(initial, initial + n))
+        self.allocs[initial] = txid
+        return initial
+
+    def _allocate_scan(self, txid: int, n: int) -> int:
+        """:meth:`allocate` id by id, as bbolt's ``arrayFreelist.Allocate``."""
         ids = self.ids
         initial = previd = 0
         for i, pgid in enumerate(ids):

@@ -63,10 +63,11 @@ FNV_PRIME = 0x100000001B3
 
 def page_type_name(flags: int) -> str:
     """Name of a page type as bbolt's tools print it (exact flag equality)."""
-    return _TYPE_NAMES.get(flags) or f"unknown<{flags:02x}>"
+    return TYPE_NAMES.get(flags) or f"unknown<{flags:02x}>"
 
 
-_TYPE_NAMES = {
+# The names of the page types (page_type_name adds the unknown ones).
+TYPE_NAMES = {
     BRANCH_PAGE: "branch",
     LEAF_PAGE: "leaf",
     META_PAGE: "meta",

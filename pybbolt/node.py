@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from itertools import accumulate, repeat
-from operator import add, sub
+from operator import add, itemgetter, sub
 
 from .errors import CorruptionError, Error
 from .fastpath import leaf_run
@@ -46,6 +46,23 @@ def run_items(run: LeafRun) -> Iterable[tuple[bytes, bytes | None]]:
             for key, value, flag in zip(keys, values, flags)
         ]
     return zip(keys, values)
+
+
+class LeafView(tuple):  # type: ignore[type-arg]
+    """A leaf's run (flags, keys, values) read for one lookup, without a Node.
+
+    What :func:`~pybbolt.cursor.descend` and ``Bucket.get`` read of a leaf
+    node (``is_leaf``, ``flags``, ``keys``, ``values``), over the tuples cut
+    from the page: a random read of a big file meets mostly leaves that the
+    transaction's full cache would not keep, and building a node of lists
+    for each costs more than the search.  Read-only.
+    """
+
+    __slots__ = ()
+    is_leaf = True
+    flags = property(itemgetter(0))
+    keys = property(itemgetter(1))
+    values = property(itemgetter(2))
 
 
 class Node:

@@ -8,6 +8,7 @@ and lets whole runs of pages be marked with one slice assignment.
 from __future__ import annotations
 
 import itertools
+from operator import not_
 
 from .errors import BboltPanic
 
@@ -90,6 +91,18 @@ class Reachable:
         out = set(itertools.compress(range(min(limit, self.nbits)), self.bits))
         for a, b in self.extra:
             out.update(range(a, min(b, limit)))
+        return out
+
+
+    def unmarked(self, start: int, limit: int) -> list[int]:
+        """The ids from ``start`` below ``limit`` that are not marked, ascending."""
+        hi = max(start, min(limit, self.nbits))
+        out = list(itertools.compress(range(start, hi), map(not_, self.bits[start:hi])))
+        if limit > hi:
+            marked: set[int] = set()
+            for a, b in self.extra:
+                marked.update(range(max(a, hi), min(b, limit)))
+            out += [p for p in range(hi, limit) if p not in marked]
         return out
 
 

@@ -39,6 +39,7 @@ from .layout import (
 from .meta import Meta
 from .oserrors import os_error_text
 from .page import ELEMENT_SIZE, PageHeader, element_within, item_spans
+from .pagetable import page_rows
 
 if TYPE_CHECKING:
     from .tx import Tx
@@ -337,21 +338,7 @@ def page_list(tx: Tx) -> Iterator[PageInfo]:
     A free page (on the freelist, or found unreachable when the file has
     none) is listed as ``free``; its own header is not followed.
     """
-    free = frozenset(tx.free_ids())
-    return _walk_pages(tx, free)
-
-
-def _walk_pages(tx: Tx, free: frozenset[int]) -> Iterator[PageInfo]:
-    pgid = 0
-    hwm = tx.meta.pgid
-    while pgid < hwm:
-        header = tx.page_header(pgid)
-        if pgid in free:
-            yield PageInfo(pgid, "free", header.count, header.overflow)
-            pgid += 1
-        else:
-            yield PageInfo(pgid, page_type_name(header.flags), header.count, header.overflow)
-            pgid += 1 + header.overflow
+    return (PageInfo(*row) for row in page_rows(tx))
 
 
 __all__ = [

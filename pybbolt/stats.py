@@ -11,13 +11,11 @@ ever.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from itertools import repeat
-from operator import add, and_, mul
-from typing import TYPE_CHECKING, cast
+from itertools import chain, compress, repeat
+from operator import add, and_, le, mul, not_
 
-from .errors import BboltPanic, TxClosed
+from .errors import BboltPanic, Error, TxClosed
 from .fastpath import (
     Bail,
     batch_pages,
@@ -31,12 +29,17 @@ from .layout import (
     BUCKET_LEAF_FLAG,
     LEAF_ELEMENT,
     LEAF_PAGE,
+    PAGE_HEADER,
     PAGE_HEADER_SIZE,
+    U64,
     element_array,
 )
-from .page import InlinePage, PageReader, has_prefix, keys_equal
+from .page import PAGE_MAX_ALLOC, InlinePage, PageReader, has_prefix, keys_equal
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
     from .bucket import Bucket
     from .tx import Tx
 
@@ -212,185 +215,295 @@ def _stats(r: PageReader, root: int, inline: InlinePage | None) -> BucketStats:
         frames[-1].sub.add(s)
 
 
-# --- the fast path: an intact tree, all the children of a branch at once -----
+# --- the fast path: intact trees, many pages and buckets at once ---------------
 
 _TAIL = struct.Struct("<4xIII")  # (pos, ksize, vsize) of a leaf element
 _BRANCH_TAIL = struct.Struct("<II")  # (pos, ksize) of a branch element
-# Bytes whose lowest bit is clear: deleting them from the low bytes of the
-# element flags leaves something only where a bucket element is.
-_NO_BUCKET_FLAG = bytes(range(0, 256, 2))
-# Nested buckets deeper than this take the exact walk.
-_MAX_NESTING = 128
+# The low byte of an element's flags -> 1 for a bucket element, else 0.
+_BUCKET_BIT = bytes(b & BUCKET_LEAF_FLAG for b in range(256))
 
 
-class _Walk:
-    """What the fast stats walk shares across the buckets it visits."""
+class _Forest:
+    """The fast stats walk of many buckets at once: their pages a batch at a
+    time whatever bucket they belong to, and the nested buckets met in a batch
+    opened together (containerd's files hold tens of thousands of small ones).
 
-    __slots__ = ("active", "left", "r")
+    Every counter but the depth is a sum over the buckets' pages, so one
+    :class:`BucketStats` adds them all up; a bucket's depth is its tree's plus
+    the deepest of its sub-buckets', so each bucket keeps its parent and its
+    tree's depth.  Every page may be visited once only: an intact file
+    references each page once, and anything else takes the exact walk.
+    """
+
+    __slots__ = ("inline_parents", "own", "parent", "q_bucket", "q_depth", "q_ids", "r",
+                 "s", "seen")
 
     def __init__(self, r: PageReader) -> None:
         self.r = r
-        self.left = r.npages + 1  # page visits before the walk gives up
-        self.active: set[int] = set()
+        self.s = BucketStats()
+        self.seen = bytearray(r.npages)
+        self.parent: list[int] = []  # of each non-inline bucket (-1: a top-level one)
+        self.own: list[int] = []  # the depth of each non-inline bucket's tree
+        self.inline_parents: list[int] = []
+        # Pages to visit: id, bucket, depth in the bucket's tree.
+        self.q_ids: list[int] = []
+        self.q_bucket: list[int] = []
+        self.q_depth: list[int] = []
 
+    def add_roots(self, roots: Iterable[int], parents: Iterable[int]) -> None:
+        """Non-inline buckets with these root pages, sub-buckets of ``parents``."""
+        first = len(self.parent)
+        self.q_ids += roots
+        self.parent += parents
+        new = len(self.parent) - first
+        self.q_bucket += range(first, first + new)
+        self.q_depth += repeat(0, new)
+        self.own += repeat(0, new)
 
-def _intact_stats(r: PageReader, root: int) -> BucketStats | None:
-    """``Stats`` of the bucket rooted at page ``root`` with whole-page operations,
-    or None when its tree (or a nested bucket's) is not plainly intact: then the
-    exact walk runs and raises where bbolt panics.  The numbers do not depend on
-    the order pages are visited in, which lets each branch's children be read at
-    once."""
-    walk = _Walk(r)
-    try:
-        s = _intact_bucket(walk, root)
-    except (Bail, struct.error, BboltPanic):
-        return None
-    r.tick(r.npages + 1 - walk.left, read=False)  # noted batch by batch
-    return s
+    def run(self) -> BucketStats:
+        """Visit every page queued; the sum of the buckets' statistics."""
+        r = self.r
+        ps = r.ps
+        batch = batch_pages(ps)
+        at = 0
+        while at < len(self.q_ids):
+            ids = self.q_ids[at : at + batch]
+            self._pages(ids, self.q_bucket[at : at + batch], self.q_depth[at : at + batch])
+            at += len(ids)
+        r.tick(at, read=False)  # noted batch by batch
+        s = self.s
+        s.bucket_n += len(self.parent)
+        s.branch_alloc = (s.branch_page_n + s.branch_overflow_n) * ps
+        s.leaf_alloc = (s.leaf_page_n + s.leaf_overflow_n) * ps
+        # Children come after their parents: fold the depths from the last.
+        sub = [0] * len(self.parent)
+        for p in self.inline_parents:
+            if p >= 0:
+                sub[p] = 1
+        depth = 1 if -1 in self.inline_parents else 0
+        own, parent = self.own, self.parent
+        for i in range(len(parent) - 1, -1, -1):
+            d = own[i] + sub[i]
+            p = parent[i]
+            if p < 0:
+                depth = max(depth, d)
+            elif d > sub[p]:
+                sub[p] = d
+        s.depth = depth
+        return s
 
-
-def _intact_bucket(walk: _Walk, root: int) -> BucketStats:
-    r = walk.r
-    data = r.data
-    size = r.size
-    ps = r.ps
-    if root >= r.npages or root in walk.active or len(walk.active) >= _MAX_NESTING:
-        raise Bail
-    walk.active.add(root)
-    s = BucketStats(bucket_n=1)
-    sub = BucketStats()
-    batch = batch_pages(ps)
-
-    # Pages of one depth, then branch pages whose children are still to
-    # visit: (offset, count, depth of the children).
-    pages: list[int] = [root]
-    pending: list[int] = []
-    depth = 0
-    stack: list[tuple[int, int, int]] = []
-    most = (ps - PAGE_HEADER_SIZE) // 16  # children bbolt puts on a branch page
-    while True:
-        n = len(pages)
-        walk.left -= n
-        r.note_reads(n)
-        if walk.left < 0 or max(pages) >= r.npages:
+    def _pages(self, ids: list[int], buckets: list[int], depths: list[int]) -> None:
+        r = self.r
+        data = r.data
+        ps = r.ps
+        n = len(ids)
+        seen = self.seen
+        if max(ids) >= r.npages or any(map(seen.__getitem__, ids)):
             raise Bail
-        uniform = uniform_leaves(data, ps, pages, False) if n > 1 else None
+        any(map(seen.__setitem__, ids, repeat(1)))  # consumed in C; each call returns None
+        if n > 1 and len(set(ids)) != n:
+            raise Bail
+        r.note_reads(n)
+        own = self.own
+        b = buckets[0]
+        if buckets.count(b) == n:  # the pages of one bucket (a big tree's)
+            own[b] = max(own[b], max(depths) + 1)
+        else:
+            for b, d in zip(buckets, depths):
+                if d >= own[b]:
+                    own[b] = d + 1
+        s = self.s
+        uniform = uniform_leaves(data, ps, ids, False) if n > 1 else None
         if uniform is not None:
             # Leaves of one count with fixed-size keys and values, no bucket element.
             _, count, ksize, vsize = uniform
             s.key_n += n * count
             s.leaf_page_n += n
             s.leaf_inuse += n * (PAGE_HEADER_SIZE + count * (16 + ksize + vsize))
+            return
+        offs, flags, counts, overflows = page_headers(data, ps, ids)
+        # The last element of each page (past the end of an empty one's header).
+        lasts = list(map(add, offs, map(mul, counts, repeat(16))))
+        if max(lasts) + 16 > r.size:
+            raise Bail
+        leaves = flags.count(LEAF_PAGE)
+        if leaves == n:
+            self._leaves(offs, counts, lasts, buckets)
+            s.leaf_overflow_n += sum(overflows)
+            return
+        if flags.count(BRANCH_PAGE) + leaves != n:
+            raise Bail
+        if leaves:
+            is_leaf = list(map((LEAF_PAGE).__eq__, flags))
+            self._leaves(
+                list(compress(offs, is_leaf)),
+                tuple(compress(counts, is_leaf)),
+                list(compress(lasts, is_leaf)),
+                list(compress(buckets, is_leaf)),
+            )
+            s.leaf_overflow_n += sum(compress(overflows, is_leaf))
+            is_branch = list(map(not_, is_leaf))
+            offs = list(compress(offs, is_branch))
+            counts = tuple(compress(counts, is_branch))
+            lasts = list(compress(lasts, is_branch))
+            overflows = tuple(compress(overflows, is_branch))
+            buckets = list(compress(buckets, is_branch))
+            depths = list(compress(depths, is_branch))
+        self._branches(offs, counts, lasts, overflows, buckets, depths)
+
+    def _branches(
+        self,
+        offs: list[int],
+        counts: tuple[int, ...],
+        lasts: list[int],
+        overflows: tuple[int, ...],
+        buckets: list[int],
+        depths: list[int],
+    ) -> None:
+        data = self.r.data
+        s = self.s
+        n = len(offs)
+        s.branch_page_n += n
+        s.branch_overflow_n += sum(overflows)
+        s.branch_inuse += PAGE_HEADER_SIZE * n
+        full = [i for i in range(n) if counts[i]] if 0 in counts else range(n)
+        if not full:
+            return
+        at = map(lasts.__getitem__, full)
+        tails = map(_BRANCH_TAIL.unpack_from, repeat(data), at)
+        s.branch_inuse += 16 * (sum(counts) - len(full)) + sum(
+            map(and_, map(sum, tails), repeat(_U32))
+        )
+        most = (self.r.ps - PAGE_HEADER_SIZE) // 16  # children bbolt puts on a branch page
+        if max(counts) > most:
+            raise Bail
+        codec = element_codecs(counts)
+        for i in full:
+            count = counts[i]
+            fields = codec(count).unpack_from(data, offs[i] + PAGE_HEADER_SIZE)
+            if any(fields[3::4]):
+                raise Bail  # a child id of 2**32 or more
+            self.q_ids += fields[2::4]
+            self.q_bucket += repeat(buckets[i], count)
+            self.q_depth += repeat(depths[i] + 1, count)
+
+    def _leaves(
+        self, offs: list[int], counts: tuple[int, ...], lasts: list[int], buckets: list[int]
+    ) -> None:
+        """Add the leaves at ``offs`` (of ``buckets``) and open their nested buckets.
+
+        ``lasts`` are the offsets of their last elements (inside the file)."""
+        r = self.r
+        data = r.data
+        s = self.s
+        n = len(offs)
+        keys = sum(counts)
+        s.key_n += keys
+        s.leaf_page_n += n
+        s.leaf_inuse += PAGE_HEADER_SIZE * n
+        if not keys:
+            return
+        c = counts[0]
+        _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
+        getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
+        if (
+            0 not in counts
+            and pos == 16 * c
+            and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE
+        ):
+            # Laid out as bbolt writes fixed-size keys and values, no bucket
+            # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
+            first = offs[0] + PAGE_HEADER_SIZE
+            array = fixed_layout(ksize, vsize, (c,))[c].array
+            if getitem(slice(first, lasts[0] + 16)) == array:  # else not worth trying
+                layouts = fixed_layout(ksize, vsize, counts)
+                bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
+                found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
+                if found == [layouts[c].array for c in counts]:
+                    s.leaf_inuse += (16 + ksize + vsize) * keys
+                    return
+        full: Sequence[int] = range(n) if 0 not in counts else [i for i in range(n) if counts[i]]
+        if len(full) < n:
+            lasts = list(map(lasts.__getitem__, full))
+        used = list(map(sum, map(_TAIL.unpack_from, repeat(data), lasts)))
+        s.leaf_inuse += 16 * (keys - len(full)) + sum(
+            used if max(used) <= _U32 else map(and_, used, repeat(_U32))
+        )
+        starts = list(map(add, map(offs.__getitem__, full), repeat(PAGE_HEADER_SIZE)))
+        stops = list(map(add, lasts, repeat(16)))
+        # The low byte of every element's flags, reduced to its bucket bit.
+        low = b"".join(map(getitem, map(slice, starts, stops, repeat(16))))
+        bits = low.translate(_BUCKET_BIT)
+        if 1 not in bits:
+            return
+        # The value spans of the bucket elements, all at once.
+        elements = list(compress(chain.from_iterable(map(range, starts, stops, repeat(16))), bits))
+        owners = map(repeat, map(buckets.__getitem__, full), map(counts.__getitem__, full))
+        parents = list(compress(chain.from_iterable(owners), bits))
+        fields = list(chain.from_iterable(map(_TAIL.unpack_from, repeat(data), elements)))
+        key_ends = list(map(add, fields[0::3], fields[1::3]))
+        vlens = fields[2::3]
+        if max(map(add, key_ends, vlens)) > PAGE_MAX_ALLOC:
+            raise Bail
+        voffs = list(map(add, elements, key_ends))
+        self.open(voffs, vlens, parents)
+
+    def open(self, voffs: list[int], vlens: list[int], parents: list[int]) -> None:
+        """Open the bucket values at ``voffs`` (``vlens`` bytes long) of buckets
+        ``parents``: queue the roots of the non-inline ones, add up the inline ones."""
+        if not voffs:
+            return
+        data = self.r.data
+        if min(vlens) < 16 or max(map(add, voffs, vlens)) > self.r.size:
+            raise Bail
+        roots = list(chain.from_iterable(map(U64.unpack_from, repeat(data), voffs)))
+        if all(roots):
+            self.add_roots(roots, parents)
+            return
+        self.add_roots(compress(roots, roots), compress(parents, roots))
+        inline = list(map(not_, roots))
+        # An inline page read where it is: its header and elements inside the value.
+        pages = list(map(add, compress(voffs, inline), repeat(16)))
+        sizes = list(compress(vlens, inline))
+        _, flags, counts, _ = zip(*map(PAGE_HEADER.unpack_from, repeat(data), pages))
+        k = len(pages)
+        if flags.count(LEAF_PAGE) != k or not all(
+            map(le, map(add, map(mul, counts, repeat(16)), repeat(32)), sizes)
+        ):
+            raise Bail
+        s = self.s
+        s.inline_bucket_n += k
+        s.bucket_n += k
+        s.key_n += sum(counts)
+        s.inline_bucket_inuse += PAGE_HEADER_SIZE * k
+        full = [i for i in range(k) if counts[i]] if 0 in counts else range(k)
+        if full:
+            sized = map(mul, map(counts.__getitem__, full), repeat(16))
+            lasts = map(add, map(pages.__getitem__, full), sized)
+            used = map(sum, map(_TAIL.unpack_from, repeat(data), lasts))
+            s.inline_bucket_inuse += 16 * (sum(counts) - len(full)) + sum(
+                map(and_, used, repeat(_U32))
+            )
+        self.inline_parents += compress(parents, inline)
+
+
+def _intact_stats(r: PageReader, root: int | list[tuple[int, int]]) -> BucketStats | None:
+    """``Stats`` of the bucket rooted at page ``root`` (or the sum of those
+    whose bucket values are at these (offset, length) spans) with whole-page
+    operations, or None when a tree (or a nested bucket's) is not plainly
+    intact: then the exact walk runs and raises where bbolt panics.  The
+    numbers do not depend on the order pages are visited in, which lets the
+    pages of many branches and buckets be read at once."""
+    forest = _Forest(r)
+    try:
+        if isinstance(root, int):
+            forest.add_roots((root,), (-1,))
         else:
-            offs, flags, counts, overflows = page_headers(data, ps, pages)
-            # The last element of each page (past the end of an empty one's header).
-            lasts = list(map(add, offs, map(mul, counts, repeat(16))))
-            if max(lasts) + 16 > size:
-                raise Bail
-            if flags.count(LEAF_PAGE) == n:
-                _intact_leaves(walk, s, sub, offs, counts, lasts)
-                s.leaf_overflow_n += sum(overflows)
-            elif flags.count(BRANCH_PAGE) == n:
-                s.branch_page_n += n
-                s.branch_overflow_n += sum(overflows)
-                s.branch_inuse += PAGE_HEADER_SIZE * n
-                full = [i for i in range(n) if counts[i]] if 0 in counts else range(n)
-                if full:
-                    at = map(lasts.__getitem__, full)
-                    tails = map(_BRANCH_TAIL.unpack_from, repeat(data), at)
-                    s.branch_inuse += 16 * (sum(counts) - len(full)) + sum(
-                        map(and_, map(sum, tails), repeat(_U32))
-                    )
-                stack += zip(offs, counts, repeat(depth + 1))
-            else:
-                raise Bail
-        s.depth = max(s.depth, depth + 1)
-        # The children of the next branch pages of one depth, at most a batch
-        # at a time (one branch may have more).
-        while stack and not pending:
-            depth = stack[-1][2]
-            while stack and stack[-1][2] == depth and len(pending) < batch:
-                off, count, _ = stack.pop()
-                if count > most:
-                    raise Bail
-                if count:
-                    fields = element_codecs((count,))(count).unpack_from(data, off + 16)
-                    if any(fields[3::4]):
-                        raise Bail
-                    pending += fields[2::4]
-        if not pending:
-            break
-        pages, pending = pending[:batch], pending[batch:]
-    walk.active.discard(root)
-    s.branch_alloc = (s.branch_page_n + s.branch_overflow_n) * ps
-    s.leaf_alloc = (s.leaf_page_n + s.leaf_overflow_n) * ps
-    s.depth += sub.depth
-    s.add(sub)
-    return s
-
-
-def _intact_leaves(
-    walk: _Walk,
-    s: BucketStats,
-    sub: BucketStats,
-    offs: list[int],
-    counts: tuple[int, ...],
-    lasts: list[int],
-) -> None:
-    """Add the leaves at ``offs`` to ``s``, and their nested buckets to ``sub``.
-
-    ``lasts`` are the offsets of their last elements (inside the file)."""
-    r = walk.r
-    data = r.data
-    n = len(offs)
-    keys = sum(counts)
-    s.key_n += keys
-    s.leaf_page_n += n
-    s.leaf_inuse += PAGE_HEADER_SIZE * n
-    if not keys:
-        return
-    c = counts[0]
-    _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, offs[0] + PAGE_HEADER_SIZE)
-    if (
-        0 not in counts
-        and pos == 16 * c
-        and max(counts) * (16 + ksize + vsize) <= r.ps - PAGE_HEADER_SIZE
-    ):
-        # Laid out as bbolt writes fixed-size keys and values, no bucket
-        # element?  Then each leaf uses 16 + count * (16 + ksize + vsize).
-        layouts = fixed_layout(ksize, vsize, counts)
-        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-        first = offs[0] + PAGE_HEADER_SIZE
-        if getitem(slice(first, lasts[0] + 16)) == layouts[c].array:  # else not worth trying
-            bases = map(add, offs, repeat(PAGE_HEADER_SIZE))
-            found = list(map(getitem, map(slice, bases, map(add, lasts, repeat(16)))))
-            if found == [layouts[c].array for c in counts]:
-                s.leaf_inuse += (16 + ksize + vsize) * keys
-                return
-    full: Sequence[int] = range(n) if 0 not in counts else [i for i in range(n) if counts[i]]
-    if len(full) < n:
-        lasts = list(map(lasts.__getitem__, full))
-    used = list(map(sum, map(_TAIL.unpack_from, repeat(data), lasts)))
-    s.leaf_inuse += 16 * (keys - len(full)) + sum(
-        used if max(used) <= _U32 else map(and_, used, repeat(_U32))
-    )
-    starts = map(add, map(offs.__getitem__, full), repeat(PAGE_HEADER_SIZE))
-    getitem = cast("Callable[[slice], bytes]", data.__getitem__)
-    # The low byte of every element's flags.
-    low = b"".join(map(getitem, map(slice, starts, map(add, lasts, repeat(16)), repeat(16))))
-    if not low.translate(None, _NO_BUCKET_FLAG):
-        return
-    for i in full:
-        off = offs[i]
-        for j in range(counts[i]):
-            flags, pos, ksize, vsize = r.leaf_element(off, j)
-            if flags & BUCKET_LEAF_FLAG:
-                e = off + PAGE_HEADER_SIZE + 16 * j
-                root, inline = r.open_bucket_page(*r.value(e, pos, ksize, vsize))
-                if inline is not None:
-                    sub.add(_stats(r, 0, inline))
-                else:
-                    sub.add(_intact_bucket(walk, root))
+            spans = list(zip(*root)) or [(), ()]
+            forest.open(list(spans[0]), list(spans[1]), [-1] * len(root))
+        return forest.run()
+    except (Bail, struct.error):
+        return None
 
 
 def _reader(tx: Tx) -> PageReader:
@@ -413,17 +526,10 @@ def bucket_stats(bucket: Bucket) -> BucketStats:
     )
 
 
-def top_level_stats(tx: Tx, prefix: bytes = b"") -> tuple[int, BucketStats]:
-    """What bbolt's ``stats`` command adds up: the number of top-level buckets whose
-    name starts with ``prefix``, and the sum of their ``Stats()``."""
-    r = _reader(tx)
-    total = BucketStats()
-    n = 0
-    root = tx.meta.root
-    if root == 0:  # bbolt's root bucket then has neither page nor node
-        raise BboltPanic(
-            "runtime error: invalid memory address or nil pointer dereference", raw=True
-        )
+def _top_level_values(r: PageReader, root: int, prefix: bytes) -> Iterator[tuple[int, int]]:
+    """The (offset, length) of the bucket values of the top-level buckets whose
+    name starts with ``prefix``, in key order, each opened as bbolt's ``stats``
+    command opens it (raising where it panics)."""
     for key, _, _, _ in r.cursor_items(root):
         # tx.ForEach opens every key as a bucket, then the command filters.
         found = r.seek(root, key)
@@ -432,11 +538,35 @@ def top_level_stats(tx: Tx, prefix: bytes = b"") -> tuple[int, BucketStats]:
             child = r.open_bucket_page(found[2], found[3])
         if not has_prefix(key, prefix):
             continue
-        if child is None:
+        if child is None or found is None:
             raise BboltPanic(
                 "runtime error: invalid memory address or nil pointer dereference", raw=True
             )
-        total.add(_stats(r, child[0], child[1]))
+        yield found[2], found[3]
+
+
+def top_level_stats(tx: Tx, prefix: bytes = b"") -> tuple[int, BucketStats]:
+    """What bbolt's ``stats`` command adds up: the number of top-level buckets whose
+    name starts with ``prefix``, and the sum of their ``Stats()``."""
+    root = tx.meta.root
+    if root == 0:  # bbolt's root bucket then has neither page nor node
+        raise BboltPanic(
+            "runtime error: invalid memory address or nil pointer dereference", raw=True
+        )
+    try:
+        spans = list(_top_level_values(_reader(tx), root, prefix))
+    except Error:
+        spans = None  # the exact walk below meets it where bbolt does
+    if spans is not None:
+        fast = _intact_stats(_reader(tx), spans)
+        if fast is not None:
+            return len(spans), fast
+    # Bucket by bucket, as bbolt goes, on a fresh count of page visits.
+    r = _reader(tx)
+    total = BucketStats()
+    n = 0
+    for voff, vlen in _top_level_values(r, root, prefix):
+        total.add(_stats(r, *r.open_bucket_page(voff, vlen)))
         n += 1
     return n, total
 

@@ -8,16 +8,16 @@ import os
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
-from .fastpath import leaf_page_run
+from .fastpath import leaf_batch_keys, leaf_page_run
 from .freelist import rebuild
-from .layout import PGID_NO_FREELIST
+from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta, replace
-from .node import Node, decode_page
+from .node import LeafView, Node, decode_leaf, decode_page
 from .page import read_freelist_ids, read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
     from types import TracebackType
     from typing import BinaryIO
 
@@ -176,8 +176,33 @@ class Tx:
     def free_ids(self) -> list[int]:
         """Free page ids: the freelist page's, or rebuilt by a reachability scan."""
         if self.meta.freelist == PGID_NO_FREELIST:
-            return rebuild(self)
+            # A read-only file does not change while it is open: the walk
+            # is done once per open (bbolt's freepages), not once per caller.
+            return list(self._rebuilt_free_ids()[0])
         return read_freelist_ids(self._data, self.meta.freelist, self._page_size)
+
+    def free_ids_walked(self) -> bool:
+        """Whether :meth:`free_ids` came from a walk of every bucket (no
+        freelist page) that reached no meta page, kept for this read-only
+        file: the check's own walk would repeat it and find nothing.
+
+        Raises as :meth:`free_ids` does.
+        """
+        if self.meta.freelist != PGID_NO_FREELIST or not self._db.readonly:
+            return False
+        return not self._rebuilt_free_ids()[1]
+
+    def _rebuilt_free_ids(self) -> tuple[list[int], bool]:
+        # A read-only file does not change while it is open: the walk is
+        # done once per open (bbolt's freepages), not once per caller.
+        db = self._db
+        cached = db._rebuilt_free_ids
+        if cached is not None and cached[0] is self.meta:
+            return cached[1]
+        rebuilt = rebuild(self)
+        if db.readonly:
+            db._rebuilt_free_ids = (self.meta, rebuilt)
+        return rebuilt
 
     # -- pages -------------------------------------------------------------
 
@@ -213,8 +238,12 @@ class Tx:
             raise CorruptionError(
                 f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
             )
-        node = decode_page(data, offset, pgid)
-        self._note_reads(1)
+        ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+        if flags == LEAF_PAGE and ident == pgid:  # decode_page's own first test
+            node = decode_leaf(data, offset, count, pgid)
+        else:
+            node = decode_page(data, offset, pgid)
+        self._note_reads(1 + overflow)  # the page and its overflow
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
@@ -224,6 +253,15 @@ class Tx:
             # than the hits save (random reads over a big file).
             self._leaves[pgid] = node
         return node
+
+    def _lookup_page(self, pgid: int) -> Node | LeafView:
+        """Page ``pgid`` for one lookup: as :meth:`_page_node` while the leaf
+        cache has room, then a leaf it would not keep comes as a view of its
+        run (no node); branches are always nodes, and cached."""
+        if len(self._leaves) < self._leaf_cache_limit:
+            return self._page_node(pgid)
+        page = self._walk_page(pgid)
+        return LeafView(page) if isinstance(page, tuple) else page
 
     def _adopt_node(self, pgid: int) -> Node:
         """A node of page ``pgid`` that the caller may change (and keep).
@@ -239,11 +277,12 @@ class Tx:
                 node = node.copy()
         return node
 
-    def _walk_page(self, pgid: int) -> Node | LeafRun:
+    def _walk_page(self, pgid: int, keys_only: bool = False) -> Node | LeafRun:
         """Page ``pgid`` for a walk that visits each leaf once.
 
         A cached node if there is one, a branch node (then cached), else the
-        leaf's run cut straight from the page: no node, no cache eviction.
+        leaf's run cut straight from the page: no node, no cache eviction
+        (``keys_only``: see :func:`~pybbolt.fastpath.leaf_run`).
         """
         node = self._branches.get(pgid)
         if node is None:
@@ -252,11 +291,28 @@ class Tx:
             return node
         data, offset = self._data, pgid * self._page_size
         if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
-            run = leaf_page_run(data, offset, pgid)
+            run = leaf_page_run(data, offset, pgid, keys_only)
             if run is not None:
                 self._note_reads(1)
                 return run
         return self._page_node(pgid, False)
+
+    def _leaf_keys(self, pgids: Sequence[int]) -> list[bytes] | None:
+        """The keys of leaf pages ``pgids`` read at once, or None where
+        :func:`~pybbolt.fastpath.leaf_batch_keys` declines or a page has a
+        cached node (then :meth:`_walk_page` reads each)."""
+        data = self._data
+        if not isinstance(data, mmap.mmap) or any(
+            map(self._leaves.__contains__, pgids)
+        ) or any(map(self._branches.__contains__, pgids)):
+            return None
+        found = leaf_batch_keys(data, self._page_size, pgids)
+        if found is None:
+            return None
+        # A leaf's overflow pages count as read: the kernel maps the cached
+        # pages around each page fault, so they become resident all the same.
+        self._note_reads(found[1])
+        return found[0]
 
     def _note_reads(self, pages: int) -> None:
         """Count pages read through the mapping (by this tx or a walk of its own)."""

@@ -39,6 +39,7 @@ from pybbolt.errors import (
     CheckError,
 )
 from pybbolt.meta import Meta
+from pybbolt.pagebits import Reachable
 
 from .conftest import GOLDEN, need
 
@@ -244,6 +245,19 @@ def test_reachable_pages_partition_the_file(golden: Path) -> None:
         assert {0, 1} <= seen
         assert not seen & free and MB_FREELIST not in seen | free
         assert seen | free | {MB_FREELIST} == set(range(tx.meta.pgid))
+
+
+def test_unmarked_ids_are_those_not_reachable() -> None:
+    """Reachable.unmarked (the rebuilt free ids) against membership, on bitmaps
+    with runs marked inside and beyond the file."""
+    rng = random.Random(5)
+    for _ in range(300):
+        reach = Reachable(rng.randrange(0, 40))
+        for _ in range(rng.randrange(0, 6)):
+            start = rng.randrange(0, 60)
+            list(reach.mark(start, start + rng.randrange(0, 10)))
+        start, limit = rng.randrange(0, 5), rng.randrange(0, 70)
+        assert reach.unmarked(start, limit) == [p for p in range(start, limit) if p not in reach]
 
 
 def test_rebuilt_freelist(golden: Path) -> None:

@@ -11,8 +11,10 @@ is the same with and without them.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import random
 import struct
+import subprocess
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +29,9 @@ from pybbolt.cli.textfmt import FORMAT_MODES, format_bytes, format_lines
 import pybbolt
 from pybbolt import check as check_mod
 from pybbolt import fastpath
+from pybbolt import inspect as inspect_mod
 from pybbolt import stats as stats_mod
+from pybbolt import tx as tx_mod
 from pybbolt.page import PageReader
 from pybbolt.stats import top_level_stats
 
@@ -46,6 +50,8 @@ def exact(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
     def switch_off() -> None:
         monkeypatch.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        monkeypatch.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        monkeypatch.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
         monkeypatch.setattr(stats_mod, "_intact_stats", lambda r, root: None)
 
     return switch_off
@@ -285,6 +291,8 @@ def _compare(tmp: Path, name: str, src: Path, n: int, monkeypatch: pytest.Monkey
     fast = [outcomes(p) for p in paths]
     with monkeypatch.context() as m:
         m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        m.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
         m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
         slow = [outcomes(p) for p in paths]
     for path, f, s in zip(paths, fast, slow):
@@ -299,6 +307,141 @@ def test_damaged_golden_files_read_the_same(exact: Callable[[], None]) -> None:
     fast = [outcomes(p) for p in bad]
     exact()
     assert [outcomes(p) for p in bad] == fast
+
+
+# --- the field shapes: the page walk of check and of the freelist rebuild ----
+
+
+def walk_outcome(path: Path) -> Any:
+    """What the page walk decides: the check (whole file, and from page 2),
+    and the free ids rebuilt when the file has no freelist page."""
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            free: Any = tx.free_ids()
+    except Exception as e:
+        free = _failure(e)
+    return check_outcome(path), check_outcome(path, 2), free
+
+
+def damage_bucket_value(data: bytearray, ps: int, rng: random.Random) -> None:
+    """Point a bucket value somewhere else: another page (a second reference,
+    a loop back to a parent, a meta page), past the file, or root 0 with no
+    inline page (bbolt's openBucket fails)."""
+    values = []
+    for pid, flags, count in _pages(bytes(data), ps):
+        if flags != 2:
+            continue
+        base = pid * ps + 16
+        for i in range(min(count, (len(data) - base) // 16)):
+            eflags, pos, ksize, vsize = struct.unpack_from("<IIII", data, base + 16 * i)
+            at = base + 16 * i + pos + ksize
+            if eflags & 1 and vsize >= 16 and at + 16 <= len(data):
+                values.append((pid, at))
+    if not values:
+        return
+    pid, at = rng.choice(values)
+    npages = len(data) // ps
+    root = rng.choice((0, 1, pid, rng.randrange(2, npages), npages + 3))
+    struct.pack_into("<Q", data, at, root)
+
+
+@pytest.fixture(scope="module")
+def field_shapes(tmp_path_factory: pytest.TempPathFactory, boltgo: Path) -> dict[str, Path]:
+    """The benchmarks' field shapes, small (as in tests/test_field_shapes.py)."""
+    work = tmp_path_factory.mktemp("field")
+    out = {}
+    for shape in ("etcd", "raft", "containerd"):
+        out[shape] = work / f"{shape}.db"
+        subprocess.run([str(boltgo), "gen-shape", shape, str(out[shape]), "--scale", "0.02"],
+                       capture_output=True, check=True)
+    return out
+
+
+def test_field_shapes_take_the_fast_walk(
+    field_shapes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Check and the freelist rebuild read the intact shapes a level of
+    buckets at a time, without a single tree walked on its own."""
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("a walk other than the level-at-a-time one ran")
+
+    for name in ("_walk_pages", "_key_order", "_intact_tree"):
+        monkeypatch.setattr(check_mod._Checker, name, refuse)
+    for shape, path in field_shapes.items():
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            assert list(tx.check()) == [], shape
+            assert len(tx.free_ids()) > 0, shape
+
+
+def test_walk_leaves_the_collector_as_it_found_it(field_shapes: dict[str, Path]) -> None:
+    """The level-at-a-time walk pauses the cyclic collector, and only itself."""
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            with pybbolt.open(field_shapes["containerd"], readonly=True) as db, db.view() as tx:
+                assert list(tx.check()) == []
+            assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_free_ids_rebuilt_once_per_open(
+    field_shapes: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only file without a freelist page is walked for its free ids
+    once (bbolt's freepages at open), however many transactions ask."""
+    calls: list[int] = []
+    rebuild = tx_mod.rebuild
+    monkeypatch.setattr(tx_mod, "rebuild", lambda tx: calls.append(1) or rebuild(tx))
+    with pybbolt.open(field_shapes["etcd"], readonly=True) as db:
+        with db.view() as tx:
+            first = tx.free_ids()
+            first.append(-1)  # the caller's own list
+        with db.view() as tx:
+            assert list(tx.check()) == []
+            assert tx.free_ids() == first[:-1]
+    assert len(calls) == 1
+    with pybbolt.open(field_shapes["etcd"], readonly=True) as db, db.view() as tx:
+        assert tx.free_ids() == first[:-1]
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("shape", ["etcd", "raft", "containerd"])
+def test_damaged_field_shapes_walk_the_same(
+    shape: str, field_shapes: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On damaged copies of the shapes (random page edits and bucket values
+    pointed elsewhere), check and the freelist rebuild give the same errors,
+    messages and exceptions with the check's walk left to the rebuild's (no
+    freelist page), with its own level-at-a-time walk, with only the per-tree
+    one, and with the exact walks alone."""
+    src = field_shapes[shape]
+    original = src.read_bytes()
+    ps = struct.unpack_from("<I", original, 16 + 8)[0]
+    rng = random.Random(zlib.crc32(shape.encode()))
+    paths = [src]
+    for k in range(40):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 1, 2))):
+            if k % 2:
+                damage_bucket_value(data, ps, rng)
+            else:
+                damage(data, ps, rng)
+        paths.append(tmp_path / f"{shape}-{k}.db")
+        paths[-1].write_bytes(data)
+    fast = [walk_outcome(p) for p in paths]
+    with monkeypatch.context() as m:
+        m.setattr(check_mod._Checker, "_walked_at_open", lambda self: False)
+        walked = [walk_outcome(p) for p in paths]
+        m.setattr(check_mod._Checker, "_intact_buckets", lambda self, root: False)
+        per_tree = [walk_outcome(p) for p in paths]
+        m.setattr(check_mod._Checker, "_intact_tree", lambda self, root, info: False)
+        exact = [walk_outcome(p) for p in paths]
+    assert sum(1 for f in fast if f != fast[0]) >= 15, "the damage changed too little"
+    for path, f, w, t, e in zip(paths, fast, walked, per_tree, exact):
+        assert f == w == t == e, f"the walk differs on {path.name}"
 
 
 # --- formatting a batch of keys ----------------------------------------------
@@ -338,3 +481,210 @@ def test_layout_codecs_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         assert layouts[5].keys.size == 5 * (ksize + 3)
         assert fastpath._cached_keys <= 200
     assert sum(map(len, fastpath._FIXED.values())) <= 16
+
+
+# --- lookups of leaves the full cache does not keep --------------------------
+
+
+def _probes(src: Path) -> list[tuple[tuple[bytes, ...], list[bytes]]]:
+    """Per bucket of the intact file (nested ones too): its keys, each key
+    extended (absent), and keys below and above them all."""
+    out: list[tuple[tuple[bytes, ...], list[bytes]]] = []
+    with pybbolt.open(src, readonly=True) as db, db.view() as tx:
+        todo = [((name,), b) for name, b in tx.buckets()]
+        while todo and len(out) < 60:
+            path, bucket = todo.pop()
+            keys = list(bucket.keys())[:400]
+            out.append((path, [b"\x00", *keys, *(k + b"\x00" for k in keys[::7]), b"\xff" * 9]))
+            todo += [((*path, k), b) for k, b in bucket.buckets()]
+    return out
+
+
+def gets_outcome(path: Path, probes: list[tuple[tuple[bytes, ...], list[bytes]]],
+                 full_cache: bool) -> Any:
+    """Every probe's ``get`` (and the opening of its bucket), with the leaf
+    cache as it is or full from the start (leaves then read as views)."""
+    out: list[Any] = []
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            if full_cache:
+                tx._leaf_cache_limit = 0
+            for names, keys in probes:
+                try:
+                    bucket = tx.bucket(*names)
+                except Exception as e:
+                    out.append(_failure(e))
+                    continue
+                if bucket is None:
+                    out.append(None)
+                    continue
+                for k in keys:
+                    try:
+                        out.append((bucket.get(k), k in bucket))
+                    except Exception as e:
+                        out.append(_failure(e))
+    except Exception as e:
+        out.append(_failure(e))
+    return out
+
+
+def test_lookups_past_the_full_cache_read_views(fixed_size_db: Path) -> None:
+    from pybbolt.node import LeafView
+
+    with pybbolt.open(fixed_size_db, readonly=True) as db, db.view() as tx:
+        tx._leaf_cache_limit = 0
+        bucket = tx.bucket(b"fixed")
+        assert bucket is not None
+        key = bytes(8) + (4321).to_bytes(8, "big")
+        assert bucket.get(key) == (4321).to_bytes(4, "big") * 25
+        assert not tx._leaves
+        cursor = bucket.cursor()
+        cursor.first()
+        leaf = cursor._nodes[-1]  # a cursor still gets a node
+        view = tx._lookup_page(leaf.pgid)
+        assert isinstance(view, LeafView)
+        assert (view.flags, view.keys, view.values) == (
+            tuple(leaf.flags), tuple(leaf.keys), tuple(leaf.values))
+
+
+@pytest.mark.parametrize("name", ["fixed", *SOURCES])
+def test_lookups_past_the_full_cache_read_the_same(
+    name: str, fixed_size_db: Path, tmp_path: Path
+) -> None:
+    """Intact and damaged: the same values, misses and exceptions whether a
+    leaf is read into a cached node or looked up in a view of its run."""
+    src = fixed_size_db if name == "fixed" else FIXTURES / name
+    assert src.exists(), f"{name} missing"
+    probes = _probes(src)
+    paths = [src, *_variants(tmp_path, name, src, 30, seed=zlib.crc32(b"get " + name.encode()))]
+    for path in paths:
+        assert gets_outcome(path, probes, True) == gets_outcome(path, probes, False), path.name
+
+
+# --- field shapes: stats and inspect over many small buckets -----------------
+
+SHAPES = ("etcd", "raft", "containerd")
+
+
+@pytest.fixture(scope="module")
+def small_shapes(tmp_path_factory: pytest.TempPathFactory, boltgo: Path) -> dict[str, Path]:
+    """The field shapes of ``boltgo gen-shape``, small (containerd's: hundreds of
+    nested buckets, most of them inline)."""
+    work = tmp_path_factory.mktemp("shapes")
+    out = {}
+    for shape in SHAPES:
+        out[shape] = work / f"{shape}.db"
+        subprocess.run([str(boltgo), "gen-shape", shape, str(out[shape]), "--scale", "0.01"],
+                       capture_output=True, check=True)
+    return out
+
+
+def inspect_outcome(path: Path) -> Any:
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            return inspect_mod.inspect_tree(tx)
+    except Exception as e:
+        return _failure(e)
+
+
+def _no_fast_tree(r: PageReader, root: int) -> Any:
+    raise fastpath.Bail
+
+
+def _exact_off(m: pytest.MonkeyPatch) -> None:
+    m.setattr(stats_mod, "_intact_stats", lambda r, root: None)
+    m.setattr(inspect_mod, "_intact_tree", _no_fast_tree)
+    m.setattr(tx_mod.Tx, "_leaf_keys", lambda self, pgids: None)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_intact_shapes_take_the_fast_paths(small_shapes: dict[str, Path], shape: str,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = small_shapes[shape]
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        r = PageReader(tx._data, tx.page_size)
+        fast_tree = inspect_mod._intact_tree(r, tx.meta.root)
+        spans = [(v, n) for v, n in stats_mod._top_level_values(r, tx.meta.root, b"")]
+        fast_stats = stats_mod._intact_stats(r, spans)
+        assert fast_stats is not None
+        fast_total = top_level_stats(tx)
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        assert inspect_outcome(path) == fast_tree
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            assert top_level_stats(tx) == fast_total == (len(spans), fast_stats)
+
+
+@pytest.mark.parametrize(("shape", "names"), [("etcd", [b"key"]), ("raft", [b"logs"])])
+def test_keys_of_many_leaves_read_at_once(small_shapes: dict[str, Path], shape: str,
+                                          names: list[bytes],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Listing keys reads the leaves under a branch together: no leaf alone."""
+    walk_page = tx_mod.Tx._walk_page
+    alone: list[int] = []
+
+    def spy(self: tx_mod.Tx, pgid: int, keys_only: bool = False) -> Any:
+        page = walk_page(self, pgid, keys_only)
+        if isinstance(page, tuple):
+            alone.append(pgid)
+        return page
+
+    monkeypatch.setattr(tx_mod.Tx, "_walk_page", spy)
+    with pybbolt.open(small_shapes[shape], readonly=True) as db, db.view() as tx:
+        bucket = cmd_read.last_bucket(tx, names)
+        keys = [k for batch in cmd_read._key_batches(bucket) for k in batch]
+        assert alone == []
+        assert keys == [k for k, _ in bucket.items()]
+        assert len(keys) == len(bucket) > 50
+
+
+def _damage_values(data: bytearray, ps: int, rng: random.Random) -> None:
+    """:func:`damage`, or one byte of a leaf's keys and values (where inline
+    buckets and the bucket headers of nested buckets are)."""
+    leaves = [p for p in _pages(bytes(data), ps) if p[1] == 2 and p[2]]
+    if not leaves or rng.random() < 0.4:
+        damage(data, ps, rng)
+        return
+    pid, _, count = rng.choice(leaves)
+    base = pid * ps
+    start = base + 16 + 16 * min(count, (ps - 16) // 16)
+    if start < min(base + ps, len(data)):
+        at = rng.randrange(start, min(base + ps, len(data)))
+        data[at] = rng.choice((0, 1, 0x10, 0xFF, rng.randrange(256)))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_damaged_shapes_read_the_same(small_shapes: dict[str, Path], shape: str,
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = small_shapes[shape].read_bytes()
+    ps = struct.unpack_from("<I", original, 16 + 8)[0]
+    rng = random.Random(zlib.crc32(shape.encode()))
+    paths = []
+    for k in range(40):
+        data = bytearray(original)
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            _damage_values(data, ps, rng)
+        paths.append(tmp_path / f"{shape}-{k}.db")
+        paths[-1].write_bytes(data)
+    fast = [(stats_outcome(p), inspect_outcome(p), keys_outcome(p)) for p in paths]
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        slow = [(stats_outcome(p), inspect_outcome(p), keys_outcome(p)) for p in paths]
+    for path, f, s in zip(paths, fast, slow):
+        assert f[0] == s[0], f"stats differ on {path.name}"
+        assert f[1] == s[1], f"inspect differs on {path.name}"
+        assert f[2] == s[2], f"keys differ on {path.name}"
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_damaged_fixtures_inspect_and_list_the_same(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = FIXTURES / name
+    if not src.exists():
+        pytest.skip(f"{name} missing")
+    paths = list(_variants(tmp_path, name, src, 40, seed=zlib.crc32(b"inspect " + name.encode())))
+    fast = [(inspect_outcome(p), keys_outcome(p)) for p in paths]
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        assert [(inspect_outcome(p), keys_outcome(p)) for p in paths] == fast

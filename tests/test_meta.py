@@ -142,3 +142,38 @@ def test_immutable_and_equal_by_fields() -> None:
         del m.root
     assert m == new_meta(4096, 3, 2, 4, 1) and hash(m) == hash(new_meta(4096, 3, 2, 4, 1))
     assert m != m.with_changes(txid=2)
+
+
+def test_parse_and_build_with_the_declaration() -> None:
+    """The construct declaration's reading and writing: the hand-packed bytes
+    at any offset, the same fields as :meth:`Meta.decode`."""
+    raw = meta_bytes(page_size=8192, root=7, freelist=9, pgid=11, txid=13, flags=5,
+                     sequence=6, checksum=0x1122334455667788)
+    buf = b"\xff" * 16 + raw + b"\xee" * 8  # neighbours that must not be read
+    m = Meta.parse(buf)
+    assert m.fields() == (MAGIC, 2, 8192, 5, 7, 6, 9, 11, 13, 0x1122334455667788)
+    assert Meta.parse(raw + b"\xee", 0) == m == Meta.decode(buf)
+    assert Meta.parse(b"\x00" * 3 + raw, 3) == m
+    assert m.build() == raw
+    assert new_meta(4096, root=3, freelist=2, pgid=4, txid=1).build() == meta_bytes()
+
+
+def test_hash_repr_and_vars_as_a_frozen_dataclass() -> None:
+    """The class promises ``==``, ``hash``, ``repr`` and ``vars()`` as a frozen
+    dataclass of the same fields would give them: that dataclass is the oracle."""
+    import dataclasses
+
+    names = ["magic", "version", "page_size", "flags", "root", "sequence", "freelist",
+             "pgid", "txid", "checksum"]
+    frozen = dataclasses.make_dataclass("Meta", [(n, int) for n in names], frozen=True)
+    m = Meta.decode(meta_bytes(root=7, txid=13, checksum=0x1122334455667788), 0)
+    d = frozen(*m.fields())
+    assert hash(m) == hash(d)
+    assert repr(m) == repr(d)
+    assert vars(m) == dataclasses.asdict(d)
+    with pytest.raises(AttributeError,
+                       match=r"^cannot assign to field 'txid' of an immutable Meta$"):
+        m.txid = 5
+    with pytest.raises(AttributeError,
+                       match=r"^cannot delete field 'root' of an immutable Meta$"):
+        del m.root

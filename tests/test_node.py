@@ -12,8 +12,9 @@ import struct
 
 import pytest
 
-from pybbolt import Error
-from pybbolt.node import Node, run_items
+from pybbolt import CorruptionError, Error
+from pybbolt.node import Node, decode, decode_branch, decode_leaf, decode_page, run_items
+from pybbolt.page import PageHeader
 
 PS = 4096
 
@@ -33,6 +34,12 @@ def uniform_leaf(n: int, vsize: int) -> Node:
 
 def split_sizes(node: Node, page_size: int = PS, fill: float = 0.5) -> list[int]:
     return [len(n.keys) for n in node.split(page_size, fill)]
+
+
+def sized_leaf(item_sizes: list[int]) -> Node:
+    """Items of the given serialised sizes (element 16 + 4-byte key + value)."""
+    keys = [b"%04d" % i for i in range(len(item_sizes))]
+    return leaf(keys, [b"v" * (size - 20) for size in item_sizes])
 
 
 # -- size ---------------------------------------------------------------------------------
@@ -209,3 +216,219 @@ def test_copy_is_detached() -> None:
     c.put(b"b", b"b", b"2", 0, 0)
     assert n.keys == [b"a"] and c.keys == [b"a", b"b"]
     assert c.key == b"a" and c.parent is None
+
+
+def test_new_node_state() -> None:
+    """A node starts unsaved (pgid 0), detached, not materialised, clean."""
+    n = leaf([b"a", b"b"], [b"1", b"2"])
+    assert n.pgid == 0 and n.key == b"a" and n.parent is None and n.children == []
+    assert n.materialised is False and n.unbalanced is False and n.spilled is False
+    assert branch([], []).key is None
+    assert Node(False, [b"k"], [], [], [3], 7).pgid == 7
+
+
+def test_copy_keeps_everything_but_the_tree() -> None:
+    n = leaf([b"a", b"b"], [b"1", b"2"], [0, 1])
+    n.pgid = 9
+    c = n.copy()
+    assert (c.is_leaf, c.keys, c.values, c.flags, c.pgids, c.pgid) == (
+        True, [b"a", b"b"], [b"1", b"2"], [0, 1], [], 9)
+    assert c.values is not n.values and c.flags is not n.flags
+    # a damaged branch's stale element-0 child id (pgids longer than keys) is dropped
+    b = Node(False, [], [], [], [42], 5)
+    bc = b.copy()
+    assert (bc.is_leaf, bc.keys, bc.pgids, bc.pgid) == (False, [], [], 5)
+    b2 = branch([b"a", b"m"], [3, 4]).copy()
+    assert b2.is_leaf is False and b2.pgids == [3, 4]
+
+
+def test_tree_links() -> None:
+    root = branch([b"a", b"m"], [3, 4])
+    left, right = leaf([b"a"], [b"1"]), leaf([b"m", b"n"], [b"2", b"3"])
+    for child in (left, right):
+        child.parent = root
+        root.children.append(child)
+    assert root.child_index(left) == 0 and root.child_index(right) == 1
+    right.key = b"l"  # a key between: the item it would be inserted at
+    assert root.child_index(right) == 1
+    right.key = None  # a node made by a split: searched as b""
+    assert root.child_index(right) == 0
+    assert branch([b"A", b"B"], [3, 4]).child_index(right) == 0
+    assert left.root() is root and root.root() is root
+    root.remove_child(right)
+    assert root.children == [left]
+    root.remove_child(right)  # not a child: nothing happens
+    assert root.children == [left]
+    left.append_items(right)
+    assert (left.keys, left.values, left.flags) == ([b"a", b"m", b"n"], [b"1", b"2", b"3"],
+                                                    [0, 0, 0])
+    root.append_items(branch([b"z"], [9]))
+    assert root.keys == [b"a", b"m", b"z"] and root.pgids == [3, 4, 9]
+    holder = leaf([b"q"], [b"0"])
+    holder.take_items(root)
+    assert holder.is_leaf is False and holder.keys is root.keys and holder.pgids is root.pgids
+    assert holder.values is root.values and holder.flags is root.flags
+    holder.take_items(left)
+    assert holder.is_leaf is True and holder.values is left.values
+    assert holder.flags is left.flags and holder.pgids is left.pgids
+
+
+def test_split_at_exactly_the_threshold() -> None:
+    # 33 items of 127 bytes: 16 + 33 * 127 = 4207.  At i = 15, 16 + 15 * 127 +
+    # 127 = 2048 is not more than the threshold: taken; at i = 16 the cut.
+    assert split_sizes(sized_leaf([127] * 33)) == [16, 17]
+
+
+def test_split_stops_at_four_items_even_over_a_page() -> None:
+    # 16 + 20 + 20 + 2000 + 3 * 700 = 4156 bytes: cut at i = 2 (56 + 2000 >
+    # 2048); the rest, 4 items of 4116 bytes, is still a page but splitTwo
+    # leaves 4 items alone.
+    assert split_sizes(sized_leaf([20, 20, 2000, 700, 700, 700])) == [2, 4]
+
+
+def test_split_index_looks_at_n_minus_2_items_of_the_rest() -> None:
+    # fill 1.0: 100 items of 80 bytes and 2 of 3000.  The first cut at i = 51
+    # (16 + 51 * 80 + 80 > 4096); then 51 items are left, splitIndex looks at
+    # 49 of them (all 80 bytes: no cut) and ends at index 48; 3 items remain.
+    assert split_sizes(sized_leaf([80] * 100 + [3000] * 2), fill=1.0) == [51, 48, 3]
+
+
+def test_split_items_and_new_nodes() -> None:
+    n = leaf([b"%04d" % i for i in range(51)], [b"%060d" % i for i in range(51)],
+             [i % 2 for i in range(51)])
+    first, second = n.split(PS, 0.5)
+    assert first.values == [b"%060d" % i for i in range(25)]
+    assert second.values == [b"%060d" % i for i in range(25, 51)]
+    assert first.flags == [i % 2 for i in range(25)]
+    assert second.flags == [i % 2 for i in range(25, 51)]
+    assert first.pgids == second.pgids == []
+    assert second.is_leaf is True and second.materialised is True and second.pgid == 0
+    parent = n.parent
+    assert parent is not None
+    assert parent.is_leaf is False and parent.materialised is True and parent.pgid == 0
+    assert (parent.keys, parent.values, parent.flags, parent.pgids) == ([], [], [], [])
+
+
+def test_split_under_an_existing_parent() -> None:
+    parent = branch([b"0000"], [3])
+    parent.materialised = True
+    n = uniform_leaf(51, 60)
+    n.parent = parent
+    parent.children.append(n)
+    first, second = n.split(PS, 0.5)
+    assert n.parent is parent and second.parent is parent
+    assert parent.children == [first, second]
+    assert parent.keys == [b"0000"] and parent.pgids == [3]
+
+
+# -- decode: node.read --------------------------------------------------------------------
+
+
+def leaf_page(pgid: int, items: list[tuple[int, bytes, bytes]], length: int = 128) -> bytes:
+    """A leaf page packed by hand: (flags, key, value) items, data after the elements."""
+    buf = bytearray(length)
+    struct.pack_into("<QHHI", buf, 0, pgid, 0x02, len(items), 0)
+    data = 16 + 16 * len(items)
+    for i, (flags, key, value) in enumerate(items):
+        elem = 16 + 16 * i
+        struct.pack_into("<IIII", buf, elem, flags, data - elem, len(key), len(value))
+        buf[data : data + len(key) + len(value)] = key + value
+        data += len(key) + len(value)
+    return bytes(buf)
+
+
+def branch_page(pgid: int, items: list[tuple[bytes, int]], length: int = 128) -> bytes:
+    """A branch page packed by hand: (key, child pgid) items."""
+    buf = bytearray(length)
+    struct.pack_into("<QHHI", buf, 0, pgid, 0x01, len(items), 0)
+    data = 16 + 16 * len(items)
+    for i, (key, child) in enumerate(items):
+        elem = 16 + 16 * i
+        struct.pack_into("<IIQ", buf, elem, data - elem, len(key), child)
+        buf[data : data + len(key)] = key
+        data += len(key)
+    return bytes(buf)
+
+
+def test_decode_leaf_page() -> None:
+    page = leaf_page(6, [(0, b"a", b"xyz"), (1, b"bc", b"hdr-bytes"), (0, b"d", b"")])
+    buf = bytes(6 * 128) + page  # the page at its offset in the file
+    for n in (decode_page(buf, 6 * 128, 6), decode_leaf(buf, 6 * 128, 3, 6),
+              decode(buf, 6 * 128, PageHeader(6, 0x02, 3, 0), 6)):
+        assert (n.is_leaf, n.keys, n.values, n.flags, n.pgids, n.pgid) == (
+            True, [b"a", b"bc", b"d"], [b"xyz", b"hdr-bytes", b""], [0, 1, 0], [], 6)
+        assert n.key == b"a"
+    assert decode_page(bytearray(page), 0, 6).keys == [b"a", b"bc", b"d"]
+
+
+def test_decode_branch_page() -> None:
+    page = branch_page(9, [(b"k1", 7), (b"zz", (1 << 33) + 2), (b"zzz", 0xFFFFFFFF)])
+    buf = bytes(128) + page
+    for n in (decode_page(buf, 128, 9), decode_branch(buf, 128, 3, 9),
+              decode_page(bytearray(buf), 128, 9),
+              decode(buf, 128, PageHeader(9, 0x01, 3, 0), 9)):
+        assert (n.is_leaf, n.keys, n.values, n.flags, n.pgids, n.pgid) == (
+            False, [b"k1", b"zz", b"zzz"], [], [], [7, (1 << 33) + 2, 0xFFFFFFFF], 9)
+    # node.write's bytes read back
+    n = branch([b"k1", b"zz"], [7, (1 << 33) + 2])
+    back = decode_page(bytes(n.encode(4, 64)), 0, 4)
+    assert (back.keys, back.pgids) == ([b"k1", b"zz"], [7, (1 << 33) + 2])
+
+
+def test_decode_leaf_past_the_data() -> None:
+    page = leaf_page(6, [(0, b"a", b"1")], 34)  # the value ends the data
+    assert decode_leaf(page, 0, 1, 6).values == [b"1"]
+    with pytest.raises(CorruptionError,
+                       match=r"^page 6: 2 elements run past the end of the data$"):
+        decode_leaf(page, 0, 2, 6)
+    short = bytearray(page)
+    struct.pack_into("<I", short, 16 + 12, 2)  # a value of 2 bytes: one past the end
+    with pytest.raises(CorruptionError,
+                       match=r"^page 6: leaf element 0 points outside the data$"):
+        decode_leaf(bytes(short), 0, 1, 6)
+
+
+def test_decode_branch_without_elements() -> None:
+    """bbolt descends into element 0 of an empty branch page: its child id is kept."""
+    page = bytearray(branch_page(3, [(b"k", 77)], 64))
+    struct.pack_into("<H", page, 10, 0)  # count 0; element 0's bytes stay
+    n = decode_page(bytes(page), 0, 3)
+    assert (n.is_leaf, n.keys, n.pgids) == (False, [], [77])
+    # the page ends right after its header: no element 0 to read
+    n = decode_branch(bytes(page[:16]), 0, 0, 3)
+    assert (n.keys, n.pgids) == ([], [])
+    n = decode_branch(bytes(page[:32]), 0, 0, 3)  # exactly one element's bytes
+    assert n.pgids == [77]
+
+
+def test_decode_branch_key_past_the_data() -> None:
+    page = bytearray(branch_page(5, [(b"ab", 3), (b"cd", 4)], 52))  # keys end at 52
+    assert decode_branch(bytes(page), 0, 2, 5).keys == [b"ab", b"cd"]
+    struct.pack_into("<I", page, 32 + 4, 3)  # element 1's key: 3 bytes, one past the end
+    struct.pack_into("<I", page, 16, 50 - 16)  # element 0's key: the last 2 bytes, in bounds
+    with pytest.raises(CorruptionError,
+                       match=r"^page 5: branch element 1 points outside the data$"):
+        decode_branch(bytes(page), 0, 2, 5)
+    with pytest.raises(CorruptionError,
+                       match=r"^page 5: 3 elements run past the end of the data$"):
+        decode_branch(bytes(page), 0, 3, 5)
+
+
+def test_decode_refuses_other_pages() -> None:
+    page = bytearray(leaf_page(6, [(0, b"a", b"1")]))
+    with pytest.raises(CorruptionError, match=r"^assertion failed: Page expected to be: 7, "
+                                              r"but self identifies as 6$"):
+        decode_page(bytes(page), 0, 7)
+    struct.pack_into("<H", page, 8, 0x01)
+    with pytest.raises(CorruptionError, match=r"^assertion failed: Page expected to be: 7, "
+                                              r"but self identifies as 6$"):
+        decode_page(bytes(page), 0, 7)
+    struct.pack_into("<H", page, 8, 0x10)  # a freelist page where a node is expected
+    with pytest.raises(CorruptionError, match=r"^invalid page type: 6: 10$"):
+        decode_page(bytes(page), 0, 6)
+    with pytest.raises(CorruptionError, match=r"^invalid page type: 6: 4$"):
+        decode(bytes(page), 0, PageHeader(6, 0x04, 1, 0), 6)
+    struct.pack_into("<H", page, 8, 0x20)
+    with pytest.raises(CorruptionError, match=r"^assertion failed: page 6: has unexpected "
+                                              r"type/flags: 20$"):
+        decode_page(bytes(page), 0, 6)

@@ -482,3 +482,24 @@ def test_growth_as_go_grows(tmp_path: Path, boltgo: Path) -> None:
         assert ours.read_bytes() == theirs.read_bytes()
     assert (tmp_path / "py0.db").stat().st_size == 4 * PS
     assert (tmp_path / "py1.db").stat().st_size == 16 * PS
+
+
+def test_reads_count_overflow_pages(tmp_path: Path) -> None:
+    """A page's overflow pages count towards the mapping's release: a walk of
+    big values keeps a bounded RSS (one page each would let it grow 16x for
+    64 kB values)."""
+    path = tmp_path / "big.db"
+    with pybbolt.open(path, page_size=4096) as db, db.update() as tx:
+        tx.create_bucket(b"b").put(b"k", bytes(range(200)) * 100)
+    for walk in (False, True):
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            bucket = tx.bucket(b"b")
+            assert bucket is not None
+            overflow = tx.page_header(bucket.root).overflow
+            assert overflow == 4
+            before = tx._reads_left
+            if walk:
+                assert list(bucket.items()) == [(b"k", bytes(range(200)) * 100)]
+            else:
+                assert bucket.get(b"k") == bytes(range(200)) * 100
+            assert before - tx._reads_left == 1 + overflow
