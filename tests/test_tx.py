@@ -503,3 +503,21 @@ def test_reads_count_overflow_pages(tmp_path: Path) -> None:
             else:
                 assert bucket.get(b"k") == bytes(range(200)) * 100
             assert before - tx._reads_left == 1 + overflow
+
+
+def test_free_ids_walked_only_for_a_read_only_file_without_freelist(tmp_path: Path) -> None:
+    """Free ids rebuilt by a walk are kept for a read-only file, and then the
+    check need not walk again; a file with a freelist page, or open for
+    writing, says no."""
+    from .conftest import FIXTURES
+
+    src = FIXTURES / "churn_seed1_nofreelistsync.db"
+    with pybbolt.open(src, readonly=True) as db, db.view() as tx:
+        assert tx.free_ids_walked() is True
+        assert tx.free_ids() == tx.free_ids()  # the kept walk, as a new list each time
+    with pybbolt.open(FIXTURES / "nested.db", readonly=True) as db, db.view() as tx:
+        assert tx.free_ids_walked() is False
+    path = tmp_path / "w.db"
+    path.write_bytes(src.read_bytes())
+    with pybbolt.open(path, no_freelist_sync=True) as db, db.view() as tx:
+        assert tx.meta.freelist == 0xFFFFFFFFFFFFFFFF and tx.free_ids_walked() is False
