@@ -159,6 +159,7 @@ def test_mmap_size() -> None:
     # then whole GiB steps, rounded up to the page size
     assert mmap_size((1 << 30) + 1, 4096) == 2 << 30
     assert mmap_size(5 << 30, 4096) == 5 << 30
+    assert mmap_size((1 << 30) + 1, 12288) == -(-(2 << 30) // 12288) * 12288
     # 5 GiB is not a multiple of a 12288-byte page: the next multiple
     assert mmap_size((4 << 30) + 1, 12288) == ((5 << 30) // 12288 + 1) * 12288
     # capped at maxMapSize (0xFFFFFFFFFFFF), refused beyond it
@@ -181,8 +182,12 @@ def test_page_size_from_the_second_meta(tmp_path: Path, bbolt_cli: Path, name: s
     struct.pack_into("<I", data, 16, 0xDEADBEEF)  # meta 0's magic
     both = bytearray(data)
     struct.pack_into("<I", both, ps + 16, 0xDEADBEEF)  # and meta 1's
+    good = (FIXTURES / name).read_bytes()
+    second = bytearray(good)
+    struct.pack_into("<I", second, ps + 16, 0xDEADBEEF)  # meta 1's magic only
     cases = [(data, n) for n in (len(data), 2 * ps, ps + 2000, ps + 80, ps + 79, ps + 1024,
-                                 ps + 1025)] + [(both, len(both))]
+                                 ps + 1025, 3000, 1500)] + [(both, len(both))] + [
+        (second, len(second)), (good, 4095), (good, 2048)]
     for i, (image, size) in enumerate(cases):
         path = tmp_path / f"{i}.db"
         path.write_bytes(image[:size])
@@ -589,11 +594,11 @@ def test_database_on_descriptor_0(tmp_path: Path) -> None:
             del db, tx, rtx  # the transactions refer to their database
             gc.collect()
         assert [w.category for w in caught] == [ResourceWarning]
+        with pybbolt.open(tmp_path / "z.db", timeout=0.2):  # descriptor 0 was closed
+            pass
     finally:
         os.dup2(saved, 0)
         os.close(saved)
-    with pybbolt.open(tmp_path / "z.db", timeout=0.2):  # the lock went with it
-        pass
 
 
 def test_close_waits_for_another_threads_writer(tmp_path: Path) -> None:
@@ -670,3 +675,56 @@ def test_growth_by_alloc_size_and_syncs(tmp_path: Path) -> None:
             rec.ops.clear()
             db.sync()
             assert rec.ops == [("fdatasync", fd)]
+
+
+def test_close_ends_every_open_transaction(tmp_path: Path) -> None:
+    db = pybbolt.open(tmp_path / "e.db")
+    with db.update() as tx:
+        tx.create_bucket(b"b")
+    readers = [db.begin(), db.begin()]
+    writer = db.begin(True)
+    writer.rollback()
+    db.close()
+    for tx in readers:
+        assert tx.closed
+        with pytest.raises(pybbolt.DatabaseNotOpen):
+            tx.bucket(b"b")
+    with pytest.raises(pybbolt.TxClosed):  # ended before the close
+        writer.bucket(b"b")
+
+
+def test_rolled_back_delete_frees_nothing(tmp_path: Path) -> None:
+    """Deleting a bucket frees its pages in the transaction; a rollback gives
+    them back, so they are neither pending nor free afterwards."""
+    with pybbolt.open(tmp_path / "d.db", page_size=4096) as db:
+        with db.update() as tx:
+            big = tx.create_bucket(b"big")
+            for i in range(20):
+                big.put(b"%02d" % i, b"x" * 3000)
+        db.begin(True).rollback()  # releases what that commit freed, as every begin does
+        before = db.stats()
+        tx = db.begin(True)
+        tx.delete_bucket(b"big")
+        tx.rollback()
+        after = db.stats()
+        assert (after.free_page_n, after.pending_page_n) == (before.free_page_n,
+                                                             before.pending_page_n)
+        with db.update() as tx:
+            tx.create_bucket(b"other").put(b"k", b"y" * 3000)
+        with db.view() as rtx:
+            assert [k for k, _ in rtx[b"big"].items()] == [b"%02d" % i for i in range(20)]
+            assert list(rtx.check()) == []
+
+
+def test_dropped_read_tx_warns(tmp_path: Path) -> None:
+    import gc
+    import warnings
+
+    with pybbolt.open(tmp_path / "r.db") as db, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tx = db.begin()
+        del tx
+        gc.collect()
+        assert [str(w.message).split(" (")[0] for w in caught] == [
+            "unclosed read transaction <pybbolt.Tx read id=1>"]
+        assert db.stats().open_tx_n == 0
