@@ -77,11 +77,13 @@ TESTS: dict[str, tuple[str, list[str]]] = {
     "cursor": ("pybbolt/cursor.py", ["tests/test_cursor.py"]),
     "bucket": ("pybbolt/bucket.py", ["tests/test_bucket.py"]),
     # the commit against Go's bytes (a few of test_same_pages' workloads); forgotten
-    # transactions (test_api).  Not test_faults: a transaction collected by the garbage
-    # collector in the middle of its crash loop upsets mutmut's call tracking.
+    # transactions (test_api).  Not test_faults, nor test_api's dropped read transaction:
+    # a transaction the garbage collector ends at a random point upsets mutmut's call
+    # tracking (its stats run fails now and then); test_tx's dropped writer stays.
     "tx": ("pybbolt/tx.py",
            ["tests/test_tx.py", *_API, "tests/test_write_api.py",
-            "tests/test_batch.py", *_SAME_PAGES]),
+            "tests/test_batch.py", *_SAME_PAGES,
+            "--deselect", "tests/test_api.py::test_dropped_read_tx_is_rolled_back_with_a_warning"]),
     # mutated, DB.begin is called through mutmut's trampoline, which the warning of a
     # forgotten transaction then names as where it began: the tests of that text are left out
     "db": ("pybbolt/db.py",
