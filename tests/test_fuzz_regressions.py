@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from pybbolt.cli.main import execute
 
 import pybbolt
-from cli.main import execute
 from pybbolt import layout
 
 from .conftest import FIXTURES

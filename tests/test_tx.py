@@ -136,7 +136,8 @@ def test_page_header_beyond_the_file(tmp_path: Path) -> None:
         assert (h.flags, h.count, h.overflow) == (0x02, 0, 0)  # the empty root leaf
         assert tx.page_bytes(2)[:16] == struct.pack("<QHHI", 2, 0x10, 0, 0)
         pages = (tmp_path / "t.db").stat().st_size // PS
-        with pytest.raises(pybbolt.CorruptionError, match="beyond the end of the file"):
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=rf"^page {pages}: beyond the end of the file \({pages} pages\)$"):
             tx.page_header(pages)
 
 
@@ -169,6 +170,320 @@ def test_write_to_layout(tmp_path: Path, boltgo: Path) -> None:
     assert go["content"]["buckets"][0]["key_count"] == 200
 
 
+def test_getitem_repr_and_move_bucket(tmp_path: Path) -> None:
+    with fresh(tmp_path) as db:
+        with db.update() as tx:
+            assert repr(tx) == "<pybbolt.Tx write id=2>"
+            tx.create_bucket(b"a").put(b"k", b"v")
+            tx.create_bucket(b"dst").create_bucket(b"up").put(b"u", b"w")
+            assert tx[b"a"].get(b"k") == b"v"
+            with pytest.raises(KeyError) as info:
+                tx[b"missing"]
+            assert info.value.args == (b"missing",)
+        # Moved in a later transaction: bbolt moves a bucket's committed value
+        # (its changes of the same transaction stay behind, as in Go).
+        with db.update() as tx:
+            # None: the top level, as source and as destination
+            tx.move_bucket(b"a", None, tx[b"dst"])
+            moved = tx.bucket(b"dst", b"a")
+            assert tx.bucket(b"a") is None and moved is not None and moved.get(b"k") == b"v"
+            tx.move_bucket(b"up", tx[b"dst"], None)
+            assert tx.bucket(b"dst", b"up") is None and tx[b"up"].get(b"u") == b"w"
+            tx.create_bucket_if_not_exists(b"c")
+            assert [n for n, _ in tx.buckets()] == [b"c", b"dst", b"up"]
+            tx.delete_bucket(b"c")
+        with db.view() as tx:
+            assert repr(tx) == "<pybbolt.Tx read id=3>"
+            assert (tx.root.name, tx.root.sequence) == (b"", 0)
+            assert [n for n, _ in tx.buckets()] == [b"dst", b"up"]
+
+
+def test_check_forwards_its_arguments() -> None:
+    """The bbolt CLI prints the same: ``bbolt check --from-page 1 nested.db`` says
+    ``page ID (1) out of range [2, 38)``; from page 0 (the root), OK."""
+    from .conftest import FIXTURES
+
+    with pybbolt.open(FIXTURES / "nested.db", readonly=True) as db, db.view() as tx:
+        assert list(tx.check()) == []
+        assert [str(e) for e in tx.check(page_id=1)] == ["page ID (1) out of range [2, 38)"]
+        assert [str(e) for e in tx.check(3)] == []
+
+
+def test_free_ids_rebuilt_without_a_freelist(tmp_path: Path) -> None:
+    """A file written with no_freelist_sync has no freelist page: the free ids
+    are rebuilt by reachability.  Two commits of the same bucket free the
+    pages of the first: the old root leaf 3 and freelist 2 of the new file,
+    then the leaf the first commit wrote (page 4)."""
+    with pybbolt.open(tmp_path / "n.db", page_size=PS, no_freelist_sync=True) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v")
+        with db.update() as tx:
+            tx[b"b"].put(b"k", b"w")
+    with pybbolt.open(tmp_path / "n.db", readonly=True) as db, db.view() as tx:
+        assert tx.meta.freelist == 0xFFFFFFFFFFFFFFFF
+        used = {tx.meta.root, *(p for p in range(2, tx.meta.pgid) if p not in tx.free_ids())}
+        assert tx.free_ids() == sorted(set(range(2, tx.meta.pgid)) - used)
+        assert tx.free_ids() != []
+
+
+def test_page_header_of_a_page_the_commit_wrote(tmp_path: Path) -> None:
+    """During a commit, a page written but not yet in the file is read from
+    the commit's own buffers."""
+    with fresh(tmp_path) as db:
+        tx = db.begin(True)
+        page = bytearray(PS)
+        struct.pack_into("<QHHI", page, 0, 9, 0x02, 5, 1)
+        tx._dirty[9] = page
+        h = tx.page_header(9)
+        assert (h.id, h.flags, h.count, h.overflow) == (9, 0x02, 5, 1)
+        tx.rollback()
+
+
+def test_page_bytes_up_to_the_end_of_the_file(tmp_path: Path) -> None:
+    """An overflow run ending exactly at the end of the file is read whole;
+    one byte less of file and it runs past the end."""
+    with fresh(tmp_path) as db, db.update() as tx:
+        tx.create_bucket(b"b").put(b"big", b"x" * (3 * PS))
+    with pybbolt.open(tmp_path / "t.db", readonly=True) as db, db.view() as tx:
+        big = next(p for p in range(2, tx.meta.pgid) if tx.page_header(p).overflow)
+        overflow = tx.page_header(big).overflow
+    assert overflow == 3
+    end = (big + overflow + 1) * PS
+    data = (tmp_path / "t.db").read_bytes()
+    for size, whole in ((end, True), (end - 1, False)):
+        cut = tmp_path / f"cut{size}.db"
+        cut.write_bytes(data[:size])
+        with pybbolt.open(cut, readonly=True) as db, db.view() as tx:
+            if whole:
+                assert tx.page_bytes(big) == data[big * PS:end]
+            else:
+                with pytest.raises(pybbolt.CorruptionError,
+                                   match=rf"^page {big}: overflow runs past the end of the file$"):
+                    tx.page_bytes(big)
+
+
+def test_write_to_of_a_new_file_and_of_a_short_one(tmp_path: Path) -> None:
+    """Meta 1 of the copy gets txid - 1: 0 for the first read transaction of a
+    new file.  A file shorter than its high-water mark fails at the first
+    chunk it cannot read whole (chunks of 256 pages: 2-257, 258-513, ...)."""
+    with fresh(tmp_path) as db, db.view() as tx:
+        out = io.BytesIO()
+        assert tx.write_to(out) == 4 * PS
+    copy = out.getvalue()
+    assert struct.unpack_from("<Q", copy, 16 + 48)[0] == 1  # meta 0: txid 1
+    assert struct.unpack_from("<Q", copy, PS + 16 + 48)[0] == 0  # meta 1: txid 0
+    with fresh(tmp_path, "big.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for i in range(600):
+            b.put(b"%04d" % i, b"x" * 2000)
+    data = (tmp_path / "big.db").read_bytes()
+    short = tmp_path / "short.db"
+    short.write_bytes(data[:290 * PS])
+    with pybbolt.open(short, readonly=True) as db, db.view() as tx:
+        assert tx.meta.pgid > 290
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=r"^page 258: beyond the end of the file$"):
+            tx.write_to(io.BytesIO())
+
+
+def test_failed_commit_says_which_file(tmp_path: Path) -> None:
+    """An OS error during the commit's page writes is a FileError with Go's
+    text; the transaction is closed, its pages handed back, and the next
+    commit works."""
+    import errno
+
+    from pybbolt.fileio import FileIO
+
+    class FailingIO(FileIO):
+        fail = False
+
+        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+            if self.fail:
+                raise OSError(errno.EIO, "Input/output error")
+            super().pwrite(fd, data, offset)
+
+    io_ = FailingIO()
+    path = tmp_path / "f.db"
+    with pybbolt.DB(path, page_size=PS, file_io=io_) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v")
+        db.begin(True).rollback()  # releases the pending pages, as the next begin does
+        before = db.stats()
+        io_.fail = True
+        tx = db.begin(True)
+        tx[b"b"].put(b"k2", b"v2")
+        with pytest.raises(pybbolt.FileError) as info:
+            tx.commit()
+        assert str(info.value) == f"write {path}: input/output error"
+        assert info.value.errno == errno.EIO
+        assert tx.closed
+        after = db.stats()
+        assert (after.free_page_n, after.pending_page_n) == (before.free_page_n,
+                                                             before.pending_page_n)
+        io_.fail = False
+        with db.update() as tx:
+            tx[b"b"].put(b"k3", b"v3")
+        with db.view() as tx:
+            assert list(tx[b"b"].items()) == [(b"k", b"v"), (b"k3", b"v3")]
+
+
+def test_dropped_write_tx_warns_from_tx_py(tmp_path: Path) -> None:
+    """The ResourceWarning of a transaction garbage-collected while open comes
+    from Tx.__del__ (stack level 1) with the transaction as its source."""
+    import gc
+    import inspect
+    import warnings
+
+    import pybbolt.tx
+
+    with fresh(tmp_path) as db, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tx = db.begin(True)
+        line = inspect.currentframe().f_lineno - 1  # type: ignore[union-attr]
+        del tx
+        gc.collect()
+        assert [(w.category, str(w.message)) for w in caught] == [(ResourceWarning, (
+            f"unclosed write transaction <pybbolt.Tx write id=2> (begun at {__file__}:{line}) "
+            "was rolled back: use 'with db.view() as tx' or call tx.rollback()"))]
+        assert caught[0].filename == pybbolt.tx.__file__
+        assert isinstance(caught[0].source, pybbolt.Tx)
+        with db.view() as rtx:  # closed before: no warning for this one
+            pass
+        del rtx
+        gc.collect()
+        assert len(caught) == 1
+
+
+def test_mapping_released_after_its_quota_of_reads(tmp_path: Path) -> None:
+    """Every page read counts against a quota (32 MiB of pages, at least 64);
+    at 0 the mapping's resident pages are dropped and the quota starts again.
+    Reading goes on unchanged."""
+    with fresh(tmp_path) as db:
+        with db.update() as tx:
+            tx.create_bucket(b"b").put(b"k", b"v" * 2000)  # too big to be inline
+        with db.view() as tx:
+            root = tx[b"b"]._root
+            assert tx._resident_pages == (32 << 20) // PS
+            tx._reads_left = 2
+            tx._page_node(root, False)
+            assert tx._reads_left == 1
+            tx._page_node(root, False)  # the quota's last read: released, refilled
+            assert tx._reads_left == tx._resident_pages
+            assert tx[b"b"].get(b"k") == b"v" * 2000
+
+
+def test_stats_and_inspect_of_a_transaction() -> None:
+    """As the bbolt CLI prints them for nested.db: ``bbolt stats`` (3 branch
+    pages, 19 leaf pages with 3 overflow pages, 841 pairs, 7 levels) and
+    ``bbolt inspect`` (the top-level buckets with their key counts)."""
+    from .conftest import FIXTURES
+
+    with pybbolt.open(FIXTURES / "nested.db", readonly=True) as db, db.view() as tx:
+        s = tx.stats()
+        assert (s.branch_page_n, s.leaf_page_n, s.leaf_overflow_n, s.key_n, s.depth) == (
+            3, 19, 3, 841, 7)
+        root = tx.inspect()
+        assert (root.name, root.key_n) == (b"root", 0)
+        assert [(c.name, c.key_n) for c in root.children] == [
+            (b"config", 4), (b"org", 100), (b"users", 0)]
+
+
+def test_check_formats_keys_with_kv_stringer(golden: Path, tmp_path: Path) -> None:
+    """bbolt's check message with the caller's key formatter (the default is
+    hex: tests/test_check.py)."""
+    from .test_check import damaged
+
+    path = damaged(tmp_path, "bad/copy_page_key_order.db")
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        assert [str(e) for e in tx.check(kv_stringer=lambda k: k.decode())] == [
+            "the first key[0]=(hex)gamma-key-00057 on leaf page(8) needs to be >= the key "
+            "in the ancestor (gamma-key-00157). Stack: [41 8]"]
+
+
+def test_walk_through_a_three_level_tree(tmp_path: Path) -> None:
+    """A bucket whose root branch has branches below it (page size 1024, 2000
+    pairs of 104 bytes): a full scan reads the lower branches as branches."""
+    expected = [(b"%04d" % i, b"v" * 100) for i in range(2000)]
+    with pybbolt.open(tmp_path / "deep.db", page_size=1024) as db:
+        with db.update() as tx:
+            b = tx.create_bucket(b"b")
+            for k, v in expected:
+                b.put(k, v)
+        with db.view() as tx:
+            assert tx.stats().depth == 3
+            b = tx[b"b"]
+            assert list(b.items()) == expected
+            assert len(b) == 2000
+
+
+def test_closed_transaction_has_no_pages(tmp_path: Path) -> None:
+    """A transaction ended by rollback (or by db.close()) lets go of the
+    mapping: its page reads find nothing.  tx.closed is a bool."""
+    db = fresh(tmp_path)
+    tx = db.begin()
+    assert tx.closed is False
+    tx.rollback()
+    assert tx.closed is True
+    with pytest.raises(pybbolt.CorruptionError,
+                       match=r"^page 2: beyond the end of the file \(0 pages\)$"):
+        tx.page_header(2)
+    tx = db.begin()
+    db.close()
+    assert tx.closed is True
+    with pytest.raises(pybbolt.CorruptionError,
+                       match=r"^page 3: beyond the end of the file \(0 pages\)$"):
+        tx.page_header(3)
+
+
+def test_page_node_beyond_the_file(tmp_path: Path) -> None:
+    with fresh(tmp_path) as db, db.view() as tx:
+        with pytest.raises(pybbolt.CorruptionError,
+                           match=r"^page 4: beyond the end of the file \(4 pages\)$"):
+            tx._page_node(4)
+        assert tx._page_node(3).is_leaf  # the last page of the file
+
+
+def test_commit_raises_other_errors_as_they_are(tmp_path: Path) -> None:
+    """Only OS errors become FileErrors; anything else the file layer raises
+    reaches the caller unchanged."""
+    from pybbolt.fileio import FileIO
+
+    class Broken(FileIO):
+        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+            raise RuntimeError("broken")
+
+    with pybbolt.DB(tmp_path / "b.db", page_size=PS, file_io=FileIO()) as db:
+        pass
+    with pybbolt.DB(tmp_path / "b.db", file_io=Broken()) as db:
+        tx = db.begin(True)
+        tx.create_bucket(b"b")
+        with pytest.raises(RuntimeError, match=r"^broken$"):
+            tx.commit()
+        assert tx.closed
+
+
+def test_growth_as_go_grows(tmp_path: Path, boltgo: Path) -> None:
+    """The file grows only when a commit raises the high-water mark, to the
+    mapping size (docs/FORMAT.md §10.7), as Go bbolt's files show: an empty
+    commit without a freelist leaves a new file at 4 pages; a second commit
+    that takes page 7 past a 32 KiB file grows it to 64 KiB."""
+    from .workload import replay
+
+    cases = [
+        workload(PS, [[]], NoFreelistSync=True),
+        workload(PS, [[create([], b"b"), put([b"b"], b"k", b"v" * 2000)],
+                      [put([b"b"], b"k2", b"w" * 2000)]]),
+    ]
+    for i, wl in enumerate(cases):
+        ours, theirs = tmp_path / f"py{i}.db", tmp_path / f"go{i}.db"
+        replay(wl, ours)
+        go_replay(boltgo, wl, theirs)
+        assert ours.stat().st_size == theirs.stat().st_size
+        assert ours.read_bytes() == theirs.read_bytes()
+    assert (tmp_path / "py0.db").stat().st_size == 4 * PS
+    assert (tmp_path / "py1.db").stat().st_size == 16 * PS
+
+
 def test_reads_count_overflow_pages(tmp_path: Path) -> None:
     """A page's overflow pages count towards the mapping's release: a walk of
     big values keeps a bounded RSS (one page each would let it grow 16x for
@@ -188,3 +503,21 @@ def test_reads_count_overflow_pages(tmp_path: Path) -> None:
             else:
                 assert bucket.get(b"k") == bytes(range(200)) * 100
             assert before - tx._reads_left == 1 + overflow
+
+
+def test_free_ids_walked_only_for_a_read_only_file_without_freelist(tmp_path: Path) -> None:
+    """Free ids rebuilt by a walk are kept for a read-only file, and then the
+    check need not walk again; a file with a freelist page, or open for
+    writing, says no."""
+    from .conftest import FIXTURES
+
+    src = FIXTURES / "churn_seed1_nofreelistsync.db"
+    with pybbolt.open(src, readonly=True) as db, db.view() as tx:
+        assert tx.free_ids_walked() is True
+        assert tx.free_ids() == tx.free_ids()  # the kept walk, as a new list each time
+    with pybbolt.open(FIXTURES / "nested.db", readonly=True) as db, db.view() as tx:
+        assert tx.free_ids_walked() is False
+    path = tmp_path / "w.db"
+    path.write_bytes(src.read_bytes())
+    with pybbolt.open(path, no_freelist_sync=True) as db, db.view() as tx:
+        assert tx.meta.freelist == 0xFFFFFFFFFFFFFFFF and tx.free_ids_walked() is False
