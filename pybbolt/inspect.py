@@ -279,10 +279,10 @@ def inspect_tree(tx: Tx) -> BucketStructure:
     if tx.meta.root == 0:  # bbolt's root bucket then has neither page nor node
         raise _nil_bucket()
     try:
-        return _intact_tree(PageReader(tx._data, tx.page_size), tx.meta.root)
+        return _intact_tree(PageReader(tx._data, tx.page_size, tx._note_reads), tx.meta.root)
     except (Bail, struct.error):
         pass  # the exact walk meets what is wrong where bbolt does
-    walker = _Walker(PageReader(tx._data, tx.page_size))
+    walker = _Walker(PageReader(tx._data, tx.page_size, tx._note_reads))
     try:
         return walker.inspect(b"root", tx.meta.root, None)
     except RecursionError:
