@@ -187,3 +187,15 @@ def test_format_lines(items: list[bytes], mode: str, size: int, out: bytes) -> N
 def test_format_lines_rejects_unknown_modes() -> None:
     with pytest.raises(FormatError, match="formatBytes: unsupported format: x"):
         format_lines([b"a"], "x")
+
+
+def test_json_string_of_printable_ascii() -> None:
+    """Printable ASCII is written as it is, but for the five characters Go's encoder
+    escapes (HTML-safe: <, > and & as \\u escapes); each alone in a string of its own."""
+    assert json_string(b"plain name-1.2_x") == '"plain name-1.2_x"'
+    assert json_string(b"") == '""'
+    assert json_string(b'a"b') == '"a\\"b"'
+    assert json_string(b"a\\b") == '"a\\\\b"'
+    assert json_string(b"a<b") == '"a\\u003cb"'
+    assert json_string(b"a>b") == '"a\\u003eb"'
+    assert json_string(b"a&b") == '"a\\u0026b"'
