@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
-import io
 import json
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from tests.go.realprog.oci_image import descriptor, digest, tar_bytes
 
 NAMESPACES = ("default", "k8s.io", "moby")
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -35,32 +34,14 @@ CONFIG = "application/vnd.oci.image.config.v1+json"
 LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
-def _tar(files: list[tuple[str, bytes]]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
-        for name, data in files:
-            info = tarfile.TarInfo(name)
-            info.size, info.mtime, info.mode = len(data), 0, 0o644
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
-def _digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def _desc(media: str, data: bytes) -> dict[str, object]:
-    return {"mediaType": media, "digest": _digest(data), "size": len(data)}
-
-
 def archive(ns: str, images: int) -> bytes:
     """An OCI image layout tar of ``images`` images, same bytes for the same arguments."""
     blobs: dict[str, bytes] = {}
     manifests = []
     for i in range(images):
-        diff_tars = [_tar([(f"base-{i % 10}/os-release", f"{ns} base {i % 10}\n".encode())]),
-                     _tar([(f"app-{i}/lib.so", f"{ns} lib {i}\n".encode() * 8)]),
-                     _tar([(f"app-{i}/main", f"{ns} app {i}\n".encode() * 4)])]
+        diff_tars = [tar_bytes([(f"base-{i % 10}/os-release", f"{ns} base {i % 10}\n".encode())]),
+                     tar_bytes([(f"app-{i}/lib.so", f"{ns} lib {i}\n".encode() * 8)]),
+                     tar_bytes([(f"app-{i}/main", f"{ns} app {i}\n".encode() * 4)])]
         layers = [gzip.compress(t, mtime=0) for t in diff_tars]
         config = json.dumps({
             "architecture": "amd64", "os": "linux", "created": "2024-05-17T12:00:00Z",
@@ -68,24 +49,24 @@ def archive(ns: str, images: int) -> bytes:
                                f"APP_VERSION=1.{i}"],
                        "Cmd": [f"/app-{i}/main"], "WorkingDir": f"/app-{i}",
                        "Labels": {"org.opencontainers.image.source": f"https://example.com/app-{i}"}},
-            "rootfs": {"type": "layers", "diff_ids": [_digest(t) for t in diff_tars]},
+            "rootfs": {"type": "layers", "diff_ids": [digest(t) for t in diff_tars]},
             "history": [{"created": "2024-05-17T12:00:00Z", "created_by": f"/bin/sh -c step {n}"}
                         for n in range(3)],
         }, sort_keys=True).encode()
         manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": MANIFEST, "config": _desc(CONFIG, config),
-            "layers": [_desc(LAYER, b) for b in layers],
+            "schemaVersion": 2, "mediaType": MANIFEST, "config": descriptor(CONFIG, config),
+            "layers": [descriptor(LAYER, b) for b in layers],
         }, sort_keys=True).encode()
         for b in (*layers, config, manifest):
-            blobs[_digest(b)] = b
-        manifests.append({**_desc(MANIFEST, manifest),
+            blobs[digest(b)] = b
+        manifests.append({**descriptor(MANIFEST, manifest),
                           "annotations": {"org.opencontainers.image.ref.name":
                                           f"docker.io/library/app-{i:05d}:v1"},
                           "platform": {"architecture": "amd64", "os": "linux"}})
     index = json.dumps({"schemaVersion": 2, "manifests": manifests}).encode()
     files = [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), ("index.json", index)]
     files += [("blobs/sha256/" + d[7:], b) for d, b in sorted(blobs.items())]
-    return _tar(files)
+    return tar_bytes(files)
 
 
 def fill(ctr: list[str], tmp: Path, images: int, containers: int) -> None:

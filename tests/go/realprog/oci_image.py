@@ -16,7 +16,7 @@ REF = "docker.io/pybbolt/fixture:1.0"
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-def _tar(files: list[tuple[str, bytes]]) -> bytes:
+def tar_bytes(files: list[tuple[str, bytes]]) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
         for name, data in files:
@@ -26,27 +26,27 @@ def _tar(files: list[tuple[str, bytes]]) -> bytes:
     return buf.getvalue()
 
 
-def _digest(data: bytes) -> str:
+def digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _desc(media: str, data: bytes) -> dict[str, object]:
-    return {"mediaType": media, "digest": _digest(data), "size": len(data)}
+def descriptor(media: str, data: bytes) -> dict[str, object]:
+    return {"mediaType": media, "digest": digest(data), "size": len(data)}
 
 
 def blobs() -> dict[str, bytes]:
     """The image's blobs by role: layer, config, manifest, index."""
-    layer = _tar([("hello.txt", b"hello from pybbolt\n")])
+    layer = tar_bytes([("hello.txt", b"hello from pybbolt\n")])
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                         "rootfs": {"type": "layers", "diff_ids": [_digest(layer)]}},
+                         "rootfs": {"type": "layers", "diff_ids": [digest(layer)]}},
                         sort_keys=True).encode()
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": MANIFEST,
-        "config": _desc("application/vnd.oci.image.config.v1+json", config),
-        "layers": [_desc("application/vnd.oci.image.layer.v1.tar", layer)],
+        "config": descriptor("application/vnd.oci.image.config.v1+json", config),
+        "layers": [descriptor("application/vnd.oci.image.layer.v1.tar", layer)],
     }, sort_keys=True).encode()
     index = json.dumps({"schemaVersion": 2, "manifests": [{
-        **_desc(MANIFEST, manifest),
+        **descriptor(MANIFEST, manifest),
         "annotations": {"org.opencontainers.image.ref.name": REF},
         "platform": {"architecture": "amd64", "os": "linux"},
     }]}).encode()
@@ -57,9 +57,9 @@ def archive() -> bytes:
     """The OCI image layout as a tar: oci-layout, index.json and the blobs."""
     b = blobs()
     files = [("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'), ("index.json", b["index"])]
-    files += [("blobs/sha256/" + _digest(b[role])[7:], b[role])
+    files += [("blobs/sha256/" + digest(b[role])[7:], b[role])
               for role in ("layer", "config", "manifest")]
-    return _tar(files)
+    return tar_bytes(files)
 
 
 if __name__ == "__main__":
