@@ -17,12 +17,17 @@ tests/mutation/equivalent.toml, with its diff.  A listed name that no longer nam
 the module, or that the tests kill, is reported too (the list must not rot).  Exit status 1
 when a module scores under 90 % or the list is stale.
 
-    python scripts/mutate.py [MODULE ...] [--jobs N]
+    python scripts/mutate.py [MODULE ...] [--jobs N] [--only PATTERN ...]
+
+``--only`` runs and reports only the mutants whose names match a pattern (fnmatch, as mutmut
+takes them, e.g. ``'pybbolt.check.xǁ_Checkerǁ_leaks*'``): a quick loop while killing survivors;
+the score is then of those mutants alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -203,19 +208,23 @@ def mutmut(work: Path, *args: str) -> str:
     return cp.stdout
 
 
-def run_module(module: str, jobs: int, equivalent: dict[str, str]) -> Outcome:
-    """Mutate one module against its tests and collect the verdicts."""
+def run_module(module: str, jobs: int, equivalent: dict[str, str],
+               only: list[str] | None = None) -> Outcome:
+    """Mutate one module against its tests (only the mutants matching ``only``, when given)
+    and collect the verdicts."""
     work = prepare(module)
     start = time.monotonic()
-    mutmut(work, "run", "--max-children", str(jobs))
+    mutmut(work, "run", "--max-children", str(jobs), *(only or []))
     seconds = time.monotonic() - start
     status: dict[str, str] = {}
     for line in mutmut(work, "results", "--all", "true").splitlines():
         name, sep, verdict = line.strip().rpartition(": ")
-        if sep and "__mutmut_" in name:
+        if sep and "__mutmut_" in name and (
+                not only or any(fnmatch.fnmatchcase(name, pattern) for pattern in only)):
             status[name] = verdict
     prefix = TESTS[module][0].removesuffix(".py").replace("/", ".") + "."
-    listed = {n: r for n, r in equivalent.items() if n.startswith(prefix)}
+    listed = {n: r for n, r in equivalent.items() if n.startswith(prefix)
+              and (not only or any(fnmatch.fnmatchcase(n, pattern) for pattern in only))}
     stale = sorted(n for n in listed if status.get(n, "killed") in CAUGHT)
     mine = {n: r for n, r in listed.items() if n not in stale}
     return Outcome(module, seconds, status, mine, stale)
@@ -263,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", metavar="MODULE",
                         help=f"modules to mutate (default: all of {', '.join(TESTS)})")
     parser.add_argument("--jobs", type=int, default=2, help="mutmut's --max-children")
+    parser.add_argument("--only", nargs="+", metavar="PATTERN",
+                        help="only the mutants whose names match (fnmatch patterns)")
     ns = parser.parse_args(argv)
     unknown = [m for m in ns.modules if m not in TESTS]
     if unknown:
@@ -270,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     equivalent = load_equivalent()
     failed = False
     for module in ns.modules or list(TESTS):
-        outcome = run_module(module, ns.jobs, equivalent)
+        outcome = run_module(module, ns.jobs, equivalent, ns.only)
         report(outcome, SCRATCH / module)
         shutil.rmtree(SCRATCH / module / "tmp", ignore_errors=True)
         failed |= outcome.score < THRESHOLD or bool(outcome.stale)
