@@ -92,3 +92,28 @@ def test_shapes_are_what_they_claim(shapes: dict[str, Path], bbolt_cli: Path) ->
     buckets = int(stats.split("Total number of buckets:")[1].split()[0])
     inline = int(stats.split("Total number on inlined buckets:")[1].split()[0])
     assert buckets > 500 and inline > buckets // 2  # many nested buckets, most inline
+
+
+def test_inspect_reads_a_wide_level_in_batches(tmp_path: Path, boltgo: Path,
+                                               bbolt_cli: Path) -> None:
+    """A containerd shape with more nested buckets on one level than inspect's
+    fast walk opens at once: the batches join into bbolt's very output."""
+    from pybbolt.inspect import _SPANS_AT_ONCE
+
+    db = tmp_path / "containerd.db"
+    subprocess.run([str(boltgo), "gen-shape", "containerd", str(db), "--scale", "0.1"],
+                   capture_output=True, check=True)
+    want = subprocess.run([str(bbolt_cli), "inspect", str(db)], capture_output=True, check=True)
+
+    def widths(node: dict[str, object], depth: int, out: dict[int, int]) -> dict[int, int]:
+        children = node.get("buckets", [])
+        assert isinstance(children, list)
+        out[depth] = out.get(depth, 0) + len(children)
+        for child in children:
+            widths(child, depth + 1, out)
+        return out
+
+    assert max(widths(json.loads(want.stdout), 0, {}).values()) > _SPANS_AT_ONCE
+    out, err = io.BytesIO(), io.BytesIO()
+    assert execute(["inspect", str(db)], out, err) == 0
+    assert (out.getvalue(), err.getvalue()) == (want.stdout, b"")
