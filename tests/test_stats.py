@@ -457,6 +457,8 @@ def _build_shapes(path: Path) -> None:
             child = many.create_bucket(b"c%03d" % i)
             for j in range(1 + (60 if i % 50 == 0 else i % 4)):
                 child.put(b"%d" % j, b"z" * (j % 5))
+        # A leaf of one element, a sub-bucket.
+        tx.create_bucket(b"one").create_bucket(b"only").put(b"k", b"v")
         # Top-level inline buckets, empty and not.
         tx.create_bucket(b"top-empty")
         tx.create_bucket(b"top-small").put(b"a", b"b")
@@ -469,7 +471,7 @@ def shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-_SHAPE_PREFIXES = [b"", b"fixed", b"huge", b"nest", b"many", b"top-"]
+_SHAPE_PREFIXES = [b"", b"fixed", b"huge", b"nest", b"many", b"one", b"top-"]
 
 
 @pytest.mark.parametrize("walk", [*WALKS, "batch-2", "fast-only"])
@@ -495,7 +497,7 @@ def test_shapes_as_bbolt(
         assert render(*top_level_stats(tx)) == expected[0]
 
 
-def _leaf_elements(data: bytes, key: bytes) -> list[tuple[int, int]]:
+def _leaf_elements(data: bytes | bytearray, key: bytes) -> list[tuple[int, int]]:
     """(element offset, value offset) of the bucket elements named ``key`` on leaf pages."""
     found = []
     for off in range(0, len(data), PS):
@@ -510,7 +512,7 @@ def _leaf_elements(data: bytes, key: bytes) -> list[tuple[int, int]]:
     return found
 
 
-def _leaf_element(data: bytes, key: bytes) -> tuple[int, int]:
+def _leaf_element(data: bytes | bytearray, key: bytes) -> tuple[int, int]:
     """(element offset, value offset) of the one bucket element named ``key``."""
     (found,) = _leaf_elements(data, key)
     return found
@@ -521,6 +523,9 @@ def _shape_damage(data: bytearray, damage: str) -> bytes:
     if damage.startswith("not-a-bucket"):  # a top-level key whose bucket flag is cleared
         e, _ = _leaf_element(data, b"fixed")
         struct.pack_into("<I", data, e, 0 if damage == "not-a-bucket" else 2)
+    elif damage == "short-value":  # nest's bucket value cut to its root's low byte
+        e, _ = _leaf_element(data, b"nest")
+        struct.pack_into("<I", data, e + 12, 1)
     elif damage == "shared-root":  # two sibling sub-buckets on one tree
         _, c000 = _leaf_element(data, b"c000")
         _, c050 = _leaf_element(data, b"c050")
@@ -546,7 +551,7 @@ def _shape_damage(data: bytearray, damage: str) -> bytes:
 
 
 _SHAPE_DAMAGE = [
-    "not-a-bucket", "not-a-bucket-2", "shared-root", "inline-branch", "child-id=0",
+    "not-a-bucket", "not-a-bucket-2", "short-value", "shared-root", "inline-branch", "child-id=0",
     "child-count=255", "child-count=256", "child-count=257", "child-id=1", "bucket-cycle",
 ]
 # Where Go's runtime dies (no panic value, nothing printed to compare): a read past the end
@@ -583,4 +588,6 @@ def test_shape_damage_as_bbolt(
             assert str(info.value) == _SHAPE_FATAL[damage] and info.value.fatal
         else:
             assert cp.stderr.decode().splitlines()[0] == f"panic: {info.value}"
+            # Go's runtime errors are printed as they are by the check (not panic values)
+            assert info.value.raw == str(info.value).startswith("runtime error: ")
             assert not info.value.fatal
