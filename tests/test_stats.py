@@ -398,3 +398,196 @@ def test_random_damage_against_bbolt(golden: Path, bbolt_cli: Path, tmp_path: Pa
         path.unlink()
     print(f"compared {compared} of 100")
     assert compared > 60
+
+
+# --- the whole-page walk takes every intact file ----------------------------------------------
+
+
+def _no_exact_walk(r: Any, root: Any, inline: Any) -> BucketStats:
+    raise AssertionError("the exact walk ran on an intact file")
+
+
+@pytest.mark.parametrize("batch", [None, 1, 2, 3])
+@pytest.mark.parametrize(
+    "case", [c for c in _golden_stats_cases() if c.values[0] is None or c.values[0]["exit"] == 0]
+)
+def test_intact_files_take_the_whole_page_walk(
+    case: dict[str, Any] | None, batch: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Go-written files are counted by the whole-page walk alone (the exact walk is for damage),
+    in batches of any size, with bbolt's numbers."""
+    need(case is not None, "../shared/golden is not present next to the repository")
+    assert case is not None
+    if not case["db"].startswith("db/"):
+        return  # a damaged file
+    monkeypatch.setattr(stats_mod, "_stats", _no_exact_walk)
+    if batch is not None:
+        monkeypatch.setattr(stats_mod, "batch_pages", lambda ps: batch)
+    assert render(*stats_of(GOLDEN / case["db"], _prefix(case))) == case["stdout"]
+
+
+# --- a file that reaches every branch of both walks, against bbolt's `stats` ------------------
+
+
+def _build_shapes(path: Path) -> None:
+    """Buckets of every shape the walks tell apart (written as bbolt writes them)."""
+    with pybbolt.open(path) as db, db.update() as tx:
+        # Leaves of one count with 8-byte keys and 8-byte values.
+        fixed = tx.create_bucket(b"fixed")
+        for i in range(2000):
+            fixed.put(i.to_bytes(8, "big"), (i * 7).to_bytes(8, "big"))
+        # Keys too big for a page: branch and leaf overflow pages at several levels.
+        big = tx.create_bucket(b"huge")
+        for i in range(40):
+            big.put(bytes([65 + i % 26]) * 3000 + b"%03d" % i, b"v" * (i * 50))
+        # Nested non-inline buckets four deep, inline and empty inline ones at each level.
+        b = tx.create_bucket(b"nest")
+        for depth in range(4):
+            for i in range(60 + 40 * depth):
+                b.put(b"k%04d" % i, b"x" * (depth + 3 * i % 17))
+            b.create_bucket(b"empty")
+            small = b.create_bucket(b"inline")
+            for i in range(depth + 1):
+                small.put(b"s%d" % i, b"y" * i)
+            b = b.create_bucket(b"sub")
+        b.put(b"last", b"")
+        # Many small buckets under one parent (a batch of roots), a few of them not inline.
+        many = tx.create_bucket(b"many")
+        for i in range(300):
+            child = many.create_bucket(b"c%03d" % i)
+            for j in range(1 + (60 if i % 50 == 0 else i % 4)):
+                child.put(b"%d" % j, b"z" * (j % 5))
+        # A leaf of one element, a sub-bucket.
+        tx.create_bucket(b"one").create_bucket(b"only").put(b"k", b"v")
+        # Top-level inline buckets, empty and not.
+        tx.create_bucket(b"top-empty")
+        tx.create_bucket(b"top-small").put(b"a", b"b")
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shapes") / "shapes.db"
+    _build_shapes(path)
+    return path
+
+
+_SHAPE_PREFIXES = [b"", b"fixed", b"huge", b"nest", b"many", b"one", b"top-"]
+
+
+@pytest.mark.parametrize("walk", [*WALKS, "batch-2", "fast-only"])
+def test_shapes_as_bbolt(
+    shapes: Path, walk: str, bbolt_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each walk gives bbolt's numbers for every kind of bucket, alone and together."""
+    expected = [
+        subprocess.run(
+            [str(bbolt_cli), "stats", str(shapes), os.fsdecode(prefix)],
+            capture_output=True, check=True,
+        ).stdout.decode()
+        for prefix in _SHAPE_PREFIXES
+    ]
+    if walk == "fast-only":
+        monkeypatch.setattr(stats_mod, "_stats", _no_exact_walk)
+    else:
+        use_walk(walk, monkeypatch)
+    got = [render(*stats_of(shapes, prefix)) for prefix in _SHAPE_PREFIXES]
+    assert got == expected
+    # The default prefix is every bucket's.
+    with pybbolt.open(shapes, readonly=True) as db, db.view() as tx:
+        assert render(*top_level_stats(tx)) == expected[0]
+
+
+def _leaf_elements(data: bytes | bytearray, key: bytes) -> list[tuple[int, int]]:
+    """(element offset, value offset) of the bucket elements named ``key`` on leaf pages."""
+    found = []
+    for off in range(0, len(data), PS):
+        _, flags, count, _ = struct.unpack_from("<QHHI", data, off)
+        if flags != 0x02 or count > (PS - 16) // 16:
+            continue
+        for i in range(count):
+            e = off + 16 + 16 * i
+            eflags, pos, ksize, _ = struct.unpack_from("<IIII", data, e)
+            if eflags == 1 and data[e + pos : e + pos + ksize] == key:
+                found.append((e, e + pos + ksize))
+    return found
+
+
+def _leaf_element(data: bytes | bytearray, key: bytes) -> tuple[int, int]:
+    """(element offset, value offset) of the one bucket element named ``key``."""
+    (found,) = _leaf_elements(data, key)
+    return found
+
+
+def _shape_damage(data: bytearray, damage: str) -> bytes:
+    """``data`` (the shapes file) with ``damage`` done to it (edits as bbolt would read them)."""
+    if damage.startswith("not-a-bucket"):  # a top-level key whose bucket flag is cleared
+        e, _ = _leaf_element(data, b"fixed")
+        struct.pack_into("<I", data, e, 0 if damage == "not-a-bucket" else 2)
+    elif damage == "short-value":  # nest's bucket value cut to its root's low byte
+        e, _ = _leaf_element(data, b"nest")
+        struct.pack_into("<I", data, e + 12, 1)
+    elif damage == "shared-root":  # two sibling sub-buckets on one tree
+        _, c000 = _leaf_element(data, b"c000")
+        _, c050 = _leaf_element(data, b"c050")
+        data[c050 : c050 + 8] = data[c000 : c000 + 8]
+    elif damage == "inline-branch":  # an inline bucket's page flagged as a branch
+        _, v = _leaf_element(data, b"top-small")
+        struct.pack_into("<H", data, v + 16 + 8, 0x01)
+    elif damage.startswith("child-"):  # fixed's root branch: a child id, or its count
+        e, v = _leaf_element(data, b"fixed")
+        root = struct.unpack_from("<Q", data, v)[0] * PS
+        what, value = damage.removeprefix("child-").split("=")
+        if what == "count":
+            struct.pack_into("<H", data, root + 10, int(value))
+        else:
+            last = len(data) // PS - 1
+            struct.pack_into("<Q", data, root + 16 + 16 * 5 + 8, last + int(value))
+    elif damage == "bucket-cycle":  # nest/sub/sub/sub is nest/sub again
+        subs = {struct.unpack_from("<Q", data, v)[0]: v for _, v in _leaf_elements(data, b"sub")}
+        roots = sorted(subs)  # written deepest first: 0 (inline), level 3, 2, 1
+        assert len(roots) == 4 and roots[0] == 0, roots  # the deepest one is inline
+        struct.pack_into("<Q", data, subs[roots[1]], roots[3])
+    return bytes(data)
+
+
+_SHAPE_DAMAGE = [
+    "not-a-bucket", "not-a-bucket-2", "short-value", "shared-root", "inline-branch", "child-id=0",
+    "child-count=255", "child-count=256", "child-count=257", "child-id=1", "bucket-cycle",
+]
+# Where Go's runtime dies (no panic value, nothing printed to compare): a read past the end
+# of the file (a fault, or zeros where the mapping runs on), a stack overflow.
+_SHAPE_FATAL = {
+    "child-id=1": "fatal error: fault: read of page 256 at offset 1048576 is beyond the end "
+    "of the file (1048576 bytes)",
+    "bucket-cycle": "fatal error: stack overflow: bucket root page 140 contains itself",
+}
+
+
+@pytest.mark.parametrize("walk", [*WALKS, "batch-2"])
+@pytest.mark.parametrize("damage", _SHAPE_DAMAGE)
+def test_shape_damage_as_bbolt(
+    shapes: Path, damage: str, walk: str, bbolt_cli: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bbolt's numbers, or its panic, for damage met by the walks' guards (on every bucket,
+    and on a prefix that leaves the damaged bucket out)."""
+    path = tmp_path / "damaged.db"
+    path.write_bytes(_shape_damage(bytearray(shapes.read_bytes()), damage))
+    use_walk(walk, monkeypatch)
+    for prefix in (b"", b"huge"):
+        if prefix or damage not in _SHAPE_FATAL:
+            cp = subprocess.run(
+                [str(bbolt_cli), "stats", str(path), os.fsdecode(prefix)], capture_output=True
+            )
+            if cp.returncode == 0:
+                assert render(*stats_of(path, prefix)) == cp.stdout.decode()
+                continue
+        with deadline(30), pytest.raises(BboltPanic) as info:
+            stats_of(path, prefix)
+        if damage in _SHAPE_FATAL:
+            assert str(info.value) == _SHAPE_FATAL[damage] and info.value.fatal
+        else:
+            assert cp.stderr.decode().splitlines()[0] == f"panic: {info.value}"
+            # Go's runtime errors are printed as they are by the check (not panic values)
+            assert info.value.raw == str(info.value).startswith("runtime error: ")
+            assert not info.value.fatal
