@@ -18,6 +18,7 @@ from pybbolt import layout
 from pybbolt.check import check
 from pybbolt.errors import FATAL, PANIC, CheckError
 from pybbolt.meta import Meta
+from pybbolt.pagebits import MAX_EXTRA_IDS
 
 from .conftest import GOLDEN
 from .test_check import (
@@ -230,4 +231,26 @@ def test_leaks_past_the_bitmap(tmp_path: Path) -> None:
         "page 16777282: unreachable unfreed\n"
         "page 16777283: unreachable unfreed\n"
         "4 errors found\n"
+    )
+
+
+def test_overflow_run_past_the_bitmap(tmp_path: Path) -> None:
+    """Leaf 6's overflow run marking ids past the check's bitmap (the file's 64 pages and
+    one more): up to MAX_EXTRA_IDS of them are kept, and the output is bbolt's (recorded
+    with the bbolt CLI, which needs some 400 MB and seconds for them); one more and the
+    check gives up, as bbolt runs out of memory in the recording's 2 GiB."""
+    at_limit = build(tmp_path, MB, [(6 * PS + 12, "<I", MAX_EXTRA_IDS + 65 - 7)])
+    errors = run_check(at_limit)
+    assert_well_formed(errors)
+    marked_before = [f"page {p}: multiple references (stack: [41 6])" for p in (41, 42, 43)]
+    walked_after = [f"page {p}: multiple references (stack: [41 {p}])"
+                    for p in [*range(7, 13), *range(23, 29), 38, 39, 40]]
+    assert [str(e) for e in errors] == marked_before + walked_after
+    over = build(tmp_path, MB, [(6 * PS + 12, "<I", MAX_EXTRA_IDS + 65 - 6)])
+    errors = run_check(over)
+    assert [str(e) for e in errors[:-1]] == marked_before
+    assert _fields(errors[-1]) == (
+        f"fatal error: runtime: out of memory (page overflow counts mark more than "
+        f"{MAX_EXTRA_IDS} pages beyond the end of the file reachable)",
+        FATAL, 65, True,
     )
