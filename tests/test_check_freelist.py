@@ -93,9 +93,11 @@ _CASES: dict[str, tuple[str, list[Edit], tuple[tuple[int, int], ...], list[int]]
     "overflow-over-a-later-page": (MB, [(6 * PS + 12, "<I", 1)], (), [0]),
     "overflow-over-an-earlier-page": (MB, [(40 * PS + 12, "<I", 1)], (), [0]),
     # a child at the high-water mark (44) is in bounds, one past it is not (leaf 6 copied
-    # there; the file has 64 pages)
-    "child-at-the-high-water-mark": (MB, [(branch_child(MB_GAMMA, 2), "<Q", 44)], ((44, 6),),
-                                     [0, MB_GAMMA]),
+    # there; the file has 64 pages); leaf 7's overflow over leaf 8 sends the tree to the
+    # exact walk
+    "child-at-the-high-water-mark": (
+        MB, [(branch_child(MB_GAMMA, 2), "<Q", 44), (7 * PS + 12, "<I", 1)], ((44, 6),),
+        [0, MB_GAMMA]),
     "child-past-the-high-water-mark": (MB, [(branch_child(MB_GAMMA, 2), "<Q", 45)], ((45, 6),),
                                        [0, MB_GAMMA]),
     # the meta pages are read through tx.page, which asserts their ids
