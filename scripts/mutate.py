@@ -112,7 +112,7 @@ TESTS: dict[str, tuple[str, list[str]]] = {
     # that survives), nor the many_keys.db runs (seconds each; the other files reach the
     # same code)
     "check": ("pybbolt/check.py",
-              ["tests/test_check.py", "tests/test_check_order.py",
+              ["tests/test_check.py", "tests/test_check_order.py", "tests/test_check_freelist.py",
                "-k", "not against_bbolt and not fast_on_many_keys"]),
     "stats": ("pybbolt/stats.py",
               ["tests/test_stats.py", "-k", "not against_bbolt and not fast_on_many_keys"]),
