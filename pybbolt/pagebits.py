@@ -93,7 +93,6 @@ class Reachable:
             out.update(range(a, min(b, limit)))
         return out
 
-
     def unmarked(self, start: int, limit: int) -> list[int]:
         """The ids from ``start`` below ``limit`` that are not marked, ascending."""
         hi = max(start, min(limit, self.nbits))

@@ -176,8 +176,6 @@ class Tx:
     def free_ids(self) -> list[int]:
         """Free page ids: the freelist page's, or rebuilt by a reachability scan."""
         if self.meta.freelist == PGID_NO_FREELIST:
-            # A read-only file does not change while it is open: the walk
-            # is done once per open (bbolt's freepages), not once per caller.
             return list(self._rebuilt_free_ids()[0])
         return read_freelist_ids(self._data, self.meta.freelist, self._page_size)
 
