@@ -45,17 +45,19 @@ def run_pages(inv: Invocation) -> None:
         # A free page shows neither count nor overflow, an overflow of 0 none
         # (%-formatting: a third cheaper than f-strings with format specs).
         lines: list[str] = []
-        for pgid, kind, count, overflow in rows:
-            if kind == "free":
-                lines.append("%-8d free                    \n" % pgid)  # noqa: UP031
-            elif overflow > 0:
-                lines.append("%-8d %-10s %-6d %-6d\n" % (pgid, kind, count, overflow))  # noqa: UP031
-            else:
-                lines.append("%-8d %-10s %-6d       \n" % (pgid, kind, count))  # noqa: UP031
-            if len(lines) >= 4096:
-                out.text("".join(lines))
-                lines.clear()
-        out.text("".join(lines))
+        try:
+            for pgid, kind, count, overflow in rows:
+                if kind == "free":
+                    lines.append("%-8d free                    \n" % pgid)  # noqa: UP031
+                elif overflow > 0:
+                    lines.append("%-8d %-10s %-6d %-6d\n" % (pgid, kind, count, overflow))  # noqa: UP031
+                else:
+                    lines.append("%-8d %-10s %-6d       \n" % (pgid, kind, count))  # noqa: UP031
+                if len(lines) >= 4096:
+                    out.text("".join(lines))
+                    lines.clear()
+        finally:
+            out.text("".join(lines))  # bbolt prints each row before it reads the next page
 
 
 # --- page ---------------------------------------------------------------------

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .textfmt import json_string
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from pybbolt.inspect import BucketStructure
 
 _INDENT = "    "
+
+# Per depth: a bucket without nested buckets, the head of one with them, the
+# separator of its nested buckets and its tail (containerd: 57,000 buckets).
+_TEMPLATES: list[tuple[str, str, str, str]] = []
+
+
+def _templates(depth: int) -> tuple[str, str, str, str]:
+    while len(_TEMPLATES) <= depth:
+        pad = _INDENT * len(_TEMPLATES)
+        inner = pad + _INDENT
+        _TEMPLATES.append((
+            f'{{\n{inner}"name": "%s",\n{inner}"keyN": %d\n{pad}}}',
+            f'{{\n{inner}"name": "%s",\n{inner}"keyN": %d,\n{inner}"buckets": [\n{inner}{_INDENT}',
+            f",\n{inner}{_INDENT}",
+            f"\n{inner}]\n{pad}}}",
+        ))
+    return _TEMPLATES[depth]
+
+
+# Printable ASCII but the characters Go's encoding/json escapes: a name of
+# these alone is written as it is (bucket names mostly are).
+_PLAIN = bytes(c for c in range(0x20, 0x7F) if chr(c) not in '"\\<>&')
 
 
 def render_structure(tree: BucketStructure) -> str:
@@ -20,16 +41,14 @@ def render_structure(tree: BucketStructure) -> str:
 
 
 def _render(node: BucketStructure, depth: int, parts: list[str]) -> None:
-    pad = _INDENT * depth
-    inner = pad + _INDENT
-    head = f'{{\n{inner}"name": {json_string(node.name)},\n{inner}"keyN": {node.key_n}'
+    leaf, head, between, tail = _templates(depth)
+    name = node.name
+    text = json_string(name)[1:-1] if name.translate(None, _PLAIN) else name.decode("ascii")
     if not node.children:
-        parts.append(f"{head}\n{pad}}}")
+        parts.append(leaf % (text, node.key_n))
         return
-    between = f",\n{inner}{_INDENT}"
-    parts.append(f'{head},\n{inner}"buckets": [\n{inner}{_INDENT}')
-    for i, child in enumerate(node.children):
-        if i:
-            parts.append(between)
+    parts.append(head % (text, node.key_n))
+    for child in node.children:
         _render(child, depth + 2, parts)
-    parts.append(f"\n{inner}]\n{pad}}}")
+        parts.append(between)
+    parts[-1] = tail  # no separator after the last one

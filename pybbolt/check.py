@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import itertools
 import struct
-from collections.abc import Callable, Generator, Iterator
 from operator import add, and_, lt
-from typing import TYPE_CHECKING, cast
 
 from .errors import (
     ALREADY_FREED,
@@ -80,8 +78,13 @@ from .page import (
 )
 from .pagebits import Freed, Reachable
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterator
+
     from .tx import Tx
+
+    KVStringer = Callable[[bytes], str]
 
 __all__ = [
     "ALREADY_FREED",
@@ -101,8 +104,6 @@ __all__ = [
     "reachability",
     "reachable_pages",
 ]
-
-KVStringer = Callable[[bytes], str]
 
 # Reachability bitmap: at most this many ids past the end of the file.
 _MAX_BITMAP_SLACK = 1 << 24
@@ -524,7 +525,7 @@ class _Checker:
         ends = list(map(add, starts, ksize))
         if max(ends) > r.size or max(map(add, pos, ksize)) > PAGE_MAX_ALLOC:
             return
-        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+        getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
         fr.keys = list(map(getitem, map(slice, starts, ends)))
         fr.children = fields[2::3]
 
@@ -599,7 +600,7 @@ class _Checker:
         reach = max(ends) + max(vsize)
         if reach > r.size or reach - base > PAGE_MAX_ALLOC:
             return False, None
-        getitem = cast("Callable[[slice], bytes]", data.__getitem__)
+        getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
         keys = list(map(getitem, map(slice, starts, ends)))
         last = keys[-1]
         if (mn is not None and mn > keys[0]) or (mx is not None and last >= mx):

@@ -175,6 +175,7 @@ class DB:
         self._fd = -1
         self._data: Data = b""
         self._mmap: mmap.mmap | None = None
+        self._mapped_size = -1
         flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_CREAT
         try:
             self._fd = os.open(self.path, flags | getattr(os, "O_CLOEXEC", 0), mode)
@@ -279,19 +280,45 @@ class DB:
         size = os.fstat(self._fd).st_size
         if size < 2 * self.page_size:
             raise FileTooSmall(size)
-        self._mmap = self._new_mapping(size)
-        self._data = self._mmap
+        self._map_size(size)
         self.meta0 = Meta.decode(self._data, 16)
         self.meta1 = Meta.decode(self._data, self.page_size + 16)
         self._meta, self.active_meta_page = choose(self.meta0, self.meta1)
+        if self.readonly:
+            self._pad_cut_page(size)
 
     def _remap(self) -> None:
         """Map the file again after a commit changed its size."""
         size = os.fstat(self._fd).st_size
         if self._mmap is None or len(self._mmap) != size:
             # Open read transactions keep the old mapping object alive.
-            self._mmap = self._new_mapping(size)
-            self._data = self._mmap
+            self._map_size(size)
+
+    def _map_size(self, size: int) -> None:
+        """Map the first ``size`` bytes of the file."""
+        self._mapped_size = size
+        self._data = self._mmap = self._new_mapping(size)
+
+    def _pad_cut_page(self, size: int) -> None:
+        """Read a cut file as bbolt's mapping shows it.
+
+        A mapping shows zeros past the end of the file up to the end of the
+        OS page that holds it (a read beyond faults), and bbolt reads them:
+        a page cut short is its bytes, then zeros.  Python maps no byte past
+        the end of a file, so a file that ends inside a page, or inside an
+        OS page below its high-water mark (bbolt grows files by whole pages
+        before it writes them: either is a damaged copy), is read into
+        memory padded with those zeros.  Only read-only: nothing writes to
+        the file while this process holds its shared lock.
+        """
+        tail = size % mmap.PAGESIZE
+        if not tail or (size % self.page_size == 0 and self._meta.pgid * self.page_size <= size):
+            return
+        mapping = self._mmap
+        assert mapping is not None
+        self._data = mapping[:] + bytes(mmap.PAGESIZE - tail)
+        mapping.close()
+        self._mmap = None
 
     def _new_mapping(self, size: int) -> mmap.mmap:
         """A read-only mapping of ``size`` bytes of the file.

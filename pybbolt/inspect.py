@@ -10,7 +10,6 @@ bbolt's message where bbolt panics.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from itertools import chain, compress, islice, repeat
 from operator import add, and_, le, lt, mul, ne, not_
 
@@ -19,10 +18,12 @@ from .fastpath import Bail, element_codecs, intact_items, page_headers
 from .layout import BUCKET_LEAF_FLAG, LEAF_PAGE, PAGE_HEADER, PAGE_HEADER_SIZE, U64
 from .page import PAGE_MAX_ALLOC, PageReader
 from .pagebits import Freed, Reachable
+from .record import REQUIRED, Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from typing import Any, ClassVar
 
     from .tx import Tx
 
@@ -30,16 +31,23 @@ if TYPE_CHECKING:
 _Item = tuple[bytes, int, int, int]
 
 
-@dataclass
-class BucketStructure:
+class BucketStructure(Record):
     """One bucket: its name, its plain keys counted, its nested buckets in key order.
 
-    bbolt's ``BucketStructure`` (JSON fields ``name``, ``keyN``, ``buckets``).
+    bbolt's ``BucketStructure`` (JSON fields ``name``, ``keyN``, ``buckets``); a
+    record :mod:`dataclasses` accepts (see :mod:`pybbolt.record`).
     """
 
-    name: bytes
-    key_n: int = 0
-    children: list[BucketStructure] = field(default_factory=list)
+    __slots__ = ("children", "key_n", "name")
+    __match_args__ = ("name", "key_n", "children")
+    _FIELDS: ClassVar[dict[str, Any]] = {"name": REQUIRED, "key_n": 0, "children": list}
+
+    def __init__(
+        self, name: bytes, key_n: int = 0, children: list[BucketStructure] | None = None
+    ) -> None:
+        self.name = name
+        self.key_n = key_n
+        self.children: list[BucketStructure] = [] if children is None else children
 
 
 def _nil_bucket() -> BboltPanic:

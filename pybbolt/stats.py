@@ -11,7 +11,6 @@ ever.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, fields
 from itertools import chain, compress, repeat
 from operator import add, and_, le, mul, not_
 
@@ -35,10 +34,12 @@ from .layout import (
     element_array,
 )
 from .page import PAGE_MAX_ALLOC, InlinePage, PageReader, has_prefix, keys_equal
+from .record import Record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any, ClassVar
 
     from .bucket import Bucket
     from .tx import Tx
@@ -48,35 +49,72 @@ __all__ = ["BucketStats", "bucket_stats", "top_level_stats", "tx_stats"]
 _U32 = 0xFFFFFFFF
 
 
-@dataclass
-class BucketStats:
-    """bbolt's ``BucketStats``: page, key and byte counts of a bucket and its sub-buckets."""
-
+_STAT_FIELDS = (
     # Page count statistics.
-    branch_page_n: int = 0  # number of logical branch pages
-    branch_overflow_n: int = 0  # number of physical branch overflow pages
-    leaf_page_n: int = 0  # number of logical leaf pages
-    leaf_overflow_n: int = 0  # number of physical leaf overflow pages
-
+    "branch_page_n",  # number of logical branch pages
+    "branch_overflow_n",  # number of physical branch overflow pages
+    "leaf_page_n",  # number of logical leaf pages
+    "leaf_overflow_n",  # number of physical leaf overflow pages
     # Tree statistics.
-    key_n: int = 0  # number of keys/value pairs
-    depth: int = 0  # number of levels in B+tree
-
+    "key_n",  # number of keys/value pairs
+    "depth",  # number of levels in B+tree
     # Page size utilization.
-    branch_alloc: int = 0  # bytes allocated for physical branch pages
-    branch_inuse: int = 0  # bytes actually used for branch data
-    leaf_alloc: int = 0  # bytes allocated for physical leaf pages
-    leaf_inuse: int = 0  # bytes actually used for leaf data
-
+    "branch_alloc",  # bytes allocated for physical branch pages
+    "branch_inuse",  # bytes actually used for branch data
+    "leaf_alloc",  # bytes allocated for physical leaf pages
+    "leaf_inuse",  # bytes actually used for leaf data
     # Bucket statistics.
-    bucket_n: int = 0  # total number of buckets including the top bucket
-    inline_bucket_n: int = 0  # total number on inlined buckets
-    inline_bucket_inuse: int = 0  # bytes used for inlined buckets (also in leaf_inuse)
+    "bucket_n",  # total number of buckets including the top bucket
+    "inline_bucket_n",  # total number on inlined buckets
+    "inline_bucket_inuse",  # bytes used for inlined buckets (also in leaf_inuse)
+)
+
+
+class BucketStats(Record):
+    """bbolt's ``BucketStats``: page, key and byte counts of a bucket and its
+    sub-buckets (a record :mod:`dataclasses` accepts, see :mod:`pybbolt.record`)."""
+
+    __slots__ = _STAT_FIELDS
+    __match_args__ = (
+        "branch_page_n", "branch_overflow_n", "leaf_page_n", "leaf_overflow_n", "key_n",
+        "depth", "branch_alloc", "branch_inuse", "leaf_alloc", "leaf_inuse", "bucket_n",
+        "inline_bucket_n", "inline_bucket_inuse",
+    )
+    _FIELDS: ClassVar[dict[str, Any]] = dict.fromkeys(_STAT_FIELDS, 0)
+
+    def __init__(
+        self,
+        branch_page_n: int = 0,
+        branch_overflow_n: int = 0,
+        leaf_page_n: int = 0,
+        leaf_overflow_n: int = 0,
+        key_n: int = 0,
+        depth: int = 0,
+        branch_alloc: int = 0,
+        branch_inuse: int = 0,
+        leaf_alloc: int = 0,
+        leaf_inuse: int = 0,
+        bucket_n: int = 0,
+        inline_bucket_n: int = 0,
+        inline_bucket_inuse: int = 0,
+    ) -> None:
+        self.branch_page_n = branch_page_n
+        self.branch_overflow_n = branch_overflow_n
+        self.leaf_page_n = leaf_page_n
+        self.leaf_overflow_n = leaf_overflow_n
+        self.key_n = key_n
+        self.depth = depth
+        self.branch_alloc = branch_alloc
+        self.branch_inuse = branch_inuse
+        self.leaf_alloc = leaf_alloc
+        self.leaf_inuse = leaf_inuse
+        self.bucket_n = bucket_n
+        self.inline_bucket_n = inline_bucket_n
+        self.inline_bucket_inuse = inline_bucket_inuse
 
     def add(self, other: BucketStats) -> None:
         """bbolt's ``Add``: sum every counter; ``depth`` is the larger of the two."""
-        for f in fields(self):
-            name = f.name
+        for name in _STAT_FIELDS:
             if name == "depth":
                 self.depth = max(self.depth, other.depth)
             else:

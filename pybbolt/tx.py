@@ -446,9 +446,12 @@ class Tx:
         older = meta.with_changes(txid=max(meta.txid - 1, 0))
         written += out.write(older.encode_page(ps, 1))
         step = 256
+        # bbolt copies from the file, not the mapping: the zeros a mapping
+        # shows past the end of a truncated file are not copied.
+        size = min(len(self._data), self._db._mapped_size)
         for first in range(2, meta.pgid, step):
             last = min(first + step, meta.pgid)
-            chunk = self._data[first * ps : last * ps]
+            chunk = self._data[first * ps : min(last * ps, size)]
             if len(chunk) != (last - first) * ps:
                 raise CorruptionError(f"page {first}: beyond the end of the file")
             written += out.write(chunk)

@@ -85,6 +85,19 @@ def test_read_commands_import_little(argv: list[str], expected: bytes, unused: s
     assert loaded & (OTHER_COMMANDS | unused) == set()
 
 
+@pytest.mark.parametrize("argv", [["check", str(SAMPLE)], ["stats", str(SAMPLE)],
+                                  ["inspect", str(SAMPLE)], ["pages", str(SAMPLE)],
+                                  ["keys", str(SAMPLE), "execution"]],
+                         ids=["check", "stats", "inspect", "pages", "keys"])
+def test_walk_commands_import_no_heavy_module(argv: list[str]) -> None:
+    """On the small files people mostly have, the walks cost less than
+    ``import dataclasses`` (which imports inspect, re, enum): their result
+    types are records that dataclasses accepts without being dataclasses."""
+    _, loaded, status, _, err = _probe(argv)
+    assert (status, err) == (0, b"")
+    assert loaded & HEAVY == set()
+
+
 def test_the_page_dump_parses_with_construct() -> None:
     """construct is kept off the read path, not out of the package: the cold
     page dumps parse with the declarations of pybbolt.layout."""
