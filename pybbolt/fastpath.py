@@ -409,7 +409,7 @@ def _element_fields(data: Data, bases: list[int], counts: Sequence[int]) -> list
 
 def leaf_items(data: Data, ps: int, offs: list[int], counts: Sequence[int]) -> int:
     """The number of items of the leaves at ``offs`` (each with ``counts[i]``
-    > 0 elements, inside the file) read from their element arrays alone.
+    > 0 elements) read from their element arrays alone.
 
     No key or value is cut: a cursor's walk over them reads none either
     (bbolt slices a key or value without reading it, and opens a bucket
@@ -420,16 +420,19 @@ def leaf_items(data: Data, ps: int, offs: list[int], counts: Sequence[int]) -> i
     bases, ends = _element_arrays(ps, offs, counts)
     getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
     arrays = b"".join(map(getitem, map(slice, bases, ends)))
+    n = len(arrays) >> 4
+    if n != sum(counts):
+        raise Bail  # elements past the end of the data
     # Each element: flags, pos, ksize, vsize, four little-endian u32.
-    if arrays[0::16].translate(_BUCKET_BIT).count(0) != len(arrays) >> 4:
+    if arrays[0::16].translate(_BUCKET_BIT).count(0) != n:
         raise Bail
     # pos, ksize and vsize below 2**24 (no top byte set) end well within the limit.
-    if arrays[3::4].count(0) != len(arrays) >> 2:
+    if arrays[3::4].count(0) != 4 * n:
         fields = _element_fields(data, bases, counts)
         spans = map(add, map(add, fields[1::4], fields[2::4]), fields[3::4])
         if max(spans) > PAGE_MAX_ALLOC:
             raise Bail
-    return len(arrays) >> 4
+    return n
 
 
 # The bucket flag of a byte of flags (BUCKET_LEAF_FLAG lies in the low byte).
