@@ -539,10 +539,11 @@ def intact_items(
 
     With ``counts_only`` no key is read, so none is known to be in order:
     the leaves are counted from their element arrays (:func:`leaf_items`),
-    and a tree holding a bucket element gives None.  Then every page is
-    still a branch or leaf page inside the file, named by itself, reached
-    once, and every item lies inside the file and bbolt's slice limit: what
-    a cursor's walk over the tree needs to give the same count.
+    and a tree holding a bucket element gives None.  Every page is still a
+    branch or leaf page inside the file, named by itself and reached once
+    (its overflow pages, which nothing reads, are not marked), and every
+    item ends within bbolt's slice limit: what a cursor's walk over the
+    tree needs to give the same count.
     """
     marked: list[Sequence[int]] = []
     try:
@@ -700,7 +701,8 @@ def _intact_walk(
     if root >= limit:
         raise Bail
     offs, flags, counts, overflows = page_headers(data, ps, (root,))
-    mark((root,), marked, overflows)
+    # Counting reads no value: a leaf's overflow pages are nobody's concern.
+    mark((root,), marked, None if counts_only else overflows)
     r.note_reads(1 + overflows[0])  # a leaf's keys lie among its values, overflow included
     if flags[0] == LEAF_PAGE:
         if counts[0] and counts_only:
@@ -769,7 +771,7 @@ def _intact_walk(
                 n_items = n * count
             else:
                 offs, flags, counts, overflows = page_headers(data, ps, part)
-                mark(part, marked, overflows)
+                mark(part, marked, None if counts_only else overflows)
                 r.note_reads(sum(overflows))
                 step = _step(batch, n, overflows)
                 if flags.count(BRANCH_PAGE) == n:

@@ -795,6 +795,16 @@ def _branch_edit(offset: int, fmt: str, value: Callable[[int, list[int], list[in
     return edit
 
 
+def _overflow_edit(value: Callable[[int, int, list[int]], int], leaf: int = 0) -> _Edit:
+    """Set the overflow of the tree's ``leaf``-th leaf to ``value(npages, its id, the leaves)``."""
+
+    def edit(data: bytearray, ps: int, tree: _Tree) -> None:
+        pid = tree[1][leaf]
+        struct.pack_into("<I", data, pid * ps + 12, value(len(data) // ps, pid, tree[1]))
+
+    return edit
+
+
 def _count_edit(value: int, leaf: int | None = 0) -> _Edit:
     """Set the count of the tree's ``leaf``-th leaf (None: the last in the file)."""
 
@@ -828,6 +838,13 @@ TREE_EDITS: list[tuple[str, _Edit, str]] = [
     ("a leaf of as many elements as a page holds", _count_edit(255), ""),
     ("a leaf of one element more", _count_edit(256, leaf=1), ""),
     ("the last leaf with 0xFFFF elements", _count_edit(0xFFFF, leaf=None), ""),
+    ("an overflow over the other leaves",
+     _overflow_edit(lambda n, pid, lv: max(lv) - pid if max(lv) > pid else n - pid - 1),
+     "counted"),
+    ("an overflow to the end of the file", _overflow_edit(lambda n, pid, lv: n - pid - 1, 1),
+     "counted"),
+    ("an overflow past the end of the file", _overflow_edit(lambda n, pid, lv: n - pid, -1),
+     "counted"),
     ("a branch key past the file", _branch_edit(0, "<I", lambda n, k, lv: 1 << 30), "counted"),
     ("a branch key past the limit", _branch_edit(4, "<I", lambda n, k, lv: 0xFFFFFFFF, 1),
      "counted"),
@@ -854,8 +871,8 @@ def test_damaged_trees_without_buckets_inspect_the_same(
     """Edits of the element arrays, counts and child ids of the biggest tree,
     which the counts-only walk reads: the same tree, or the same exception
     and message, as the exact walk; items past the file, at bbolt's slice
-    limit, with other flags, and branch keys nobody reads are still counted
-    without the exact walk."""
+    limit, with other flags, and branch keys and overflow pages nobody reads
+    are still counted without the exact walk."""
     original = small_shapes[shape].read_bytes()
     with pybbolt.open(small_shapes[shape], readonly=True) as db, db.view() as tx:
         ps = tx.page_size
