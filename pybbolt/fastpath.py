@@ -286,17 +286,25 @@ def page_headers(
     return offs, flags, counts, overflows
 
 
+def branch_fields(data: Data, size: int, ps: int, off: int, count: int) -> tuple[int, ...]:
+    """The element array of the branch page at ``off`` (``count`` > 0) as 4
+    u32 per element, its child ids (``[2::4]``) each below 2**32."""
+    base = off + PAGE_HEADER_SIZE
+    if base + 16 * count > size or count > (ps - PAGE_HEADER_SIZE) // 16:
+        raise Bail  # past the file, or more children than bbolt puts on a page
+    fields: tuple[int, ...] = element_codecs((count,))(count).unpack_from(data, base)
+    if any(fields[3::4]):
+        raise Bail  # a child id of 2**32 or more: beyond any file the fast path reads
+    return fields
+
+
 def branch_keys(
     data: Data, size: int, ps: int, off: int, count: int
 ) -> tuple[list[bytes], tuple[int, ...]]:
     """All keys and child ids of the branch page at ``off`` (``count`` > 0)."""
+    fields = branch_fields(data, size, ps, off, count)
     base = off + PAGE_HEADER_SIZE
     end = base + 16 * count
-    if end > size or count > (ps - PAGE_HEADER_SIZE) // 16:
-        raise Bail  # past the file, or more children than bbolt puts on a page
-    fields = element_codecs((count,))(count).unpack_from(data, base)
-    if any(fields[3::4]):
-        raise Bail  # a child id of 2**32 or more: beyond any file the fast path reads
     ksize = fields[1]
     layout = _FIXED_BRANCH.get((ksize, count))
     if layout is None and fields[0] == 16 * count and count * (16 + ksize) <= ps - 16:
@@ -382,6 +390,55 @@ def leaf_batch_keys(
         return None
 
 
+def _element_arrays(
+    ps: int, offs: Sequence[int], counts: Sequence[int]
+) -> tuple[list[int], list[int]]:
+    """Where the element arrays of the leaves at ``offs`` start and end;
+    raises Bail where one holds more elements than bbolt puts on a page."""
+    if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
+        raise Bail  # more elements than bbolt puts on a page
+    bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
+    return bases, list(map(add, bases, map(mul, counts, repeat(16))))
+
+
+def _element_fields(data: Data, bases: list[int], counts: Sequence[int]) -> list[int]:
+    """The elements of the arrays at ``bases`` (``counts`` of them), 4 u32 each, in one list."""
+    arrays = map(_unpack_structs, map(element_codecs(counts), counts), repeat(data), bases)
+    return list(itertools.chain.from_iterable(arrays))
+
+
+def leaf_items(data: Data, ps: int, offs: list[int], counts: Sequence[int]) -> int:
+    """The number of items of the leaves at ``offs`` (each with ``counts[i]``
+    > 0 elements) read from their element arrays alone.
+
+    No key or value is cut: a cursor's walk over them reads none either
+    (bbolt slices a key or value without reading it, and opens a bucket
+    value only), so only what it does check is checked: no element is a
+    bucket element (opening one seeks by its key) and every item ends
+    within bbolt's slice limit from its element; else raises :class:`Bail`.
+    """
+    bases, ends = _element_arrays(ps, offs, counts)
+    getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
+    arrays = b"".join(map(getitem, map(slice, bases, ends)))
+    n = len(arrays) >> 4
+    if n != sum(counts):
+        raise Bail  # elements past the end of the data
+    # Each element: flags, pos, ksize, vsize, four little-endian u32.
+    if arrays[0::16].translate(_BUCKET_BIT).count(0) != n:
+        raise Bail
+    # pos, ksize and vsize below 2**24 (no top byte set) end well within the limit.
+    if arrays[3::4].count(0) != 4 * n:
+        fields = _element_fields(data, bases, counts)
+        spans = map(add, map(add, fields[1::4], fields[2::4]), fields[3::4])
+        if max(spans) > PAGE_MAX_ALLOC:
+            raise Bail
+    return n
+
+
+# The bucket flag of a byte of flags (BUCKET_LEAF_FLAG lies in the low byte).
+_BUCKET_BIT = bytes(b & BUCKET_LEAF_FLAG for b in range(256))
+
+
 def leaf_keys(
     data: Data,
     size: int,
@@ -399,10 +456,7 @@ def leaf_keys(
     length) of the bucket elements are appended to ``entries``, their keys
     to ``names``.
     """
-    if max(counts) > (ps - PAGE_HEADER_SIZE) // 16:
-        raise Bail  # more elements than bbolt puts on a page
-    bases = list(map(add, offs, repeat(PAGE_HEADER_SIZE)))
-    ends = list(map(add, bases, map(mul, counts, repeat(16))))
+    bases, ends = _element_arrays(ps, offs, counts)
     getitem: Callable[[slice], bytes] = data.__getitem__  # type: ignore[assignment]
     _, pos, ksize, vsize = LEAF_ELEMENT.unpack_from(data, bases[0])
     if pos == 16 * counts[0] and max(counts) * (16 + ksize + vsize) <= ps - PAGE_HEADER_SIZE:
@@ -417,19 +471,17 @@ def leaf_keys(
                 keys = list(itertools.chain.from_iterable(per_leaf))
                 firsts = list(map(itemgetter(0), per_leaf))
                 return keys, firsts, list(map(itemgetter(-1), per_leaf)), ksize
-    codec = map(element_codecs(counts), counts)
-    arrays = map(_unpack_structs, codec, repeat(data), bases)
-    fields = list(itertools.chain.from_iterable(arrays))
+    fields = _element_fields(data, bases, counts)
     elements = itertools.chain.from_iterable(map(range, bases, ends, repeat(16)))
     starts = list(map(add, elements, fields[1::4]))
     kends = list(map(add, starts, fields[2::4]))
     vsizes = fields[3::4]
     # bbolt slices a key or value up to its end, counted from its element.
-    first = min(bases)
+    lowest = min(bases)
     top = max(kends) + max(vsizes)
-    if top > size or top - first > PAGE_MAX_ALLOC:
+    if top > size or top - lowest > PAGE_MAX_ALLOC:
         top = max(map(add, kends, vsizes))
-        if top > size or top - first > PAGE_MAX_ALLOC:
+        if top > size or top - lowest > PAGE_MAX_ALLOC:
             raise Bail
     keys = list(map(getitem, map(slice, starts, kends)))
     last = list(itertools.accumulate(counts))
@@ -479,13 +531,25 @@ def intact_items(
     root: int,
     entries: list[tuple[int, int]] | None,
     names: list[bytes] | None,
+    counts_only: bool = False,
 ) -> int | None:
     """:func:`intact_tree`, which also appends the keys of the bucket elements
     to ``names``: the number of items in the tree's leaves, or None (with
-    nothing done) where :func:`intact_tree` returns False."""
+    nothing done) where :func:`intact_tree` returns False.
+
+    With ``counts_only`` no key is read, so none is known to be in order:
+    the leaves are counted from their element arrays (:func:`leaf_items`),
+    and a tree holding a bucket element gives None.  Every page is still a
+    branch or leaf page inside the file, named by itself and reached once
+    (its overflow pages, which nothing reads, are not marked), and every
+    item ends within bbolt's slice limit: what a cursor's walk over the
+    tree needs to give the same count.
+    """
     marked: list[Sequence[int]] = []
     try:
-        visits, items = _intact_walk(r, reach, freed, limit, root, entries, marked, names)
+        visits, items = _intact_walk(
+            r, reach, freed, limit, root, entries, marked, names, counts_only
+        )
     except (Bail, struct.error):
         bits = reach.bits
         for ids in marked:
@@ -621,6 +685,7 @@ def _intact_walk(
     entries: list[tuple[int, int]] | None,
     marked: list[Sequence[int]],
     names: list[bytes] | None,
+    counts_only: bool = False,
 ) -> tuple[int, int]:
     """The work of :func:`intact_items`; returns the number of pages and of
     items, or raises Bail."""
@@ -636,9 +701,12 @@ def _intact_walk(
     if root >= limit:
         raise Bail
     offs, flags, counts, overflows = page_headers(data, ps, (root,))
-    mark((root,), marked, overflows)
+    # Counting reads no value: a leaf's overflow pages are nobody's concern.
+    mark((root,), marked, None if counts_only else overflows)
     r.note_reads(1 + overflows[0])  # a leaf's keys lie among its values, overflow included
     if flags[0] == LEAF_PAGE:
+        if counts[0] and counts_only:
+            return 1, leaf_items(data, ps, offs, counts)
         if counts[0]:
             keys = leaf_keys(data, size, ps, offs, counts, entries, names)[0]
             if not all(map(lt, keys, itertools.islice(keys, 1, None))):
@@ -669,6 +737,9 @@ def _intact_walk(
             off, count, _, mn, mx = stack.pop()
             if not count:
                 raise Bail
+            if counts_only:  # no bounds: the cursor's walk reads no branch key
+                children += branch_fields(data, size, ps, off, count)[2::4]
+                continue
             bkeys, ids = branch_keys(data, size, ps, off, count)
             if mn is not None and mn > bkeys[0]:
                 raise Bail
@@ -691,26 +762,38 @@ def _intact_walk(
             n = len(part)
             at += n
             r.note_reads(n)
-            uniform = uniform_leaves(data, ps, part, True)
+            uniform = uniform_leaves(data, ps, part, not counts_only)
             if uniform is not None:
                 mark(part, marked, None)
                 step = batch  # no overflow pages
                 keys, count, _, _ = uniform
                 firsts, lasts = keys[::count], keys[count - 1 :: count]
+                n_items = n * count
             else:
                 offs, flags, counts, overflows = page_headers(data, ps, part)
-                mark(part, marked, overflows)
+                mark(part, marked, None if counts_only else overflows)
                 r.note_reads(sum(overflows))
                 step = _step(batch, n, overflows)
                 if flags.count(BRANCH_PAGE) == n:
-                    below += zip(offs, counts, repeat(depth + 1), lows[at - n :], highs[at - n :])
+                    if counts_only:
+                        below += zip(offs, counts, repeat(depth + 1), repeat(None), repeat(ABOVE))
+                    else:
+                        below += zip(
+                            offs, counts, repeat(depth + 1), lows[at - n :], highs[at - n :]
+                        )
                     continue
                 if flags.count(LEAF_PAGE) != n or 0 in counts:
                     raise Bail
-                keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries, names)
+                if counts_only:
+                    n_items = leaf_items(data, ps, offs, counts)
+                else:
+                    keys, firsts, lasts, _ = leaf_keys(data, size, ps, offs, counts, entries, names)
+                    n_items = len(keys)
             if below:
                 raise Bail  # leaves and branches side by side
-            items += len(keys)
+            items += n_items
+            if counts_only:
+                continue
             # Each leaf's keys lie in [its key in the branch, the next key
             # or the branch's own bound): then every ordering bbolt
             # verifies, branch keys included, holds.

@@ -123,9 +123,11 @@ class _Level:
     page whose elements lie inside its bucket value.
 
     Every key of a leaf holding bucket elements must be above the one before
-    it (and a tree of several pages must be intact as the check's fast walk
-    sees it): then bbolt's ``Bucket(key)`` seek finds the very element the
-    cursor gave, and the tree is the exact walk's.  The pages seen are marked
+    it (and a tree of several pages holding one must be intact as the check's
+    fast walk sees it): then bbolt's ``Bucket(key)`` seek finds the very
+    element the cursor gave, and the tree is the exact walk's.  A tree of
+    several pages holding no bucket element is only counted: the cursor
+    reads no key of it that could fail.  The pages seen are marked
     in ``reach``: a page met twice (a bucket inside itself) takes the exact
     walk.
     """
@@ -195,9 +197,15 @@ class _Level:
         self.bounds += repeat(r.size, len(nodes))
 
     def _trees(self, nodes: list[BucketStructure], roots: list[int]) -> None:
-        """Read the buckets whose root pages are not leaves with the check's fast walk."""
+        """Read the buckets whose root pages are not leaves with the check's
+        fast walk: counted without their keys when they hold no bucket
+        element (the cursor's walk then reads none), else with them."""
         r = self.r
         for node, root in zip(nodes, roots):
+            items = intact_items(r, self.reach, self.freed, r.npages, root, None, None, True)
+            if items is not None:
+                node.key_n = items
+                continue
             entries: list[tuple[int, int]] = []
             names: list[bytes] = []
             items = intact_items(r, self.reach, self.freed, r.npages, root, entries, names)

@@ -33,6 +33,7 @@ from pybbolt import inspect as inspect_mod
 from pybbolt import stats as stats_mod
 from pybbolt import tx as tx_mod
 from pybbolt.page import PageReader
+from pybbolt.pagebits import Freed, Reachable
 from pybbolt.stats import top_level_stats
 
 from .conftest import FIXTURES, GOLDEN, need
@@ -688,3 +689,239 @@ def test_damaged_fixtures_inspect_and_list_the_same(
     with monkeypatch.context() as m:
         _exact_off(m)
         assert [(inspect_outcome(p), keys_outcome(p)) for p in paths] == fast
+
+
+# --- inspect: trees of several pages without bucket elements, only counted ----
+
+MAX_ALLOC = 0x7FFFFFFF  # bbolt's maxAllocSize: keys and values are sliced within it
+
+
+def _counted_trees(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """The results of the counts-only walks of inspect's trees, as they run."""
+    seen: list[int | None] = []
+    intact_items = inspect_mod.intact_items
+
+    def spy(*args: Any) -> int | None:
+        items = intact_items(*args)
+        if len(args) > 7 and args[7]:
+            seen.append(items)
+        return items
+
+    monkeypatch.setattr(inspect_mod, "intact_items", spy)
+    return seen
+
+
+@pytest.mark.parametrize("shape", ["etcd", "raft"])
+def test_trees_without_buckets_are_counted_without_keys(
+    small_shapes: dict[str, Path], shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bucket trees of etcd and raft hold no bucket element: inspect cuts
+    none of their keys (the walks that cut keys would fail) and gives the
+    exact walk's tree."""
+    path = small_shapes[shape]
+    with monkeypatch.context() as m:
+        _exact_off(m)
+        exact_tree = inspect_outcome(path)
+    assert isinstance(exact_tree, inspect_mod.BucketStructure)
+
+    def no_keys(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("keys cut")
+
+    counted = _counted_trees(monkeypatch)
+    monkeypatch.setattr(fastpath, "leaf_keys", no_keys)
+    monkeypatch.setattr(fastpath, "branch_keys", no_keys)
+    monkeypatch.setattr(inspect_mod, "_Walker", no_keys)
+    assert inspect_outcome(path) == exact_tree
+    assert counted and None not in counted
+    big = max(exact_tree.children, key=lambda b: b.key_n)
+    assert big.key_n in counted and big.key_n > 40
+
+
+# The bucket of the biggest tree of each shape.
+BIG_BUCKET = {"etcd": b"key", "raft": b"logs"}
+
+_Tree = tuple[list[tuple[int, list[int]]], list[int]]
+
+
+def _tree(data: bytes, ps: int, root: int) -> _Tree:
+    """The branch pages of the tree at ``root`` from the root down, with their
+    child ids, and its leaves in key order."""
+    branches: list[tuple[int, list[int]]] = []
+    leaves: list[int] = []
+    level = [root]
+    while level:
+        below: list[int] = []
+        for pid in level:
+            flags, count = struct.unpack_from("<HH", data, pid * ps + 8)
+            if flags == 1:
+                base = pid * ps + 16
+                kids = [struct.unpack_from("<Q", data, base + 16 * i + 8)[0] for i in range(count)]
+                branches.append((pid, kids))
+                below += kids
+            else:
+                leaves.append(pid)
+        level = below
+    return branches, leaves
+
+
+_Edit = Callable[[bytearray, int, _Tree], None]
+
+
+def _leaf_edit(field: int, value: int | Callable[[int, int], int], leaf: int = 0,
+               element: int = 0) -> _Edit:
+    """Set u32 ``field`` (0 flags, 1 pos, 2 ksize, 3 vsize) of ``element`` of
+    the tree's ``leaf``-th leaf; a callable gets (pos, ksize)."""
+
+    def edit(data: bytearray, ps: int, tree: _Tree) -> None:
+        at = tree[1][leaf] * ps + 16 + 16 * element
+        _, pos, ksize, _ = struct.unpack_from("<4I", data, at)
+        struct.pack_into("<I", data, at + 4 * field,
+                         value(pos, ksize) if callable(value) else value)
+
+    return edit
+
+
+def _branch_edit(offset: int, fmt: str, value: Callable[[int, list[int], list[int]], int],
+                 element: int = 0, branch: int = -1) -> _Edit:
+    """Set the field at ``offset`` of ``element`` of a branch page of the tree
+    (by default the last one, a parent of leaves; 0 is the root) to
+    ``value(npages, its children, the tree's leaves)``."""
+
+    def edit(data: bytearray, ps: int, tree: _Tree) -> None:
+        pid, kids = tree[0][branch]
+        at = pid * ps + 16 + 16 * element + offset
+        struct.pack_into(fmt, data, at, value(len(data) // ps, kids, tree[1]))
+
+    return edit
+
+
+def _overflow_edit(value: Callable[[int, int, list[int]], int], leaf: int = 0) -> _Edit:
+    """Set the overflow of the tree's ``leaf``-th leaf to ``value(npages, its id, the leaves)``."""
+
+    def edit(data: bytearray, ps: int, tree: _Tree) -> None:
+        pid = tree[1][leaf]
+        struct.pack_into("<I", data, pid * ps + 12, value(len(data) // ps, pid, tree[1]))
+
+    return edit
+
+
+def _count_edit(value: int, leaf: int | None = 0) -> _Edit:
+    """Set the count of the tree's ``leaf``-th leaf (None: the last in the file)."""
+
+    def edit(data: bytearray, ps: int, tree: _Tree) -> None:
+        pid = max(tree[1]) if leaf is None else tree[1][leaf]
+        struct.pack_into("<H", data, pid * ps + 10, value)
+
+    return edit
+
+
+# (name, edit, what the exact walk gives: "counted", a tree the counts-only
+# walk gave too; "tree", a tree; a part of its failure's message; "" anything)
+TREE_EDITS: list[tuple[str, _Edit, str]] = [
+    ("vsize past the file", _leaf_edit(3, 1 << 30), "counted"),
+    ("vsize with a top byte, within the limit", _leaf_edit(3, 1 << 24), "counted"),
+    ("item ending at the limit", _leaf_edit(3, lambda p, k: MAX_ALLOC - p - k), "counted"),
+    ("item ending past the limit", _leaf_edit(3, lambda p, k: MAX_ALLOC - p - k + 1),
+     "slice bounds out of range [::2147483648]"),
+    ("vsize 0xFFFFFFFF", _leaf_edit(3, 0xFFFFFFFF, leaf=-1, element=1),
+     "slice bounds out of range"),
+    ("key past the file", _leaf_edit(1, 1 << 30), "counted"),
+    ("pos past the limit", _leaf_edit(1, MAX_ALLOC + 1, leaf=3), "slice bounds out of range"),
+    ("ksize to the limit", _leaf_edit(2, lambda p, k: MAX_ALLOC - p), "slice bounds out of range"),
+    ("ksize past the limit", _leaf_edit(2, lambda p, k: MAX_ALLOC - p + 1, leaf=-1),
+     "slice bounds out of range [::2147483648]"),
+    ("flags other than the bucket's", _leaf_edit(0, 0x102), "counted"),
+    ("the bucket flag", _leaf_edit(0, 1, leaf=2), ""),
+    ("the bucket flag and another", _leaf_edit(0, 0x101), ""),
+    ("an empty leaf", _count_edit(0, leaf=1), "tree"),
+    ("a leaf of one element", _count_edit(1, leaf=-1), "counted"),
+    ("a leaf of as many elements as a page holds", _count_edit(255), ""),
+    ("a leaf of one element more", _count_edit(256, leaf=1), ""),
+    ("the last leaf with 0xFFFF elements", _count_edit(0xFFFF, leaf=None), ""),
+    ("an overflow over the other leaves",
+     _overflow_edit(lambda n, pid, lv: max(lv) - pid if max(lv) > pid else n - pid - 1),
+     "counted"),
+    ("an overflow to the end of the file", _overflow_edit(lambda n, pid, lv: n - pid - 1, 1),
+     "counted"),
+    ("an overflow past the end of the file", _overflow_edit(lambda n, pid, lv: n - pid, -1),
+     "counted"),
+    ("a branch key past the file", _branch_edit(0, "<I", lambda n, k, lv: 1 << 30), "counted"),
+    ("a branch key past the limit", _branch_edit(4, "<I", lambda n, k, lv: 0xFFFFFFFF, 1),
+     "counted"),
+    ("a page reached twice", _branch_edit(8, "<Q", lambda n, k, lv: k[0], element=1), "tree"),
+    ("a leaf of another branch", _branch_edit(8, "<Q", lambda n, k, lv: lv[0], element=2),
+     "tree"),
+    ("a child on the meta page", _branch_edit(8, "<Q", lambda n, k, lv: 0), ""),
+    ("a child on the last page", _branch_edit(8, "<Q", lambda n, k, lv: n - 1), ""),
+    ("a child past the file", _branch_edit(8, "<Q", lambda n, k, lv: n),
+     "beyond the end of the file"),
+    ("a child id beyond 2**32", _branch_edit(8, "<Q", lambda n, k, lv: (1 << 32) + k[0]), ""),
+    ("a child id of 2**64 - 1", _branch_edit(8, "<Q", lambda n, k, lv: (1 << 64) - 1),
+     "index out of range"),
+    ("a branch with no elements", _branch_edit(-6, "<H", lambda n, k, lv: 0), ""),
+    ("the root with no elements", _branch_edit(-6, "<H", lambda n, k, lv: 0, branch=0), ""),
+]
+
+
+@pytest.mark.parametrize("shape", ["etcd", "raft"])
+def test_damaged_trees_without_buckets_inspect_the_same(
+    small_shapes: dict[str, Path], shape: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edits of the element arrays, counts and child ids of the biggest tree,
+    which the counts-only walk reads: the same tree, or the same exception
+    and message, as the exact walk; items past the file, at bbolt's slice
+    limit, with other flags, and branch keys and overflow pages nobody reads
+    are still counted without the exact walk."""
+    original = small_shapes[shape].read_bytes()
+    with pybbolt.open(small_shapes[shape], readonly=True) as db, db.view() as tx:
+        ps = tx.page_size
+        bucket = tx.bucket(BIG_BUCKET[shape])
+        assert bucket is not None
+        tree = _tree(original, ps, bucket.root)
+    assert tree[0] and len(tree[1]) > 4
+    for name, edit, expected in TREE_EDITS:
+        data = bytearray(original)
+        edit(data, ps, tree)
+        assert data != original, name
+        path = tmp_path / f"{shape}-{name.replace(' ', '_')}.db"
+        path.write_bytes(data)
+        with monkeypatch.context() as m:
+            counted = _counted_trees(m)
+            fast = inspect_outcome(path)
+        with monkeypatch.context() as m:
+            _exact_off(m)
+            slow = inspect_outcome(path)
+        assert fast == slow, name
+        if expected in ("tree", "counted"):
+            assert isinstance(slow, inspect_mod.BucketStructure), (name, slow)
+        elif expected:
+            assert isinstance(slow, tuple) and expected in slow[1], (name, slow)
+        if expected == "counted":
+            assert counted and None not in counted, name  # taken, not declined
+
+
+@pytest.mark.parametrize("count", [254, 255, 256])
+def test_counted_leaf_ends_with_the_data(count: int) -> None:
+    """A leaf at the end of the data whose elements (all zero: empty items)
+    reach its end, or one element past it, where the cursor faults: counted
+    alike, or declined."""
+    ps = 4096
+    data = bytearray(2 * ps)
+    struct.pack_into("<QHHI", data, ps, 1, 2, count, 0)
+    r = PageReader(bytes(data), ps)
+    try:
+        exact: Any = len(list(r.cursor_items(1)))
+    except Exception as e:
+        exact = _failure(e)
+    reach, freed = Reachable(r.npages), Freed(r.npages)
+    items = fastpath.intact_items(r, reach, freed, r.npages, 1, None, None, True)
+    if count == 256:
+        assert exact == ("BboltPanic", "fatal error: fault: read of offset 8192 is beyond the "
+                         "end of the file (8192 bytes)")
+        assert items is None and not any(reach.bits)
+    else:
+        assert items == exact == count
+    if count == 255:  # the last element's last byte cut off
+        with pytest.raises(fastpath.Bail):
+            fastpath.leaf_items(bytes(data[:-1]), ps, [ps], [count])
