@@ -41,6 +41,9 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up
 if TYPE_CHECKING:
     import mmap
     from collections.abc import Callable, Iterable, Sequence
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 
     from .node import LeafRun
     from .pagebits import Freed, Reachable
@@ -581,24 +584,31 @@ def intact_buckets(r: PageReader, reach: Reachable, freed: Freed, limit: int, ro
     returns False.
     """
     marked: list[Sequence[int]] = []
-    # The walk makes no reference cycles, but allocates a tuple per page
-    # header and per bucket value: on a file of many buckets the cyclic
-    # collector would run ~90 times over them (a tenth of the walk).
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        visits = _intact_buckets(r, reach, freed, limit, root, marked)
+        visits = without_gc(_intact_buckets, r, reach, freed, limit, root, marked)
     except (Bail, struct.error):
         bits = reach.bits
         for ids in marked:
             for pid in ids:
                 bits[pid] = 0
         return False
+    r.tick(2 * visits, read=False)
+    return True
+
+
+def without_gc(walk: Callable[..., _T], *args: Any) -> _T:
+    """``walk(*args)`` with the cyclic garbage collector paused (and restored
+    as found).  The fast walks make no reference cycles, but allocate a tuple
+    per page header and per bucket value (and inspect a record per bucket):
+    on a file of many buckets the collector would run over them again and
+    again (containerd: a tenth of check, stats and inspect)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return walk(*args)
     finally:
         if collecting:
             gc.enable()
-    r.tick(2 * visits, read=False)
-    return True
 
 
 def _intact_buckets(

@@ -14,7 +14,7 @@ from itertools import chain, compress, islice, repeat
 from operator import add, and_, le, lt, mul, ne, not_
 
 from .errors import BboltPanic, TxClosed
-from .fastpath import Bail, element_codecs, intact_items, page_headers
+from .fastpath import Bail, element_codecs, intact_items, page_headers, without_gc
 from .layout import BUCKET_LEAF_FLAG, LEAF_PAGE, PAGE_HEADER, PAGE_HEADER_SIZE, U64
 from .page import PAGE_MAX_ALLOC, PageReader
 from .pagebits import Freed, Reachable
@@ -324,7 +324,8 @@ def inspect_tree(tx: Tx) -> BucketStructure:
 def _tree(tx: Tx) -> BucketStructure:
     """The fast walk's tree, or the exact walk's where the fast one bails."""
     try:
-        return _intact_tree(PageReader(tx._data, tx.page_size, tx._note_reads), tx.meta.root)
+        reader = PageReader(tx._data, tx.page_size, tx._note_reads)
+        return without_gc(_intact_tree, reader, tx.meta.root)
     except (Bail, struct.error):
         pass  # the exact walk meets what is wrong where bbolt does
     walker = _Walker(PageReader(tx._data, tx.page_size, tx._note_reads))

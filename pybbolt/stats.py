@@ -22,6 +22,7 @@ from .fastpath import (
     fixed_layout,
     page_headers,
     uniform_leaves,
+    without_gc,
 )
 from .layout import (
     BRANCH_PAGE,
@@ -532,16 +533,20 @@ def _intact_stats(r: PageReader, root: int | list[tuple[int, int]]) -> BucketSta
     intact: then the exact walk runs and raises where bbolt panics.  The
     numbers do not depend on the order pages are visited in, which lets the
     pages of many branches and buckets be read at once."""
-    forest = _Forest(r)
     try:
-        if isinstance(root, int):
-            forest.add_roots((root,), (-1,))
-        else:
-            spans = list(zip(*root)) or [(), ()]
-            forest.open(list(spans[0]), list(spans[1]), [-1] * len(root))
-        return forest.run()
+        return without_gc(_forest_stats, r, root)
     except (Bail, struct.error):
         return None
+
+
+def _forest_stats(r: PageReader, root: int | list[tuple[int, int]]) -> BucketStats:
+    forest = _Forest(r)
+    if isinstance(root, int):
+        forest.add_roots((root,), (-1,))
+    else:
+        spans = list(zip(*root)) or [(), ()]
+        forest.open(list(spans[0]), list(spans[1]), [-1] * len(root))
+    return forest.run()
 
 
 def _reader(tx: Tx) -> PageReader:

@@ -925,3 +925,27 @@ def test_counted_leaf_ends_with_the_data(count: int) -> None:
     if count == 255:  # the last element's last byte cut off
         with pytest.raises(fastpath.Bail):
             fastpath.leaf_items(bytes(data[:-1]), ps, [ps], [count])
+
+
+def test_walks_pause_the_collector_and_restore_it_as_found() -> None:
+    """The fast walks run without the cyclic collector (they make no cycles,
+    only many tuples and records) and leave it as they found it, also when
+    the walk bails out."""
+    from pybbolt.fastpath import Bail, without_gc
+
+    def walk(fail: bool) -> bool:
+        if fail:
+            raise Bail
+        return gc.isenabled()
+
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            assert without_gc(walk, False) is False
+            assert gc.isenabled() is enabled
+            with pytest.raises(Bail):
+                without_gc(walk, True)
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
