@@ -103,7 +103,12 @@ class Freelist:
             raise CorruptionError(f"cannot free page 0 or 1: {pgid}")
         entries = self.pending.setdefault(txid, [])
         alloc_txid = self.allocs.pop(pgid, 0)
-        for i in range(pgid, pgid + overflow + 1):
+        pages = range(pgid, pgid + overflow + 1)
+        if self.cache.isdisjoint(pages):  # the pages of an intact tree: at once
+            entries += zip(pages, repeat(alloc_txid))
+            self.cache.update(pages)
+            return
+        for i in pages:
             if i in self.cache:
                 raise CorruptionError(f"page {i} already freed")
             entries.append((i, alloc_txid))
