@@ -13,7 +13,7 @@ from itertools import accumulate, repeat
 from operator import add, itemgetter, sub
 
 from .errors import CorruptionError, Error
-from .fastpath import leaf_run
+from .fastpath import UNIFORM_LEAF_ELEMENTS, leaf_run, remember_uniform_leaf
 from .layout import (
     BRANCH_ELEMENT,
     BRANCH_PAGE,
@@ -268,21 +268,34 @@ class Node:
             return buf
         keys = self.keys
         key_sizes = list(map(len, keys))
-        fields = [0] * (4 * n)
         data_start = PAGE_HEADER_SIZE + 16 * n
+        uniform = None
         if self.is_leaf:
             values = self.values
             value_sizes = list(map(len, values))
-            item_sizes: Iterator[int] = map(add, key_sizes, value_sizes)
-            fields[0::4] = self.flags
-            fields[2::4] = key_sizes
-            fields[3::4] = value_sizes
             interleaved: list[bytes] = [b""] * (2 * n)
             interleaved[0::2] = keys
             interleaved[1::2] = values
             data = b"".join(interleaved)
+            ksize, vsize = key_sizes[0], value_sizes[0]
+            if key_sizes.count(ksize) == n and value_sizes.count(vsize) == n and not any(
+                self.flags
+            ):
+                # Every item alike: the element array depends on the sizes alone.
+                uniform = (n, ksize, vsize)
+                elements = UNIFORM_LEAF_ELEMENTS.get(uniform)
+                if elements is not None and length >= data_start:
+                    buf[PAGE_HEADER_SIZE:data_start] = elements
+                    buf[data_start : data_start + len(data)] = data
+                    return buf
+            item_sizes: Iterator[int] = map(add, key_sizes, value_sizes)
+            fields = [0] * (4 * n)
+            fields[0::4] = self.flags
+            fields[2::4] = key_sizes
+            fields[3::4] = value_sizes
         else:
             item_sizes = iter(key_sizes)
+            fields = [0] * (4 * n)
             fields[1::4] = key_sizes
             pgids = self.pgids[:n]
             if max(pgids) <= 0xFFFFFFFF:  # ids below 2^32: the high words stay 0
@@ -296,6 +309,8 @@ class Node:
         positions = list(map(sub, offsets, range(PAGE_HEADER_SIZE, data_start, 16)))
         fields[0 if not self.is_leaf else 1 :: 4] = positions
         element_array(n).pack_into(buf, PAGE_HEADER_SIZE, *fields)
+        if uniform is not None:
+            remember_uniform_leaf(uniform, bytes(buf[PAGE_HEADER_SIZE:data_start]))
         buf[data_start : data_start + len(data)] = data
         return buf
 
