@@ -488,3 +488,46 @@ def test_split_cuts_match_split_index_item_by_item() -> None:
         assert node._cuts(page_size, fill) == want
         assert [len(p.keys) for p in node.split(page_size, fill)] == [
             b - a for a, b in zip([0, *want], [*want, n])]
+
+
+def test_uniform_leaf_elements_come_from_the_first_encode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A leaf whose items share one key size and one value size (no flags)
+    reuses the element array its first encode computed; any other leaf, even
+    of the same count and total size, is encoded item by item."""
+    from pybbolt import fastpath
+
+    monkeypatch.setattr(fastpath, "UNIFORM_LEAF_ELEMENTS", {})
+    import pybbolt.node as node_module
+
+    monkeypatch.setattr(node_module, "UNIFORM_LEAF_ELEMENTS", fastpath.UNIFORM_LEAF_ELEMENTS)
+    want = bytearray(128)
+    struct.pack_into("<QHHI", want, 0, 5, 0x02, 2, 0)
+    struct.pack_into("<IIII", want, 16, 0, 48 - 16, 2, 3)
+    struct.pack_into("<IIII", want, 32, 0, 53 - 32, 2, 3)
+    want[48:58] = b"k1v01k2v02"
+    first = leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 128)
+    assert bytes(first) == bytes(want)
+    assert fastpath.UNIFORM_LEAF_ELEMENTS == {(2, 2, 3): bytes(want[16:48])}
+    again = leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 128)
+    assert bytes(again) == bytes(want)
+    # Same count and sizes in total, items not alike: positions of their own.
+    mixed = leaf([b"k", b"k2x"], [b"v01", b"v02"]).encode(5, 128)
+    assert struct.unpack_from("<8I", mixed, 16) == (0, 32, 1, 3, 0, 20, 3, 3)
+    flagged = leaf([b"k1", b"k2"], [b"v01", b"v02"], [0, 1]).encode(5, 128)
+    assert struct.unpack_from("<8I", flagged, 16) == (0, 32, 2, 3, 1, 21, 2, 3)
+    assert list(fastpath.UNIFORM_LEAF_ELEMENTS) == [(2, 2, 3)]
+    # A page too short for its element array still refuses it, cached or not.
+    for _ in range(2):
+        with pytest.raises(struct.error):
+            leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 40)
+
+
+def test_uniform_leaf_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybbolt import fastpath
+
+    monkeypatch.setattr(fastpath, "UNIFORM_LEAF_ELEMENTS", {})
+    monkeypatch.setattr(fastpath, "_UNIFORM_LEAF_BYTES", [64])
+    fastpath.remember_uniform_leaf((4, 1, 1), bytes(64))  # exactly what is left
+    fastpath.remember_uniform_leaf((1, 1, 1), bytes(16))  # nothing is left
+    assert list(fastpath.UNIFORM_LEAF_ELEMENTS) == [(4, 1, 1)]
+    assert fastpath._UNIFORM_LEAF_BYTES == [0]
