@@ -121,8 +121,14 @@ class Freelist:
             return 0
         if n < 1:
             return self._allocate_scan(txid, n)
-        if ids[0] <= 1:  # sorted: bbolt's scan meets it first
-            raise CorruptionError(f"invalid page allocation: {ids[0]}")
+        initial = ids[0]
+        if initial <= 1:  # sorted: bbolt's scan meets it first
+            raise CorruptionError(f"invalid page allocation: {initial}")
+        if n == 1:  # any id is a run of one: the first
+            del ids[0]
+            self.cache.discard(initial)
+            self.allocs[initial] = txid
+            return initial
         # The first window of n ids spanning n - 1, found by C-level calls
         # (a free list with many holes is long, and a scan in Python costs a
         # compaction of big values more than its writes).  Without repeated

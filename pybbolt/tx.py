@@ -344,7 +344,13 @@ class Tx:
 
     def _free_page(self, pgid: int) -> None:
         """Make page ``pgid`` (with its overflow) pending in this transaction."""
-        self._db._freelist.free(self.meta.txid, pgid, self.page_header(pgid).overflow)
+        data, size = self._data, self._page_size
+        offset = pgid * size
+        if 0 <= offset and offset + size <= len(data) and pgid not in self._dirty:
+            overflow = PAGE_HEADER.unpack_from(data, offset)[3]  # page_header's, as one field
+        else:
+            overflow = self.page_header(pgid).overflow
+        self._db._freelist.free(self.meta.txid, pgid, overflow)
 
     def commit(self) -> None:
         """Write the changes to the file (docs/FORMAT.md §10.2); durable on return."""
