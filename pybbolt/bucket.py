@@ -790,6 +790,7 @@ class Bucket:
             count = (size + page_size - 1) // page_size
             node.pgid = tx._allocate(count)
             tx._dirty[node.pgid] = node.encode(node.pgid, count * page_size, count - 1)
+            tx._written[node.pgid] = node
             node.spilled = True
             if node.parent is not None:
                 key = node.key if node.key is not None else node.keys[0]

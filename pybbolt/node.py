@@ -129,6 +129,14 @@ class Node:
         n.key = self.key
         return n
 
+    def as_read(self) -> Node:
+        """What decoding the page this node was just written to gives: a
+        node of copies of its items (keys non-empty: a branch page without
+        elements decodes to a stale child id)."""
+        if self.is_leaf:
+            return Node(True, list(self.keys), list(self.values), list(self.flags), [], self.pgid)
+        return Node(False, list(self.keys), [], [], self.pgids[: len(self.keys)], self.pgid)
+
     # -- edits (bbolt's node.put / node.del) -------------------------------
 
     def put(self, old_key: bytes, new_key: bytes, value: bytes, pgid: int, flags: int) -> None:
