@@ -771,13 +771,15 @@ class Bucket:
         if n.spilled:
             return
         tx = self._tx
-        n.children.sort(key=lambda child: child.keys[0])
-        i = 0
-        while i < len(n.children):  # spilling can add siblings
-            self._spill_node(n.children[i])
-            i += 1
-        n.children = []
+        if n.children:  # a leaf has none
+            n.children.sort(key=_first_key)
+            i = 0
+            while i < len(n.children):  # spilling can add siblings
+                self._spill_node(n.children[i])
+                i += 1
+            n.children = []
         page_size = tx._page_size
+        allocate = tx._db._allocate
         size = n.size()
         # bbolt splits only a node of a page or more (splitTwo's sizeLessThan).
         nodes = [n] if size < page_size else n.split(page_size, self.fill_percent)
@@ -788,9 +790,9 @@ class Bucket:
             if node is not n or len(nodes) > 1:
                 size = node.size()
             count = (size + page_size - 1) // page_size
-            node.pgid = tx._allocate(count)
-            tx._dirty[node.pgid] = node.encode(node.pgid, count * page_size, count - 1)
-            tx._written[node.pgid] = node
+            node.pgid = pgid = allocate(tx, count)
+            tx._dirty[pgid] = node.encode(pgid, count * page_size, count - 1)
+            tx._written[pgid] = node
             node.spilled = True
             if node.parent is not None:
                 key = node.key if node.key is not None else node.keys[0]
@@ -799,6 +801,10 @@ class Bucket:
         if n.parent is not None and n.parent.pgid == 0:
             n.children = []
             self._spill_node(n.parent)
+
+
+def _first_key(node: Node) -> bytes:
+    return node.keys[0]
 
 
 def _prefix_end(prefix: bytes) -> bytes | None:
