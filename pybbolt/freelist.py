@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from itertools import compress, count, islice, repeat
-from operator import eq, sub
+from operator import eq, itemgetter, sub
 
 from .errors import BboltPanic, CorruptionError
 from .layout import (
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .tx import Tx
 
 
-
+_FIRST = itemgetter(0)  # the page id of a pending (page id, allocating txid)
 
 # A meta whose high-water mark lies further than this beyond the end of the
 # file is damaged: rebuilding its freelist would list every id up to it.
@@ -93,7 +93,7 @@ class Freelist:
         """Free and pending ids merged, sorted: the content of the freelist page."""
         out = list(self.ids)
         for entries in self.pending.values():
-            out.extend(pgid for pgid, _ in entries)
+            out.extend(map(_FIRST, entries))
         out.sort()
         return out
 
@@ -166,7 +166,7 @@ class Freelist:
         """Free every id pending in a transaction up to ``txid``."""
         released: list[int] = []
         for tid in [t for t in self.pending if t <= txid]:
-            released.extend(pgid for pgid, _ in self.pending.pop(tid))
+            released.extend(map(_FIRST, self.pending.pop(tid)))
         self._merge(released)
 
     def release_range(self, begin: int, end: int) -> None:
