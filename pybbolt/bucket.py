@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, islice, repeat
+from operator import is_not, itemgetter, lt
 
 from .cursor import Cursor, Item, descend
 from .errors import (
@@ -38,7 +38,7 @@ from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from .node import LeafRun
     from .stats import BucketStats
@@ -463,6 +463,36 @@ class Bucket:
             keys.insert(index, key)
             leaf.values.insert(index, value)
             leaf.flags.insert(index, 0)
+
+    def _put_sorted(self, keys: Sequence[bytes], values: Sequence[bytes]) -> bool:
+        """Put ``keys[i] = values[i]`` for every i, as that many :meth:`put`
+        calls would, if they all go to the end of the leaf of the last put:
+        keys of ``bytes``, strictly increasing, above that leaf's keys, within
+        its key range, and sizes :meth:`put` accepts.  Anything else puts
+        nothing and returns False (then :meth:`put` item by item).
+        """
+        leaf = self._route_leaf
+        tx = self._tx
+        if leaf is None or tx.closed or not tx.writable or not keys:
+            return False
+        first, last = keys[0], keys[-1]
+        held = leaf.keys
+        if (
+            not self._route_low <= first
+            or not last < self._route_high
+            or (held and not held[-1] < first)
+            or any(map(is_not, map(type, keys), repeat(bytes)))
+            or any(map(is_not, map(type, values), repeat(bytes)))
+            or not all(map(lt, keys, islice(keys, 1, None)))
+            or not first  # sorted: the shortest key is the first
+            or max(map(len, keys)) > MAX_KEY_SIZE
+            or max(map(len, values)) > MAX_VALUE_SIZE
+        ):
+            return False
+        held += keys
+        leaf.values += values
+        leaf.flags += repeat(0, len(keys))
+        return True
 
     def _leaf_for_put(self, key: bytes) -> tuple[Node, int]:
         """Search ``key``; materialise its leaf and remember the keys routed there."""
