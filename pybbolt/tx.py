@@ -361,7 +361,7 @@ class Tx:
         """Make page ``pgid`` (with its overflow) pending in this transaction."""
         data, size = self._data, self._page_size
         offset = pgid * size
-        if 0 <= offset and offset + size <= len(data) and pgid not in self._dirty:
+        if offset >= 0 and offset + size <= len(data) and pgid not in self._dirty:
             overflow = PAGE_HEADER.unpack_from(data, offset)[3]  # page_header's, as one field
         else:
             overflow = self.page_header(pgid).overflow

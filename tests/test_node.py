@@ -507,7 +507,7 @@ def test_uniform_leaf_elements_come_from_the_first_encode(monkeypatch: pytest.Mo
     want[48:58] = b"k1v01k2v02"
     first = leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 128)
     assert bytes(first) == bytes(want)
-    assert fastpath.UNIFORM_LEAF_ELEMENTS == {(2, 2, 3): bytes(want[16:48])}
+    assert {(2, 2, 3): bytes(want[16:48])} == fastpath.UNIFORM_LEAF_ELEMENTS
     again = leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 128)
     assert bytes(again) == bytes(want)
     # Same count and sizes in total, items not alike: positions of their own.
