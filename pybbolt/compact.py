@@ -35,6 +35,10 @@ def compact(dst: DB, src: DB, tx_max_size: int = 0) -> None:
             copier.tx.rollback()
 
 
+# Fewer pairs than this are put one by one (checking a run costs about as much).
+_RUN = 4
+
+
 class _Copier:
     """Writes the source's items into ``dst``, a transaction at a time."""
 
@@ -125,14 +129,17 @@ class _Copier:
             if end > start:
                 self.size += sums[end] - sums[start]
                 receiver = self.receiver(inner)
-                if not receiver._put_sorted(keys[start:end], values[start:end]):
-                    put = receiver.put
-                    put(keys[start], values[start])  # finds the leaf: the rest go at once
-                    if end > start + 1 and not receiver._put_sorted(
-                        keys[start + 1 : end], values[start + 1 : end]
-                    ):
-                        for i in range(start + 1, end):
-                            put(keys[i], values[i])
+                first = start
+                if receiver._route_leaf is None or end - start < _RUN:
+                    # A new bucket (no leaf yet), or too few pairs to pay for
+                    # the run's checks: the first put finds the leaf.
+                    receiver.put(keys[start], values[start])
+                    first += 1
+                if end - first >= _RUN and receiver._put_sorted(keys[first:end], values[first:end]):
+                    first = end
+                put = receiver.put
+                for i in range(first, end):
+                    put(keys[i], values[i])
                 start = end
             if start < n:  # over the limit: commit, then the pair begins the next one
                 self.make_room(sums[start + 1] - sums[start])

@@ -213,3 +213,22 @@ def test_put_sorted_is_puts_or_nothing(tmp_path: Path) -> None:
             rb = rtx[b"b"]
             rb.get(b"0000")
             assert rb._put_sorted([b"zzzz"], [b"x"]) is False  # no put, read-only
+
+
+@pytest.mark.parametrize("pairs", [1, 2, 3, 4, 5, 6])
+def test_short_runs_same_bytes_as_bbolt(tmp_path: Path, bbolt_cli: Path, pairs: int) -> None:
+    """Runs shorter than the copier's run threshold (4 pairs) are put one by
+    one, longer ones at once: the same bytes as bbolt's, with one
+    transaction and with a commit after every pair or two."""
+    src = tmp_path / "src.db"
+    with pybbolt.open(src, page_size=4096) as db, db.update() as tx:
+        for name in (b"a", b"b"):
+            b = tx.create_bucket(name)
+            for i in range(pairs):
+                b.put(b"k%d" % i, b"v" * 5)
+    for tx_max_size in (0, 7, 14):
+        expected = _go_compact(bbolt_cli, src, tmp_path / "go.db", tx_max_size)
+        out = tmp_path / f"py{tx_max_size}.db"
+        with pybbolt.open(src, readonly=True) as s, pybbolt.open(out) as d:
+            pybbolt.compact(d, s, tx_max_size)
+        assert out.read_bytes() == expected, tx_max_size
