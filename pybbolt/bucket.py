@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, islice, repeat
+from operator import is_not, itemgetter, lt
 
 from .cursor import Cursor, Item, descend
 from .errors import (
@@ -38,7 +38,7 @@ from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from .node import LeafRun
     from .stats import BucketStats
@@ -464,6 +464,36 @@ class Bucket:
             leaf.values.insert(index, value)
             leaf.flags.insert(index, 0)
 
+    def _put_sorted(self, keys: Sequence[bytes], values: Sequence[bytes]) -> bool:
+        """Put ``keys[i] = values[i]`` for every i, as that many :meth:`put`
+        calls would, if they all go to the end of the leaf of the last put:
+        keys of ``bytes``, strictly increasing, above that leaf's keys, within
+        its key range, and sizes :meth:`put` accepts.  Anything else puts
+        nothing and returns False (then :meth:`put` item by item).
+        """
+        leaf = self._route_leaf
+        tx = self._tx
+        if leaf is None or tx.closed or not tx.writable or not keys:
+            return False
+        first, last = keys[0], keys[-1]
+        held = leaf.keys
+        if (
+            not self._route_low <= first
+            or not last < self._route_high
+            or (held and not held[-1] < first)
+            or any(map(is_not, map(type, keys), repeat(bytes)))
+            or any(map(is_not, map(type, values), repeat(bytes)))
+            or not all(map(lt, keys, islice(keys, 1, None)))
+            or not first  # sorted: the shortest key is the first
+            or max(map(len, keys)) > MAX_KEY_SIZE
+            or max(map(len, values)) > MAX_VALUE_SIZE
+        ):
+            return False
+        held += keys
+        leaf.values += values
+        leaf.flags += repeat(0, len(keys))
+        return True
+
     def _leaf_for_put(self, key: bytes) -> tuple[Node, int]:
         """Search ``key``; materialise its leaf and remember the keys routed there."""
         c = Cursor(self)
@@ -771,13 +801,15 @@ class Bucket:
         if n.spilled:
             return
         tx = self._tx
-        n.children.sort(key=lambda child: child.keys[0])
-        i = 0
-        while i < len(n.children):  # spilling can add siblings
-            self._spill_node(n.children[i])
-            i += 1
-        n.children = []
+        if n.children:  # a leaf has none
+            n.children.sort(key=_first_key)
+            i = 0
+            while i < len(n.children):  # spilling can add siblings
+                self._spill_node(n.children[i])
+                i += 1
+            n.children = []
         page_size = tx._page_size
+        allocate = tx._db._allocate
         size = n.size()
         # bbolt splits only a node of a page or more (splitTwo's sizeLessThan).
         nodes = [n] if size < page_size else n.split(page_size, self.fill_percent)
@@ -788,8 +820,9 @@ class Bucket:
             if node is not n or len(nodes) > 1:
                 size = node.size()
             count = (size + page_size - 1) // page_size
-            node.pgid = tx._allocate(count)
-            tx._dirty[node.pgid] = node.encode(node.pgid, count * page_size, count - 1)
+            node.pgid = pgid = allocate(tx, count)
+            tx._dirty[pgid] = node.encode(pgid, count * page_size, count - 1)
+            tx._written[pgid] = node
             node.spilled = True
             if node.parent is not None:
                 key = node.key if node.key is not None else node.keys[0]
@@ -798,6 +831,10 @@ class Bucket:
         if n.parent is not None and n.parent.pgid == 0:
             n.children = []
             self._spill_node(n.parent)
+
+
+def _first_key(node: Node) -> bytes:
+    return node.keys[0]
 
 
 def _prefix_end(prefix: bytes) -> bytes | None:

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import TracebackType
 
+    from .node import Node
+
 # How long to wait between two attempts to take the file lock (bbolt: 50ms).
 _LOCK_RETRY = 0.05
 # After this long waiting for the lock, ``on_lock_wait`` is called (once).
@@ -171,6 +173,10 @@ class DB:
         self.max_batch_delay = DEFAULT_MAX_BATCH_DELAY
         """Seconds :meth:`batch` waits for more calls (bbolt's MaxBatchDelay)."""
         self._meta_write_failed = False  # set by a failed meta write: no more writes
+        # The nodes the last commit wrote, by page id, with the meta that commit
+        # wrote: the next write transaction from that meta reads them from here
+        # instead of decoding the pages (Tx._page_node).
+        self._written: tuple[Meta, dict[int, Node]] | None = None
         self._freelist: Freelist = Freelist()
         self._fd = -1
         self._data: Data = b""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 from itertools import compress, count, islice, repeat
-from operator import eq, sub
+from operator import eq, itemgetter, sub
 
 from .errors import BboltPanic, CorruptionError
 from .layout import (
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .tx import Tx
 
 
-
+_FIRST = itemgetter(0)  # the page id of a pending (page id, allocating txid)
 
 # A meta whose high-water mark lies further than this beyond the end of the
 # file is damaged: rebuilding its freelist would list every id up to it.
@@ -93,7 +93,7 @@ class Freelist:
         """Free and pending ids merged, sorted: the content of the freelist page."""
         out = list(self.ids)
         for entries in self.pending.values():
-            out.extend(pgid for pgid, _ in entries)
+            out.extend(map(_FIRST, entries))
         out.sort()
         return out
 
@@ -103,7 +103,12 @@ class Freelist:
             raise CorruptionError(f"cannot free page 0 or 1: {pgid}")
         entries = self.pending.setdefault(txid, [])
         alloc_txid = self.allocs.pop(pgid, 0)
-        for i in range(pgid, pgid + overflow + 1):
+        pages = range(pgid, pgid + overflow + 1)
+        if self.cache.isdisjoint(pages):  # the pages of an intact tree: at once
+            entries += zip(pages, repeat(alloc_txid))
+            self.cache.update(pages)
+            return
+        for i in pages:
             if i in self.cache:
                 raise CorruptionError(f"page {i} already freed")
             entries.append((i, alloc_txid))
@@ -116,8 +121,14 @@ class Freelist:
             return 0
         if n < 1:
             return self._allocate_scan(txid, n)
-        if ids[0] <= 1:  # sorted: bbolt's scan meets it first
-            raise CorruptionError(f"invalid page allocation: {ids[0]}")
+        initial = ids[0]
+        if initial <= 1:  # sorted: bbolt's scan meets it first
+            raise CorruptionError(f"invalid page allocation: {initial}")
+        if n == 1:  # any id is a run of one: the first
+            del ids[0]
+            self.cache.discard(initial)
+            self.allocs[initial] = txid
+            return initial
         # The first window of n ids spanning n - 1, found by C-level calls
         # (a free list with many holes is long, and a scan in Python costs a
         # compaction of big values more than its writes).  Without repeated
@@ -155,7 +166,7 @@ class Freelist:
         """Free every id pending in a transaction up to ``txid``."""
         released: list[int] = []
         for tid in [t for t in self.pending if t <= txid]:
-            released.extend(pgid for pgid, _ in self.pending.pop(tid))
+            released.extend(map(_FIRST, self.pending.pop(tid)))
         self._merge(released)
 
     def release_range(self, begin: int, end: int) -> None:

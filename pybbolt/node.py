@@ -8,12 +8,12 @@ both in one shape lets the cursor walk pages and dirty nodes alike.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from itertools import accumulate, repeat
 from operator import add, itemgetter, sub
 
 from .errors import CorruptionError, Error
-from .fastpath import leaf_run
+from .fastpath import UNIFORM_LEAF_ELEMENTS, leaf_run, remember_uniform_leaf
 from .layout import (
     BRANCH_ELEMENT,
     BRANCH_PAGE,
@@ -129,6 +129,19 @@ class Node:
         n.key = self.key
         return n
 
+    def as_read(self) -> Node:
+        """What decoding the page this node was just written to gives (keys
+        non-empty: a branch page without elements decodes to a stale child
+        id).  A leaf's items are copies, as a writer may take the leaf and
+        change it; a branch shares its keys, which nothing changes any more
+        (this node's transaction is over, and a writer copies a branch)."""
+        if self.is_leaf:
+            return Node(True, list(self.keys), list(self.values), list(self.flags), [], self.pgid)
+        keys = self.keys
+        pgids = self.pgids
+        return Node(False, keys, [], [], pgids if len(pgids) == len(keys) else pgids[: len(keys)],
+                    self.pgid)
+
     # -- edits (bbolt's node.put / node.del) -------------------------------
 
     def put(self, old_key: bytes, new_key: bytes, value: bytes, pgid: int, flags: int) -> None:
@@ -235,22 +248,22 @@ class Node:
         remaining = PAGE_HEADER_SIZE + 16 * n + sum(sizes)  # size of a node of items[start:]
         if remaining < page_size:
             return []  # the common case: the node fits
-        sizes = list(map(add, sizes, repeat(16, n)))
+        # sums[i]: the elements and data of items[:i], element headers included.
+        sums = list(accumulate(map(add, sizes, repeat(16, n)), initial=0))
         fill = min(max(fill_percent, MIN_FILL_PERCENT), MAX_FILL_PERCENT)
         threshold = int(page_size * fill)
         cuts: list[int] = []
         start = 0
         # splitTwo leaves a node alone with <= 4 items or under a page.
         while n - start > MIN_KEYS_PER_PAGE * 2 and remaining >= page_size:
-            size = PAGE_HEADER_SIZE
-            index = 0
-            for i in range(n - start - MIN_KEYS_PER_PAGE):  # bbolt's splitIndex
-                index = i
-                element = sizes[start + i]
-                if i >= MIN_KEYS_PER_PAGE and size + element > threshold:
-                    break
-                size += element
-            remaining -= sum(sizes[start : start + index])
+            # bbolt's splitIndex adds items to a page header until one would
+            # pass the threshold (from item MIN_KEYS_PER_PAGE on), over at
+            # most the first n - start - MIN_KEYS_PER_PAGE items: its cut is
+            # the first i with header + size of items[start:start + i + 1]
+            # over the threshold, within those bounds.
+            over = bisect_right(sums, threshold - PAGE_HEADER_SIZE + sums[start], start + 1)
+            index = min(max(over - start - 1, MIN_KEYS_PER_PAGE), n - start - MIN_KEYS_PER_PAGE - 1)
+            remaining -= sums[start + index] - sums[start]
             start += index
             cuts.append(start)
         return cuts
@@ -268,31 +281,49 @@ class Node:
             return buf
         keys = self.keys
         key_sizes = list(map(len, keys))
-        fields = [0] * (4 * n)
         data_start = PAGE_HEADER_SIZE + 16 * n
+        uniform = None
         if self.is_leaf:
             values = self.values
             value_sizes = list(map(len, values))
-            item_sizes: Iterator[int] = map(add, key_sizes, value_sizes)
-            fields[0::4] = self.flags
-            fields[2::4] = key_sizes
-            fields[3::4] = value_sizes
             interleaved: list[bytes] = [b""] * (2 * n)
             interleaved[0::2] = keys
             interleaved[1::2] = values
             data = b"".join(interleaved)
+            ksize, vsize = key_sizes[0], value_sizes[0]
+            if key_sizes.count(ksize) == n and value_sizes.count(vsize) == n and not any(
+                self.flags
+            ):
+                # Every item alike: the element array depends on the sizes alone.
+                uniform = (n, ksize, vsize)
+                elements = UNIFORM_LEAF_ELEMENTS.get(uniform)
+                if elements is not None and length >= data_start:
+                    buf[PAGE_HEADER_SIZE:data_start] = elements
+                    buf[data_start : data_start + len(data)] = data
+                    return buf
+            item_sizes: Iterator[int] = map(add, key_sizes, value_sizes)
+            fields = [0] * (4 * n)
+            fields[0::4] = self.flags
+            fields[2::4] = key_sizes
+            fields[3::4] = value_sizes
         else:
             item_sizes = iter(key_sizes)
+            fields = [0] * (4 * n)
             fields[1::4] = key_sizes
             pgids = self.pgids[:n]
-            fields[2::4] = [p & 0xFFFFFFFF for p in pgids]
-            fields[3::4] = [p >> 32 for p in pgids]
+            if max(pgids) <= 0xFFFFFFFF:  # ids below 2^32: the high words stay 0
+                fields[2::4] = pgids
+            else:
+                fields[2::4] = [p & 0xFFFFFFFF for p in pgids]
+                fields[3::4] = [p >> 32 for p in pgids]
             data = b"".join(keys)
         # Each element's data offset, relative to the element itself.
         offsets = accumulate(item_sizes, initial=data_start)
         positions = list(map(sub, offsets, range(PAGE_HEADER_SIZE, data_start, 16)))
         fields[0 if not self.is_leaf else 1 :: 4] = positions
         element_array(n).pack_into(buf, PAGE_HEADER_SIZE, *fields)
+        if uniform is not None:
+            remember_uniform_leaf(uniform, bytes(buf[PAGE_HEADER_SIZE:data_start]))
         buf[data_start : data_start + len(data)] = data
         return buf
 
@@ -345,8 +376,13 @@ def decode_branch(buf: Data, offset: int, count: int, pgid: int) -> Node:
         bad = next(i for i, end in enumerate(key_ends) if end > size)
         raise CorruptionError(f"page {pgid}: branch element {bad} points outside the data")
     keys = list(map(data.__getitem__, map(slice, key_starts, key_ends)))
-    # A u64 page id spans two u32 fields (little-endian).
-    pgids = [lo | hi << 32 for lo, hi in zip(fields[2::4], fields[3::4])]
+    # A u64 page id spans two u32 fields (little-endian); the high words
+    # are all 0 below 2^32 pages.
+    highs = fields[3::4]
+    if any(highs):
+        pgids = [lo | hi << 32 for lo, hi in zip(fields[2::4], highs)]
+    else:
+        pgids = list(fields[2::4])
     if count == 0 and start + 16 <= size:
         # bbolt descends into element 0 of a branch even when it has none
         # (a damaged page): keep its child id, past the end of ``keys``.

@@ -71,9 +71,20 @@ class Tx:
         self._reads_left = self._resident_pages = max(
             _RESIDENT_BYTES // max(self._page_size, 1), 64)
         self._root = Bucket(self, meta.root, meta.sequence, None, b"")
-        # Write state: pages written by the commit, and the high-water mark.
+        # Write state: pages written by the commit, the nodes among them, and
+        # the high-water mark.
         self._dirty: dict[int, bytearray] = {}
+        self._written: dict[int, Node] = {}
         self._hwm = meta.pgid
+        # The nodes of the pages the commit of this meta wrote (DB._written),
+        # taken by the first write transaction begun from it: they stand in
+        # for decoding those pages (the next commit rewrites the same paths).
+        self._carried: dict[int, Node] = {}
+        written = db._written
+        if writable and written is not None:
+            db._written = None
+            if written[0] is db._current_meta():
+                self._carried = written[1]
 
     # -- properties --------------------------------------------------------
 
@@ -230,18 +241,22 @@ class Tx:
         node = self._leaves.get(pgid)
         if node is not None:
             return node
-        data, size = self._data, self._page_size
-        offset = pgid * size
-        if offset + size > len(data):
-            raise CorruptionError(
-                f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
-            )
-        ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
-        if flags == LEAF_PAGE and ident == pgid:  # decode_page's own first test
-            node = decode_leaf(data, offset, count, pgid)
+        written = self._carried.pop(pgid, None) if self._carried else None
+        if written is not None and written.keys:
+            node = written.as_read()  # the page as the last commit wrote it
         else:
-            node = decode_page(data, offset, pgid)
-        self._note_reads(1 + overflow)  # the page and its overflow
+            data, size = self._data, self._page_size
+            offset = pgid * size
+            if offset + size > len(data):
+                raise CorruptionError(
+                    f"page {pgid}: beyond the end of the file ({len(data) // size} pages)"
+                )
+            ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+            if flags == LEAF_PAGE and ident == pgid:  # decode_page's own first test
+                node = decode_leaf(data, offset, count, pgid)
+            else:
+                node = decode_page(data, offset, pgid)
+            self._note_reads(1 + overflow)  # the page and its overflow
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
@@ -344,7 +359,13 @@ class Tx:
 
     def _free_page(self, pgid: int) -> None:
         """Make page ``pgid`` (with its overflow) pending in this transaction."""
-        self._db._freelist.free(self.meta.txid, pgid, self.page_header(pgid).overflow)
+        data, size = self._data, self._page_size
+        offset = pgid * size
+        if offset >= 0 and offset + size <= len(data) and pgid not in self._dirty:
+            overflow = PAGE_HEADER.unpack_from(data, offset)[3]  # page_header's, as one field
+        else:
+            overflow = self.page_header(pgid).overflow
+        self._db._freelist.free(self.meta.txid, pgid, overflow)
 
     def commit(self) -> None:
         """Write the changes to the file (docs/FORMAT.md §10.2); durable on return."""
@@ -376,6 +397,10 @@ class Tx:
                 db._grow((self._hwm + 1) * self._page_size)
             db._write_pages(self._dirty)
             db._write_meta(self.meta)
+            written = self._written
+            if len(written) > self._leaf_cache_limit:  # keep what a cache would hold
+                written = {p: n for p, n in written.items() if not n.is_leaf}
+            db._written = (self.meta, written)
         except BaseException as e:
             self._close(reload_freelist=True)
             if isinstance(e, OSError) and not isinstance(e, Error):

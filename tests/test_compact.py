@@ -141,3 +141,94 @@ def test_bucket_listed_but_not_found(tmp_path: Path) -> None:
             except pybbolt.CorruptionError:
                 continue
     pytest.fail("no damage of nested.db reproduces the nil bucket")
+
+
+def _pairs_source(path: Path) -> tuple[Path, list[int]]:
+    """A bucket of pairs only (leaves copied a run at a time), of varied
+    sizes, one over a page; and the running size after each item."""
+    sizes = [1]  # the bucket name
+    with pybbolt.open(path, page_size=4096) as db, db.update() as tx:
+        b = tx.create_bucket(b"p")
+        for i in range(400):
+            value = b"v" * (5000 if i == 250 else (i * 7) % 53)
+            b.put(b"%05d" % i, value)
+            sizes.append(sizes[-1] + 5 + len(value))
+    return path, sizes
+
+
+def test_runs_of_pairs_same_bytes_as_bbolt(tmp_path: Path, bbolt_cli: Path) -> None:
+    """Leaves of pairs are put a run at a time: the commits still fall where
+    bbolt's item-by-item count puts them (limits at, below and above the
+    running size after an item, and around the one pair over a page)."""
+    src, sizes = _pairs_source(tmp_path / "src.db")
+    big = sizes[251] - sizes[250]
+    limits = {0, 1, sizes[100], sizes[100] + 1, sizes[100] - 1, 4096, big - 1, big, big + 1,
+              sizes[-1], sizes[-1] - 1}
+    for tx_max_size in sorted(limits):
+        expected = _go_compact(bbolt_cli, src, tmp_path / "go.db", tx_max_size)
+        out = tmp_path / f"py{tx_max_size}.db"
+        with pybbolt.open(src, readonly=True) as s, pybbolt.open(out) as d:
+            pybbolt.compact(d, s, tx_max_size)
+        assert out.read_bytes() == expected, tx_max_size
+
+
+def test_put_sorted_is_puts_or_nothing(tmp_path: Path) -> None:
+    """Bucket._put_sorted appends a run as puts would, or refuses it whole:
+    keys not above the leaf, unsorted or repeated keys, a key outside the
+    leaf's range, an empty or too long key, a value too large, not bytes."""
+    from pybbolt.layout import MAX_KEY_SIZE, MAX_VALUE_SIZE
+
+    with pybbolt.open(tmp_path / "a.db") as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        assert b._put_sorted([b"a"], [b"1"]) is False  # no leaf yet: put first
+        b.put(b"k1", b"1")
+        state = (list(b._route_leaf.keys), list(b._route_leaf.values))
+        for keys, values in (
+            ([b"k0"], [b"x"]), ([b"k1"], [b"x"]), ([b"k3", b"k2"], [b"x", b"y"]),
+            ([b"k3", b"k3"], [b"x", b"y"]), ([b"k" * (MAX_KEY_SIZE + 1)], [b"x"]),
+            ([b"k5"], [b"x" * (MAX_VALUE_SIZE + 1)]), ([bytearray(b"k5")], [b"x"]),
+            ([b"k5"], [memoryview(b"x")]), ([], []),
+        ):
+            assert b._put_sorted(keys, values) is False, keys[:1]
+            assert (b._route_leaf.keys, b._route_leaf.values) == state
+        assert b._put_sorted([b"k2", b"k" * MAX_KEY_SIZE], [b"2", b"x" * 10]) is True
+        assert b._route_leaf.keys == [b"k1", b"k2", b"k" * MAX_KEY_SIZE]
+        assert b._route_leaf.flags == [0, 0, 0]
+        assert b.get(b"k2") == b"2"
+        for i in range(400):
+            b.put(b"%04d" % i, b"v" * 40)
+    with pybbolt.open(tmp_path / "a.db") as db:
+        tx = db.begin(True)
+        b = tx[b"b"]
+        b.put(b"0000", b"w")  # the first leaf, whose range ends at a later key
+        assert b"0000" < b._route_high < b"zzzz"
+        assert b._put_sorted([b"zzzz"], [b"x"]) is False
+        assert b._put_sorted([b"0000a"], [b"x"]) is False  # not above the leaf's keys
+        last = b._route_leaf.keys[-1]
+        assert b._put_sorted([last + b"a", last + b"b"], [b"x", b"y"]) is True
+        assert b._route_leaf.keys[-3:] == [last, last + b"a", last + b"b"]
+        tx.rollback()
+        assert b._put_sorted([b"0000b"], [b"x"]) is False  # closed
+        with db.view() as rtx:
+            rb = rtx[b"b"]
+            rb.get(b"0000")
+            assert rb._put_sorted([b"zzzz"], [b"x"]) is False  # no put, read-only
+
+
+@pytest.mark.parametrize("pairs", [1, 2, 3, 4, 5, 6])
+def test_short_runs_same_bytes_as_bbolt(tmp_path: Path, bbolt_cli: Path, pairs: int) -> None:
+    """Runs shorter than the copier's run threshold (4 pairs) are put one by
+    one, longer ones at once: the same bytes as bbolt's, with one
+    transaction and with a commit after every pair or two."""
+    src = tmp_path / "src.db"
+    with pybbolt.open(src, page_size=4096) as db, db.update() as tx:
+        for name in (b"a", b"b"):
+            b = tx.create_bucket(name)
+            for i in range(pairs):
+                b.put(b"k%d" % i, b"v" * 5)
+    for tx_max_size in (0, 7, 14):
+        expected = _go_compact(bbolt_cli, src, tmp_path / "go.db", tx_max_size)
+        out = tmp_path / f"py{tx_max_size}.db"
+        with pybbolt.open(src, readonly=True) as s, pybbolt.open(out) as d:
+            pybbolt.compact(d, s, tx_max_size)
+        assert out.read_bytes() == expected, tx_max_size

@@ -142,6 +142,12 @@ def test_free_refuses_meta_pages_and_double_frees() -> None:
         fl.free(11, 20, 0)
     with pytest.raises(CorruptionError, match=r"^page 20 already freed$"):
         fl.free(11, 19, 1)  # its overflow page is already pending
+    # As bbolt's loop: the pages before the repeated one are pending all the same.
+    assert fl.pending[11] == [(19, 0)] and 19 in fl.cache
+    fl.free(12, 40, 2)  # a page and its two overflow pages, none seen before
+    assert fl.pending[12] == [(40, 0), (41, 0), (42, 0)] and {40, 41, 42} <= fl.cache
+    with pytest.raises(CorruptionError, match=r"^page 42 already freed$"):
+        fl.free(13, 42, 0)  # the last overflow page of a run
     fl.load([30])
     with pytest.raises(CorruptionError, match=r"^page 30 already freed$"):
         fl.free(12, 30, 0)  # a free id

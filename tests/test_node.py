@@ -194,6 +194,20 @@ def test_encode_branch_bytes() -> None:
     assert bytes(page) == bytes(want)
 
 
+@pytest.mark.parametrize("top", [0xFFFFFFFE, 0xFFFFFFFF, 1 << 32, (1 << 32) + 1])
+def test_branch_page_ids_at_the_high_word(top: int) -> None:
+    """Ids below 2^32 leave every high word 0 (the fast path); one id at or
+    above it takes the split: both give bbolt's u64 element field."""
+    pgids = [3, top, 5]
+    n = branch([b"a", b"b", b"c"], pgids)
+    page = n.encode(9, 128)
+    assert [struct.unpack_from("<IIQ", page, 16 + 16 * i)[2] for i in range(3)] == pgids
+    assert struct.unpack_from("<III", page, 16 + 16 + 8)[0] == top & 0xFFFFFFFF
+    assert struct.unpack_from("<I", page, 16 + 16 + 12)[0] == top >> 32
+    back = decode_page(bytes(page), 0, 9)
+    assert back.pgids == pgids and all(type(p) is int for p in back.pgids)
+
+
 def test_encode_empty_and_overflow_header() -> None:
     page = leaf([], []).encode(3, 4096 * 3, overflow=2)
     assert struct.unpack_from("<QHHI", page) == (3, 0x02, 0, 2)
@@ -432,3 +446,88 @@ def test_decode_refuses_other_pages() -> None:
     with pytest.raises(CorruptionError, match=r"^assertion failed: page 6: has unexpected "
                                               r"type/flags: 20$"):
         decode_page(bytes(page), 0, 6)
+
+
+def _split_two_cuts(node: Node, page_size: int, fill_percent: float) -> list[int]:
+    """bbolt's splitTwo/splitIndex, repeated, item by item: where it cuts."""
+    sizes = [16 + len(k) + (len(v) if node.is_leaf else 0)
+             for k, v in zip(node.keys, node.values if node.is_leaf else node.keys)]
+    fill = min(max(fill_percent, 0.1), 1.0)
+    threshold = int(page_size * fill)
+    cuts: list[int] = []
+    start = 0
+    while len(sizes) - start > 4 and 16 + sum(sizes[start:]) >= page_size:
+        size, index = 16, 0
+        for i in range(len(sizes) - start - 2):
+            index = i
+            if i >= 2 and size + sizes[start + i] > threshold:
+                break
+            size += sizes[start + i]
+        start += index
+        cuts.append(start)
+    return cuts
+
+
+def test_split_cuts_match_split_index_item_by_item() -> None:
+    """The cuts found from the running sums are splitIndex's, on seeded
+    nodes of every shape: small and page-sized items, leaves and branches,
+    fill percents below, inside and above bbolt's bounds."""
+    import random
+
+    rng = random.Random(20250101)
+    for _ in range(3000):
+        n = rng.randrange(0, 120)
+        top = rng.choice([40, 600, 5000])
+        keys = [b"k" * rng.randrange(1, top) for _ in range(n)]
+        is_leaf = rng.random() < 0.7
+        values = [b"v" * rng.randrange(0, top) for _ in range(n)] if is_leaf else []
+        node = Node(is_leaf, keys, values, [0] * n if is_leaf else [], [] if is_leaf else [2] * n)
+        page_size = rng.choice([512, 1024, 4096])
+        fill = rng.choice([0.0, 0.1, 0.5, 0.73, 1.0, 1.5])
+        want = _split_two_cuts(node, page_size, fill)
+        assert node._cuts(page_size, fill) == want
+        assert [len(p.keys) for p in node.split(page_size, fill)] == [
+            b - a for a, b in zip([0, *want], [*want, n])]
+
+
+def test_uniform_leaf_elements_come_from_the_first_encode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A leaf whose items share one key size and one value size (no flags)
+    reuses the element array its first encode computed; any other leaf, even
+    of the same count and total size, is encoded item by item."""
+    from pybbolt import fastpath
+
+    monkeypatch.setattr(fastpath, "UNIFORM_LEAF_ELEMENTS", {})
+    import pybbolt.node as node_module
+
+    monkeypatch.setattr(node_module, "UNIFORM_LEAF_ELEMENTS", fastpath.UNIFORM_LEAF_ELEMENTS)
+    want = bytearray(128)
+    struct.pack_into("<QHHI", want, 0, 5, 0x02, 2, 0)
+    struct.pack_into("<IIII", want, 16, 0, 48 - 16, 2, 3)
+    struct.pack_into("<IIII", want, 32, 0, 53 - 32, 2, 3)
+    want[48:58] = b"k1v01k2v02"
+    first = leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 128)
+    assert bytes(first) == bytes(want)
+    assert {(2, 2, 3): bytes(want[16:48])} == fastpath.UNIFORM_LEAF_ELEMENTS
+    again = leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 128)
+    assert bytes(again) == bytes(want)
+    # Same count and sizes in total, items not alike: positions of their own.
+    mixed = leaf([b"k", b"k2x"], [b"v01", b"v02"]).encode(5, 128)
+    assert struct.unpack_from("<8I", mixed, 16) == (0, 32, 1, 3, 0, 20, 3, 3)
+    flagged = leaf([b"k1", b"k2"], [b"v01", b"v02"], [0, 1]).encode(5, 128)
+    assert struct.unpack_from("<8I", flagged, 16) == (0, 32, 2, 3, 1, 21, 2, 3)
+    assert list(fastpath.UNIFORM_LEAF_ELEMENTS) == [(2, 2, 3)]
+    # A page too short for its element array still refuses it, cached or not.
+    for _ in range(2):
+        with pytest.raises(struct.error):
+            leaf([b"k1", b"k2"], [b"v01", b"v02"]).encode(5, 40)
+
+
+def test_uniform_leaf_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybbolt import fastpath
+
+    monkeypatch.setattr(fastpath, "UNIFORM_LEAF_ELEMENTS", {})
+    monkeypatch.setattr(fastpath, "_UNIFORM_LEAF_BYTES", [64])
+    fastpath.remember_uniform_leaf((4, 1, 1), bytes(64))  # exactly what is left
+    fastpath.remember_uniform_leaf((1, 1, 1), bytes(16))  # nothing is left
+    assert list(fastpath.UNIFORM_LEAF_ELEMENTS) == [(4, 1, 1)]
+    assert fastpath._UNIFORM_LEAF_BYTES == [0]
