@@ -170,7 +170,7 @@ class Bucket:
         child = self._buckets.get(name)
         if child is not None:
             return child
-        node, index = self._find(name)
+        node, index = self._find(name, True)
         if (
             index >= len(node.keys)
             or node.keys[index] != name
@@ -410,8 +410,12 @@ class Bucket:
             return node
         return self._tx._page_node(pgid, cache)
 
-    def _find(self, key: bytes) -> tuple[Node | LeafView, int]:
-        """The leaf where ``key`` is or would be, and its index there."""
+    def _find(self, key: bytes, counted: bool = False) -> tuple[Node | LeafView, int]:
+        """The leaf where ``key`` is or would be, and its index there.
+
+        ``counted``: the pages read count towards the mapping's release (a
+        nested bucket's opening, part of a walk; see ``Tx._lookup_page``).
+        """
         tx = self._tx
         if tx.closed:
             raise tx._closed_error()
@@ -421,9 +425,14 @@ class Bucket:
         if self._nodes:
             first = second = _NOTHING.get
             fetch = self._node
+            node = self._root_materialised or self._root_node()
         else:
-            first, second, fetch = tx._branches.get, tx._leaves.get, tx._lookup_page
-        node = self._root_materialised or first(self._root) or self._root_node()
+            first, second = tx._branches.get, tx._leaves.get
+            fetch = tx._counted_lookup_page if counted else tx._lookup_page
+            root = self._root
+            # A root leaf may come as a LeafView: descend only ends on it.
+            node = (self._root_materialised or first(root) or second(root)  # type: ignore[assignment]
+                    or (fetch(root) if root else self._root_node()))
         return descend(node, key, first, second, fetch)
 
     # -- writing -------------------------------------------------------------

@@ -217,12 +217,14 @@ class Tx:
             )
         return read_header(self._data, offset)
 
-    def _page_node(self, pgid: int, cache: bool = True) -> Node:
+    def _page_node(self, pgid: int, cache: bool = True, counted: bool = True) -> Node:
         """The decoded branch or leaf page ``pgid``.
 
         Branches are cached for the life of the transaction; leaves in a
-        bounded first-in-first-out cache, unless ``cache`` is false (a full
-        scan reads each leaf once and should not evict the others).
+        bounded cache that keeps what it has once full, unless ``cache`` is
+        false (a full scan reads each leaf once and should not evict the
+        others).  ``counted``: the read counts towards the mapping's release
+        (false for a lookup's, see :meth:`_lookup_page`).
         """
         node = self._branches.get(pgid)
         if node is not None:
@@ -241,7 +243,8 @@ class Tx:
             node = decode_leaf(data, offset, count, pgid)
         else:
             node = decode_page(data, offset, pgid)
-        self._note_reads(1 + overflow)  # the page and its overflow
+        if counted:
+            self._note_reads(1 + overflow)  # the page and its overflow
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
@@ -252,14 +255,40 @@ class Tx:
             self._leaves[pgid] = node
         return node
 
-    def _lookup_page(self, pgid: int) -> Node | LeafView:
-        """Page ``pgid`` for one lookup: as :meth:`_page_node` while the leaf
-        cache has room, then a leaf it would not keep comes as a view of its
-        run (no node); branches are always nodes, and cached."""
+    def _lookup_page(self, pgid: int, counted: bool = False) -> Node | LeafView:
+        """Page ``pgid`` for one lookup, past the caches its caller has looked
+        in: as :meth:`_page_node` while the leaf cache has room, then a leaf it
+        would not keep comes as a view of its run (no node); branches are
+        always nodes, and cached.
+
+        The pages of a key's lookup (``Bucket.get``, ``in``) do not count
+        towards the mapping's release (:meth:`_note_reads`); with ``counted``
+        (the opening of a nested bucket, :meth:`_counted_lookup_page`) they
+        do.  The release bounds the RSS of the walks that read a whole file
+        (check, stats, keys, compact, each nested bucket opened on the way);
+        random gets read pages all over the file, again and again, and each
+        release made every one of them fault back in at its next read (a
+        fifth of the CPU time of 100,000 random gets over a 300 MB file, all
+        of it in the kernel).  What gets leave mapped is the file's clean page
+        cache, shared with the kernel, which takes it back under memory
+        pressure: bbolt's and lmdb's mappings keep it the same way.  A walk in
+        the same transaction still releases it all when its own reads count
+        up to the quota.
+        """
         if len(self._leaves) < self._leaf_cache_limit:
-            return self._page_node(pgid)
-        page = self._walk_page(pgid)
-        return LeafView(page) if isinstance(page, tuple) else page
+            return self._page_node(pgid, True, counted)
+        data, offset = self._data, pgid * self._page_size
+        if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
+            run = leaf_page_run(data, offset, pgid)
+            if run is not None:
+                if counted:
+                    self._note_reads(1)
+                return LeafView(run)
+        return self._page_node(pgid, False, counted)
+
+    def _counted_lookup_page(self, pgid: int) -> Node | LeafView:
+        """:meth:`_lookup_page` whose pages count towards the release."""
+        return self._lookup_page(pgid, True)
 
     def _adopt_node(self, pgid: int) -> Node:
         """A node of page ``pgid`` that the caller may change (and keep).
