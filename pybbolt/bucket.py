@@ -141,7 +141,32 @@ class Bucket:
         """The value of ``key``, or None if absent or ``key`` names a bucket."""
         if type(key) is not bytes:
             key = require_bytes(key)
-        node, index = self._find(key)
+        tx = self._tx
+        branches = tx._branches
+        branch = branches.get(self._root)
+        node: Node | LeafView
+        if branch is not None and not self._nodes and self._root_materialised is None:
+            # The hot path (a bucket whose root is a cached branch, nothing
+            # dirty): _find's descent, inline.  Anything unusual (an empty
+            # branch, a deep tree) starts again on _find, which raises.
+            leaves, depth = tx._leaves, 1
+            while True:
+                keys = branch.keys
+                if not keys or depth >= MAX_DEPTH:
+                    node, index = self._find(key)
+                    break
+                index = bisect_left(keys, key)
+                if index == len(keys) or keys[index] != key:
+                    index = index - 1 if index else 0
+                pgid = branch.pgids[index]
+                node = branches.get(pgid) or leaves.get(pgid) or tx._lookup_page(pgid)
+                if node.is_leaf:
+                    index = bisect_left(node.keys, key)
+                    break
+                branch = node  # type: ignore[assignment]  # not a leaf: a Node
+                depth += 1
+        else:
+            node, index = self._find(key)
         keys = node.keys
         if index < len(keys) and keys[index] == key and not node.flags[index] & BUCKET_LEAF_FLAG:
             return node.values[index]

@@ -138,6 +138,81 @@ def _layout(elements: bytes, count: int) -> tuple[struct.Struct, tuple[int, ...]
     return layout
 
 
+# --- a leaf's keys for one lookup (Bucket.get past the full leaf cache) -------
+
+
+class ValueSlices(tuple):  # type: ignore[type-arg]
+    """The values of a leaf run cut for one lookup, ``(data, base, bounds)``:
+    ``values[i]`` reads value ``i`` from the page when asked for (a get reads
+    one; cutting them all cost as much as cutting the keys).  Only indexed."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: int) -> bytes:  # type: ignore[override]
+        data, base, bounds = self
+        start, end = bounds[index]
+        return data[base + start : base + end]  # type: ignore[no-any-return]
+
+
+def leaf_page_lookup(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+    """:func:`leaf_page_run` for one lookup: the keys cut in one call, the
+    values (:class:`ValueSlices`) read one by one when asked for.
+
+    The layout of the page before is tried first (one comparison of the
+    element arrays instead of a dict lookup that hashes this one); a page
+    of a layout not seen yet gets the whole run of :func:`leaf_page_run`.
+    """
+    global _last_elements, _last_lookup
+    if offset + PAGE_HEADER_SIZE > len(data):
+        return None
+    ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+    if flags != LEAF_PAGE or ident != pgid or overflow:
+        return None
+    start = offset + PAGE_HEADER_SIZE
+    elements = data[start : start + 16 * count]
+    if elements == _last_elements:
+        found = _last_lookup
+    else:
+        met = _LOOKUPS.get(elements)
+        if met is None:
+            return _new_lookup(data, offset, count, pgid, elements)
+        _last_elements, _last_lookup = elements, met
+        found = met
+    codec, item_flags, bounds = found
+    if start + codec.size > len(data):
+        return leaf_run(data, offset, count, pgid)
+    return item_flags, codec.unpack_from(data, start), ValueSlices((data, start, bounds))
+
+
+def _new_lookup(
+    data: bytes | mmap.mmap, offset: int, count: int, pgid: int, elements: bytes
+) -> LeafRun:
+    """The whole run of a page whose layout no lookup has met, and its keys'
+    Struct and values' bounds kept for the next (a layout that one Struct
+    cuts, see :func:`_layout`; the same bound)."""
+    run = leaf_run(data, offset, count, pgid)
+    if _LAYOUTS.get(elements) is not None and len(_LOOKUPS) < _LAYOUTS_LIMIT:
+        fields = element_array(count).unpack(elements)
+        key_sizes, value_sizes = fields[2::4], fields[3::4]
+        key_starts = list(map(add, range(0, 16 * count, 16), fields[1::4]))
+        value_starts = list(map(add, key_starts, key_sizes))
+        items = "".join(map("{}s{}x".format, key_sizes, value_sizes))
+        _LOOKUPS[elements] = (
+            struct.Struct(f"<{key_starts[0]}x{items}"), fields[0::4],
+            tuple(zip(value_starts, map(add, value_starts, value_sizes))),
+        )
+    return run
+
+
+# Leaf element arrays -> the Struct that cuts a page's keys alone, the items'
+# flags and the values' (start, end) from the element array's start: the
+# layouts of _LAYOUTS that a lookup has met; the last one met, tried first.
+_LOOKUPS: dict[bytes, tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
+_last_elements: bytes | None = None
+_last_lookup: tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...]] = (
+    struct.Struct(""), (), ())  # never read while _last_elements is None
+
+
 # --- batches of pages (check, stats, keys) ----------------------------------
 
 

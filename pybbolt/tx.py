@@ -8,7 +8,7 @@ import os
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
-from .fastpath import leaf_batch_keys, leaf_page_run
+from .fastpath import leaf_batch_keys, leaf_page_lookup, leaf_page_run
 from .freelist import rebuild
 from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta, replace
@@ -279,7 +279,7 @@ class Tx:
             return self._page_node(pgid, True, counted)
         data, offset = self._data, pgid * self._page_size
         if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
-            run = leaf_page_run(data, offset, pgid)
+            run = leaf_page_lookup(data, offset, pgid)
             if run is not None:
                 if counted:
                     self._note_reads(1)

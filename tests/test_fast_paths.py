@@ -523,9 +523,22 @@ def gets_outcome(path: Path, probes: list[tuple[tuple[bytes, ...], list[bytes]]]
                         out.append((bucket.get(k), k in bucket))
                     except Exception as e:
                         out.append(_failure(e))
+                    try:  # the descent of get, inline, against _find's
+                        out.append(_get_by_find(bucket, k))
+                    except Exception as e:
+                        out.append(_failure(e))
     except Exception as e:
         out.append(_failure(e))
     return out
+
+
+def _get_by_find(bucket: pybbolt.Bucket, key: bytes) -> bytes | None:
+    """``Bucket.get`` as it was before its descent was inlined: ``_find``'s."""
+    node, index = bucket._find(key)
+    keys = node.keys
+    if index < len(keys) and keys[index] == key and not node.flags[index] & 1:
+        return node.values[index]  # type: ignore[no-any-return]
+    return None
 
 
 def test_lookups_past_the_full_cache_read_views(fixed_size_db: Path) -> None:
@@ -543,8 +556,86 @@ def test_lookups_past_the_full_cache_read_views(fixed_size_db: Path) -> None:
         leaf = cursor._nodes[-1]  # a cursor still gets a node
         view = tx._lookup_page(leaf.pgid)
         assert isinstance(view, LeafView)
-        assert (view.flags, view.keys, view.values) == (
-            tuple(leaf.flags), tuple(leaf.keys), tuple(leaf.values))
+        assert isinstance(view.values, fastpath.ValueSlices)  # read one by one
+        values = [view.values[i] for i in range(len(view.keys))]
+        assert (view.flags, view.keys, values) == (
+            tuple(leaf.flags), tuple(leaf.keys), leaf.values)
+        assert view.values[-1] == leaf.values[-1]
+
+
+def test_lookups_switch_layouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybbolt.node import LeafView
+
+    """Lookups past the full cache over leaves of different layouts, taken in
+    turn (the last layout tried first, then the others met, then a new one),
+    and an empty leaf: the same values as the nodes give."""
+    path = tmp_path / "layouts.db"
+    with pybbolt.open(path, page_size=4096) as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for i in range(300):  # sizes that change every 60 keys: several layouts
+            b.put(b"%05d" % i + b"k" * (i // 60), b"v" * (10 + i // 60 * 7))
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        expected = list(b.items())
+        leaves = [pgid for pgid in range(2, tx.meta.pgid) if tx.page_header(pgid).flags == 2]
+        nodes = {pgid: tx._page_node(pgid, False) for pgid in leaves}
+        assert len(nodes) >= 6
+        tx._leaf_cache_limit = 0
+        tx._leaves.clear()
+        for limit in (4096, 2):  # the layouts kept are bounded as _LAYOUTS
+            monkeypatch.setattr(fastpath, "_LAYOUTS_LIMIT", limit)
+            monkeypatch.setattr(fastpath, "_LOOKUPS", {})
+            for pgid in [*leaves, *leaves[::-1], *leaves[::2]]:
+                view = tx._lookup_page(pgid)
+                leaf = nodes[pgid]
+                assert isinstance(view, LeafView)
+                assert (list(view.flags), list(view.keys)) == (leaf.flags, leaf.keys)
+                assert [view.values[i] for i in range(len(leaf.keys))] == leaf.values
+            assert len(fastpath._LOOKUPS) == 2 if limit == 2 else len(fastpath._LOOKUPS) >= 3
+        assert [(k, b.get(k)) for k, _ in expected] == expected
+    # An empty leaf: no elements to compare, after a layout or none.
+    from .handmade import build_db, leaf_page
+
+    path = build_db(tmp_path / "empty.db", [leaf_page(4, [])])
+    for forget in (False, True):
+        assert fastpath._last_elements is not None or forget
+        if forget:
+            fastpath._last_elements = None
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            tx._leaf_cache_limit = 0
+            assert (b.get(b"k"), b.get(b""), b"k" in b) == (None, None, False)
+            assert list(tx._lookup_page(4).keys) == []
+
+
+@pytest.mark.parametrize("levels", [62, 63, 64])
+def test_get_descends_inline_as_find(tmp_path: Path, levels: int) -> None:
+    """get's own descent (once the bucket's root branch is cached) at the
+    depth limit (63 branches pass, the 64th is taken for a cycle) and on an
+    empty branch: the same value or exception as the first get, by _find."""
+    from .handmade import branch_page, build_db, chain, leaf_page
+
+    empty = bytearray(branch_page(4, [(b"k", 5)]))
+    struct.pack_into("<H", empty, 10, 0)  # count 0
+    trees = [chain(levels), [bytes(empty), leaf_page(5, [(b"k", b"v", 0)])]]
+    for n, tree in enumerate(trees):
+        path = build_db(tmp_path / f"t{n}.db", tree)
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            got = []
+            for _ in range(2):
+                try:
+                    got.append(b.get(b"k"))
+                except pybbolt.CorruptionError as e:
+                    got.append(str(e))
+                assert b.root in tx._branches  # the second get descends inline
+            assert got[0] == got[1] == (
+                b"v" if n == 0 and levels < 64 else
+                "page 67: the page tree is cyclic" if n == 0 else
+                "page 4: branch page has no elements")
 
 
 @pytest.mark.parametrize("name", ["fixed", *SOURCES])
