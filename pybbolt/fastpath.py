@@ -61,16 +61,31 @@ def leaf_page_run(
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
+    global _last_run_elements, _last_run_layout
     ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
     if flags != LEAF_PAGE or ident != pgid or overflow:
         return None
     start = offset + PAGE_HEADER_SIZE
-    layout = _LAYOUTS.get(data[start : start + 16 * count])
-    if layout is None or start + layout[0].size > len(data):
+    elements = data[start : start + 16 * count]
+    if elements == _last_run_elements:  # the layout of the leaf before (a bucket's
+        layout = _last_run_layout  # leaves mostly share one): no hash of the array
+    else:
+        found = _LAYOUTS.get(elements)
+        if found is None:
+            return leaf_run(data, offset, count, pgid, keys_only)
+        _last_run_elements, _last_run_layout = elements, found
+        layout = found
+    if start + layout[0].size > len(data):
         return leaf_run(data, offset, count, pgid, keys_only)
     codec, item_flags = layout
     items = codec.unpack_from(data, start)
     return item_flags, items[0::2], items[1::2]
+
+
+# The element array of the last leaf leaf_page_run cut with a known layout, and
+# that layout (None: none yet; an empty array never has a layout).
+_last_run_elements: bytes | None = None
+_last_run_layout: tuple[struct.Struct, tuple[int, ...]] = (struct.Struct(""), ())
 
 
 def leaf_run(buf: Data, offset: int, count: int, pgid: int, keys_only: bool = False) -> LeafRun:

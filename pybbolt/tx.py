@@ -320,7 +320,9 @@ class Tx:
         if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
             run = leaf_page_run(data, offset, pgid, keys_only)
             if run is not None:
-                self._note_reads(1)
+                self._reads_left -= 1  # _note_reads(1), inline: once a leaf
+                if self._reads_left <= 0:
+                    self._release_mapping()
                 return run
         return self._page_node(pgid, False)
 

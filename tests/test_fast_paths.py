@@ -581,6 +581,11 @@ def test_lookups_switch_layouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         leaves = [pgid for pgid in range(2, tx.meta.pgid) if tx.page_header(pgid).flags == 2]
         nodes = {pgid: tx._page_node(pgid, False) for pgid in leaves}
         assert len(nodes) >= 6
+        # A scan's leaves in turn (leaf_page_run: the layout before, or another).
+        assert expected == sorted(
+            pair for leaf in nodes.values() if leaf.keys[:1] != [b"b"]
+            for pair in zip(leaf.keys, leaf.values))
+        assert len(expected) == 300
         tx._leaf_cache_limit = 0
         tx._leaves.clear()
         for limit in (4096, 2):  # the layouts kept are bounded as _LAYOUTS
