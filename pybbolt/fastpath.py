@@ -204,9 +204,9 @@ def _new_lookup(
 ) -> LeafRun:
     """The whole run of a page whose layout no lookup has met, and its keys'
     Struct and values' bounds kept for the next (a layout that one Struct
-    cuts, see :func:`_layout`; the same bound)."""
+    cuts, see :func:`_layout`; at most _LOOKUPS_LIMIT of them)."""
     run = leaf_run(data, offset, count, pgid)
-    if _LAYOUTS.get(elements) is not None and len(_LOOKUPS) < _LAYOUTS_LIMIT:
+    if _LAYOUTS.get(elements) is not None and len(_LOOKUPS) < _LOOKUPS_LIMIT:
         fields = element_array(count).unpack(elements)
         key_sizes, value_sizes = fields[2::4], fields[3::4]
         key_starts = list(map(add, range(0, 16 * count, 16), fields[1::4]))
@@ -222,6 +222,10 @@ def _new_lookup(
 # Leaf element arrays -> the Struct that cuts a page's keys alone, the items'
 # flags and the values' (start, end) from the element array's start: the
 # layouts of _LAYOUTS that a lookup has met; the last one met, tried first.
+# Fewer than _LAYOUTS: random gets pay off on the layouts that repeat, and
+# the opening of every nested bucket of a store of many small ones (a
+# compaction of containerd's) would otherwise keep ~1.4 MB of them.
+_LOOKUPS_LIMIT = 256
 _LOOKUPS: dict[bytes, tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
 _last_elements: bytes | None = None
 _last_lookup: tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...]] = (

@@ -588,8 +588,8 @@ def test_lookups_switch_layouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         assert len(expected) == 300
         tx._leaf_cache_limit = 0
         tx._leaves.clear()
-        for limit in (4096, 2):  # the layouts kept are bounded as _LAYOUTS
-            monkeypatch.setattr(fastpath, "_LAYOUTS_LIMIT", limit)
+        for limit in (256, 2):  # the layouts kept are bounded
+            monkeypatch.setattr(fastpath, "_LOOKUPS_LIMIT", limit)
             monkeypatch.setattr(fastpath, "_LOOKUPS", {})
             for pgid in [*leaves, *leaves[::-1], *leaves[::2]]:
                 view = tx._lookup_page(pgid)
