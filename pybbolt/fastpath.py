@@ -174,10 +174,22 @@ def leaf_page_lookup(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun
     values (:class:`ValueSlices`) read one by one when asked for.
 
     The layout of the page before is tried first (one comparison of the
-    element arrays instead of a dict lookup that hashes this one); a page
-    of a layout not seen yet gets the whole run of :func:`leaf_page_run`.
+    element arrays instead of a dict lookup that hashes this one), and
+    after two pages of one layout, header, element array and keys are read
+    in one call; a page of a layout not seen yet gets the whole run of
+    :func:`leaf_page_run`.
     """
-    global _last_elements, _last_lookup
+    global _last_elements, _last_lookup, _whole, _whole_count
+    whole = _whole
+    if whole is not None and offset + whole.size <= len(data):
+        # The layout of the two leaves before: header, element array and
+        # keys in one call, kept if the page has that header and array.
+        fields = whole.unpack_from(data, offset)
+        if (fields[4] == _last_elements and fields[0] == pgid and fields[1] == LEAF_PAGE
+                and not fields[3] and fields[2] == _whole_count):
+            start = offset + PAGE_HEADER_SIZE
+            return _last_lookup[1], fields[5:], ValueSlices((data, start, _last_lookup[2]))
+        _whole = None
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
     ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
@@ -187,13 +199,15 @@ def leaf_page_lookup(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun
     elements = data[start : start + 16 * count]
     if elements == _last_elements:
         found = _last_lookup
+        _whole = found[3]
+        _whole_count = count
     else:
         met = _LOOKUPS.get(elements)
         if met is None:
             return _new_lookup(data, offset, count, pgid, elements)
-        _last_elements, _last_lookup = elements, met
+        _last_elements, _last_lookup, _whole = elements, met, None
         found = met
-    codec, item_flags, bounds = found
+    codec, item_flags, bounds, _ = found
     if start + codec.size > len(data):
         return leaf_run(data, offset, count, pgid)
     return item_flags, codec.unpack_from(data, start), ValueSlices((data, start, bounds))
@@ -215,6 +229,7 @@ def _new_lookup(
         _LOOKUPS[elements] = (
             struct.Struct(f"<{key_starts[0]}x{items}"), fields[0::4],
             tuple(zip(value_starts, map(add, value_starts, value_sizes))),
+            struct.Struct(f"<QHHI{16 * count}s{key_starts[0] - 16 * count}x{items}"),
         )
     return run
 
@@ -222,14 +237,20 @@ def _new_lookup(
 # Leaf element arrays -> the Struct that cuts a page's keys alone, the items'
 # flags and the values' (start, end) from the element array's start: the
 # layouts of _LAYOUTS that a lookup has met; the last one met, tried first.
+# (With a fourth Struct: the header, the element array and the keys.)
 # Fewer than _LAYOUTS: random gets pay off on the layouts that repeat, and
 # the opening of every nested bucket of a store of many small ones (a
 # compaction of containerd's) would otherwise keep ~1.4 MB of them.
 _LOOKUPS_LIMIT = 256
-_LOOKUPS: dict[bytes, tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...]]] = {}
+_Lookup = tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...], struct.Struct]
+_LOOKUPS: dict[bytes, _Lookup] = {}
+# The fourth Struct of _last_lookup once two lookups in a row met its layout
+# (else None), and the count of its elements.
+_whole: struct.Struct | None = None
+_whole_count = 0
 _last_elements: bytes | None = None
-_last_lookup: tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...]] = (
-    struct.Struct(""), (), ())  # never read while _last_elements is None
+# never read while _last_elements is None:
+_last_lookup: _Lookup = (struct.Struct(""), (), (), struct.Struct(""))
 
 
 # --- batches of pages (check, stats, keys) ----------------------------------

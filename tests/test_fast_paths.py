@@ -591,7 +591,8 @@ def test_lookups_switch_layouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         for limit in (256, 2):  # the layouts kept are bounded
             monkeypatch.setattr(fastpath, "_LOOKUPS_LIMIT", limit)
             monkeypatch.setattr(fastpath, "_LOOKUPS", {})
-            for pgid in [*leaves, *leaves[::-1], *leaves[::2]]:
+            again = [pgid for pgid in leaves for _ in range(3)]  # one layout in a row
+            for pgid in [*leaves, *leaves[::-1], *leaves[::2], *again, *again[::-1]]:
                 view = tx._lookup_page(pgid)
                 leaf = nodes[pgid]
                 assert isinstance(view, LeafView)
