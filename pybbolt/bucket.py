@@ -38,7 +38,7 @@ from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
 
     from .node import LeafRun
     from .stats import BucketStats
@@ -314,21 +314,41 @@ class Bucket:
 
         else:
             walk_page = self._tx._walk_page
-        # Keys alone: the children of a branch that are all leaves read at once.
-        batch = self._tx._leaf_keys if keys_only and self._root != 0 and not dirty else None
+        # The children of a branch that are all leaves read at once: their
+        # keys alone, or their runs a chunk at a time (the runs of a chunk
+        # are held together: Tx._leaf_runs_of).
+        tx = self._tx
+        clean = self._root != 0 and not dirty
+        batch = tx._leaf_keys if keys_only and clean else None
+        runs_of = tx._leaf_runs_of if clean and not keys_only else None
+        step = tx._runs_at_once
 
-        def at_once(children: list[int]) -> list[bytes] | None:
-            if batch is None or visits + len(children) > limit:
-                return None
-            return batch(children)
+        def at_once(children: list[int]) -> Generator[LeafRun, None, list[int]]:
+            """Yield what the leading children read at once give; return the
+            children left to walk one by one."""
+            nonlocal visits
+            if batch is not None:
+                keys = None if visits + len(children) > limit else batch(children)
+                if keys is None:
+                    return children
+                visits += len(children)
+                if keys:
+                    yield (), keys, ()
+                return []
+            while children and runs_of is not None:
+                chunk = children[:step]
+                runs = None if visits + len(chunk) > limit else runs_of(chunk)
+                if runs is None:
+                    return children
+                visits += len(chunk)
+                yield from filter(_KEYS_OF_RUN, runs)
+                children = children[step:]
+            return children
 
         # One iterator over the children of each branch on the path.  bbolt
         # follows element 0 of a damaged, empty branch all the same.
-        children = root.pgids[: max(len(root.keys), 1)]
-        keys = at_once(children)
-        if keys is not None:
-            if keys:
-                yield (), keys, ()
+        children = yield from at_once(root.pgids[: max(len(root.keys), 1)])
+        if not children:
             return
         stack = [iter(children)]
         while stack:
@@ -351,12 +371,8 @@ class Bucket:
                 # the cursor's limit.
                 if len(stack) >= MAX_DEPTH - 1:
                     raise CorruptionError(f"page {page.pgid}: the page tree is cyclic")
-                children = page.pgids[: max(len(page.keys), 1)]
-                keys = at_once(children)
-                if keys is not None:
-                    visits += len(children)
-                    if keys:
-                        yield (), keys, ()
+                children = yield from at_once(page.pgids[: max(len(page.keys), 1)])
+                if not children:
                     continue
                 stack.append(iter(children))
                 break

@@ -38,6 +38,9 @@ _LEAF_CACHE_BYTES = 32 << 20
 # kernel's page cache still holds the file; only our page tables let go).
 _RESIDENT_BYTES = 32 << 20
 _MADV_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)
+# Pages whose runs a scan cuts at once (Tx._leaf_runs_of), at most: the walks'
+# peak RSS stays as it was with one leaf at a time.
+_RUNS_AT_ONCE = 128 << 10
 
 
 class Tx:
@@ -68,6 +71,7 @@ class Tx:
         self._branches: dict[int, Node] = {}
         self._leaves: dict[int, Node] = {}
         self._leaf_cache_limit = max(_LEAF_CACHE_BYTES // max(self._page_size, 1), 64)
+        self._runs_at_once = max(_RUNS_AT_ONCE // max(self._page_size, 1), 1)
         self._reads_left = self._resident_pages = max(
             _RESIDENT_BYTES // max(self._page_size, 1), 64)
         self._root = Bucket(self, meta.root, meta.sequence, None, b"")
@@ -325,6 +329,30 @@ class Tx:
                     self._release_mapping()
                 return run
         return self._page_node(pgid, False)
+
+    def _leaf_runs_of(self, pgids: Sequence[int]) -> list[LeafRun] | None:
+        """The runs of leaf pages ``pgids`` cut at once (a scan's children of a
+        branch), or None where one is cached, is not a leaf that
+        :func:`~pybbolt.fastpath.leaf_page_run` cuts, or makes it raise: then
+        :meth:`_walk_page` reads each, in order, and raises where it must.
+        The runs are held together until the scan has handed them out: the
+        scan asks for at most :attr:`_runs_at_once` pages at a time."""
+        data, size = self._data, self._page_size
+        if (not isinstance(data, mmap.mmap) or not pgids
+                or (max(pgids) + 1) * size > len(data)
+                or any(map(self._leaves.__contains__, pgids))
+                or any(map(self._branches.__contains__, pgids))):
+            return None
+        try:
+            runs = [leaf_page_run(data, pgid * size, pgid) for pgid in pgids]
+        except Exception:
+            return None
+        if None in runs:
+            return None
+        self._reads_left -= len(runs)  # as _note_reads
+        if self._reads_left <= 0:
+            self._release_mapping()
+        return runs  # type: ignore[return-value]  # no None in it
 
     def _leaf_keys(self, pgids: Sequence[int]) -> list[bytes] | None:
         """The keys of leaf pages ``pgids`` read at once, or None where

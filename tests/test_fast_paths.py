@@ -658,6 +658,62 @@ def test_lookups_past_the_full_cache_read_the_same(
         assert gets_outcome(path, probes, True) == gets_outcome(path, probes, False), path.name
 
 
+def scans_outcome(path: Path) -> Any:
+    """Every bucket's ``items()`` and cursor scan (nested buckets too): the
+    pairs, up to the exception if one ends it."""
+    out: list[Any] = []
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            todo = [((name,), b) for name, b in tx.buckets()]
+            while todo and len(out) < 120:
+                names, bucket = todo.pop()
+                for scan in (bucket.items, lambda b=bucket: iter(b.cursor())):
+                    pairs: list[Any] = [names]
+                    try:
+                        pairs += scan()
+                    except Exception as e:
+                        pairs.append(_failure(e))
+                    out.append(pairs)
+                try:
+                    todo += [((*names, k), b) for k, b in bucket.buckets()]
+                except Exception as e:
+                    out.append(_failure(e))
+    except Exception as e:
+        out.append(_failure(e))
+    return out
+
+
+@pytest.mark.parametrize("name", ["fixed", *SOURCES])
+def test_scans_read_leaves_at_once_the_same(
+    name: str, fixed_size_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intact and damaged: a scan that cuts the leaf children of a branch at
+    once (Tx._leaf_runs_of) gives the same pairs, and the same exception
+    after the same pairs, as one that walks them one by one."""
+    src = fixed_size_db if name == "fixed" else FIXTURES / name
+    paths = [src, *_variants(tmp_path, name, src, 30, seed=zlib.crc32(b"scan " + name.encode()))]
+    taken: list[int] = []
+    runs_of = tx_mod.Tx._leaf_runs_of
+
+    def counted(self: pybbolt.Tx, pgids: Any) -> Any:
+        found = runs_of(self, pgids)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(tx_mod.Tx, "_leaf_runs_of", counted)
+    fast = [scans_outcome(path) for path in paths]
+    assert any(taken) == (name != "overflow.db")  # its leaves have overflow pages
+    # Chunks of one page and of three (4 kB pages): a later chunk fails after
+    # the runs of the ones before were handed out.
+    for at_once in (1, 3 * 4096):
+        monkeypatch.setattr(tx_mod, "_RUNS_AT_ONCE", at_once)
+        for path, outcome in zip(paths, fast):
+            assert scans_outcome(path) == outcome, (at_once, path.name)
+    monkeypatch.setattr(tx_mod.Tx, "_leaf_runs_of", lambda self, pgids: None)
+    for path, outcome in zip(paths, fast):
+        assert scans_outcome(path) == outcome, path.name
+
+
 # --- field shapes: stats and inspect over many small buckets -----------------
 
 SHAPES = ("etcd", "raft", "containerd")
