@@ -38,7 +38,7 @@ from .page import read_header
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (start-up time)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Generator, Iterator, Sequence
 
     from .node import LeafRun
     from .stats import BucketStats
@@ -141,7 +141,15 @@ class Bucket:
         """The value of ``key``, or None if absent or ``key`` names a bucket."""
         if type(key) is not bytes:
             key = require_bytes(key)
-        node, index = self._find(key)
+        tx = self._tx
+        branches = tx._branches  # cleared when the transaction closes
+        root = branches.get(self._root)
+        if root is not None and not self._nodes and self._root_materialised is None:
+            # The hot path: a clean bucket whose root branch is cached goes
+            # straight to the descent (_find's, without its frame).
+            node, index = descend(root, key, branches.get, tx._leaves.get, tx._lookup_page)
+        else:
+            node, index = self._find(key)
         keys = node.keys
         if index < len(keys) and keys[index] == key and not node.flags[index] & BUCKET_LEAF_FLAG:
             return node.values[index]
@@ -170,7 +178,7 @@ class Bucket:
         child = self._buckets.get(name)
         if child is not None:
             return child
-        node, index = self._find(name)
+        node, index = self._find(name, True)
         if (
             index >= len(node.keys)
             or node.keys[index] != name
@@ -289,21 +297,41 @@ class Bucket:
 
         else:
             walk_page = self._tx._walk_page
-        # Keys alone: the children of a branch that are all leaves read at once.
-        batch = self._tx._leaf_keys if keys_only and self._root != 0 and not dirty else None
+        # The children of a branch that are all leaves read at once: their
+        # keys alone, or their runs a chunk at a time (the runs of a chunk
+        # are held together: Tx._leaf_runs_of).
+        tx = self._tx
+        clean = self._root != 0 and not dirty
+        batch = tx._leaf_keys if keys_only and clean else None
+        runs_of = tx._leaf_runs_of if clean and not keys_only else None
+        step = tx._runs_at_once
 
-        def at_once(children: list[int]) -> list[bytes] | None:
-            if batch is None or visits + len(children) > limit:
-                return None
-            return batch(children)
+        def at_once(children: list[int]) -> Generator[LeafRun, None, list[int]]:
+            """Yield what the leading children read at once give; return the
+            children left to walk one by one."""
+            nonlocal visits
+            if batch is not None:
+                keys = None if visits + len(children) > limit else batch(children)
+                if keys is None:
+                    return children
+                visits += len(children)
+                if keys:
+                    yield (), keys, ()
+                return []
+            while children and runs_of is not None:
+                chunk = children[:step]
+                runs = None if visits + len(chunk) > limit else runs_of(chunk)
+                if runs is None:
+                    return children
+                visits += len(chunk)
+                yield from filter(_KEYS_OF_RUN, runs)
+                children = children[step:]
+            return children
 
         # One iterator over the children of each branch on the path.  bbolt
         # follows element 0 of a damaged, empty branch all the same.
-        children = root.pgids[: max(len(root.keys), 1)]
-        keys = at_once(children)
-        if keys is not None:
-            if keys:
-                yield (), keys, ()
+        children = yield from at_once(root.pgids[: max(len(root.keys), 1)])
+        if not children:
             return
         stack = [iter(children)]
         while stack:
@@ -326,12 +354,8 @@ class Bucket:
                 # the cursor's limit.
                 if len(stack) >= MAX_DEPTH - 1:
                     raise CorruptionError(f"page {page.pgid}: the page tree is cyclic")
-                children = page.pgids[: max(len(page.keys), 1)]
-                keys = at_once(children)
-                if keys is not None:
-                    visits += len(children)
-                    if keys:
-                        yield (), keys, ()
+                children = yield from at_once(page.pgids[: max(len(page.keys), 1)])
+                if not children:
                     continue
                 stack.append(iter(children))
                 break
@@ -410,8 +434,12 @@ class Bucket:
             return node
         return self._tx._page_node(pgid, cache)
 
-    def _find(self, key: bytes) -> tuple[Node | LeafView, int]:
-        """The leaf where ``key`` is or would be, and its index there."""
+    def _find(self, key: bytes, counted: bool = False) -> tuple[Node | LeafView, int]:
+        """The leaf where ``key`` is or would be, and its index there.
+
+        ``counted``: the pages read count towards the mapping's release (a
+        nested bucket's opening, part of a walk; see ``Tx._lookup_page``).
+        """
         tx = self._tx
         if tx.closed:
             raise tx._closed_error()
@@ -421,9 +449,14 @@ class Bucket:
         if self._nodes:
             first = second = _NOTHING.get
             fetch = self._node
+            node = self._root_materialised or self._root_node()
         else:
-            first, second, fetch = tx._branches.get, tx._leaves.get, tx._lookup_page
-        node = self._root_materialised or first(self._root) or self._root_node()
+            first, second = tx._branches.get, tx._leaves.get
+            fetch = tx._counted_lookup_page if counted else tx._lookup_page
+            root = self._root
+            # A root leaf may come as a LeafView: descend only ends on it.
+            node = (self._root_materialised or first(root) or second(root)  # type: ignore[assignment]
+                    or (fetch(root) if root else self._root_node()))
         return descend(node, key, first, second, fetch)
 
     # -- writing -------------------------------------------------------------

@@ -64,16 +64,31 @@ def leaf_page_run(
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
+    global _last_run_elements, _last_run_layout
     ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
     if flags != LEAF_PAGE or ident != pgid or overflow:
         return None
     start = offset + PAGE_HEADER_SIZE
-    layout = _LAYOUTS.get(data[start : start + 16 * count])
-    if layout is None or start + layout[0].size > len(data):
+    elements = data[start : start + 16 * count]
+    if elements == _last_run_elements:  # the layout of the leaf before (a bucket's
+        layout = _last_run_layout  # leaves mostly share one): no hash of the array
+    else:
+        found = _LAYOUTS.get(elements)
+        if found is None:
+            return leaf_run(data, offset, count, pgid, keys_only)
+        _last_run_elements, _last_run_layout = elements, found
+        layout = found
+    if start + layout[0].size > len(data):
         return leaf_run(data, offset, count, pgid, keys_only)
     codec, item_flags = layout
     items = codec.unpack_from(data, start)
     return item_flags, items[0::2], items[1::2]
+
+
+# The element array of the last leaf leaf_page_run cut with a known layout, and
+# that layout (None: none yet; an empty array never has a layout).
+_last_run_elements: bytes | None = None
+_last_run_layout: tuple[struct.Struct, tuple[int, ...]] = (struct.Struct(""), ())
 
 
 def leaf_run(buf: Data, offset: int, count: int, pgid: int, keys_only: bool = False) -> LeafRun:
@@ -156,6 +171,105 @@ def remember_uniform_leaf(signature: tuple[int, int, int], elements: bytes) -> N
     if len(elements) <= _UNIFORM_LEAF_BYTES[0]:
         _UNIFORM_LEAF_BYTES[0] -= len(elements)
         UNIFORM_LEAF_ELEMENTS[signature] = elements
+
+
+# --- a leaf's keys for one lookup (Bucket.get past the full leaf cache) -------
+
+
+class ValueSlices(tuple):  # type: ignore[type-arg]
+    """The values of a leaf run cut for one lookup, ``(data, base, bounds)``:
+    ``values[i]`` reads value ``i`` from the page when asked for (a get reads
+    one; cutting them all cost as much as cutting the keys).  Only indexed."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: int) -> bytes:  # type: ignore[override]
+        data, base, bounds = self
+        start, end = bounds[index]
+        return data[base + start : base + end]  # type: ignore[no-any-return]
+
+
+def leaf_page_lookup(data: bytes | mmap.mmap, offset: int, pgid: int) -> LeafRun | None:
+    """:func:`leaf_page_run` for one lookup: the keys cut in one call, the
+    values (:class:`ValueSlices`) read one by one when asked for.
+
+    The layout of the page before is tried first (one comparison of the
+    element arrays instead of a dict lookup that hashes this one), and
+    after two pages of one layout, header, element array and keys are read
+    in one call; a page of a layout not seen yet gets the whole run of
+    :func:`leaf_page_run`.
+    """
+    global _last
+    # One snapshot of the last layout met: read transactions in other threads
+    # replace it whole, never a part of it.
+    last_elements, last_lookup, whole, whole_count = _last
+    if whole is not None and offset + whole.size <= len(data):
+        # The layout of the two leaves before: header, element array and
+        # keys in one call, kept if the page has that header and array.
+        fields = whole.unpack_from(data, offset)
+        if (fields[4] == last_elements and fields[0] == pgid and fields[1] == LEAF_PAGE
+                and not fields[3] and fields[2] == whole_count):
+            start = offset + PAGE_HEADER_SIZE
+            return last_lookup[1], fields[5:], ValueSlices((data, start, last_lookup[2]))
+        _last = (last_elements, last_lookup, None, 0)
+    if offset + PAGE_HEADER_SIZE > len(data):
+        return None
+    ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
+    if flags != LEAF_PAGE or ident != pgid or overflow:
+        return None
+    start = offset + PAGE_HEADER_SIZE
+    elements = data[start : start + 16 * count]
+    if elements == last_elements:
+        found = last_lookup
+        _last = (last_elements, found, found[3], count)
+    else:
+        met = _LOOKUPS.get(elements)
+        if met is None:
+            return _new_lookup(data, offset, count, pgid, elements)
+        _last = (elements, met, None, 0)
+        found = met
+    codec, item_flags, bounds, _ = found
+    if start + codec.size > len(data):
+        return leaf_run(data, offset, count, pgid)
+    return item_flags, codec.unpack_from(data, start), ValueSlices((data, start, bounds))
+
+
+def _new_lookup(
+    data: bytes | mmap.mmap, offset: int, count: int, pgid: int, elements: bytes
+) -> LeafRun:
+    """The whole run of a page whose layout no lookup has met, and its keys'
+    Struct and values' bounds kept for the next (a layout that one Struct
+    cuts, see :func:`_layout`; at most _LOOKUPS_LIMIT of them)."""
+    run = leaf_run(data, offset, count, pgid)
+    if _LAYOUTS.get(elements) is not None and len(_LOOKUPS) < _LOOKUPS_LIMIT:
+        fields = element_array(count).unpack(elements)
+        key_sizes, value_sizes = fields[2::4], fields[3::4]
+        key_starts = list(map(add, range(0, 16 * count, 16), fields[1::4]))
+        value_starts = list(map(add, key_starts, key_sizes))
+        items = "".join(map("{}s{}x".format, key_sizes, value_sizes))
+        _LOOKUPS[elements] = (
+            struct.Struct(f"<{key_starts[0]}x{items}"), fields[0::4],
+            tuple(zip(value_starts, map(add, value_starts, value_sizes))),
+            struct.Struct(f"<QHHI{16 * count}s{key_starts[0] - 16 * count}x{items}"),
+        )
+    return run
+
+
+# Leaf element arrays -> the Struct that cuts a page's keys alone, the items'
+# flags and the values' (start, end) from the element array's start: the
+# layouts of _LAYOUTS that a lookup has met; the last one met, tried first.
+# (With a fourth Struct: the header, the element array and the keys.)
+# Fewer than _LAYOUTS: random gets pay off on the layouts that repeat, and
+# the opening of every nested bucket of a store of many small ones (a
+# compaction of containerd's) would otherwise keep ~1.4 MB of them.
+_LOOKUPS_LIMIT = 256
+_Lookup = tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int], ...], struct.Struct]
+_LOOKUPS: dict[bytes, _Lookup] = {}
+# The last layout a lookup met: its element array, its _Lookup, and once two
+# lookups in a row met it, its fourth Struct (else None) and element count.
+# (The _Lookup is never read while the array is None.)
+_last: tuple[bytes | None, _Lookup, struct.Struct | None, int] = (
+    None, (struct.Struct(""), (), (), struct.Struct("")), None, 0)
 
 
 # --- batches of pages (check, stats, keys) ----------------------------------

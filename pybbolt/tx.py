@@ -8,7 +8,7 @@ import os
 from .bucket import Bucket
 from .cursor import Cursor
 from .errors import CorruptionError, DatabaseNotOpen, Error, TxClosed, TxNotWritable
-from .fastpath import leaf_batch_keys, leaf_page_run
+from .fastpath import leaf_batch_keys, leaf_page_lookup, leaf_page_run
 from .freelist import rebuild
 from .layout import LEAF_PAGE, PAGE_HEADER, PGID_NO_FREELIST
 from .meta import Meta, replace
@@ -38,6 +38,9 @@ _LEAF_CACHE_BYTES = 32 << 20
 # kernel's page cache still holds the file; only our page tables let go).
 _RESIDENT_BYTES = 32 << 20
 _MADV_DONTNEED: int | None = getattr(mmap, "MADV_DONTNEED", None)
+# Pages whose runs a scan cuts at once (Tx._leaf_runs_of), at most: the walks'
+# peak RSS stays as it was with one leaf at a time.
+_RUNS_AT_ONCE = 128 << 10
 
 
 class Tx:
@@ -68,6 +71,7 @@ class Tx:
         self._branches: dict[int, Node] = {}
         self._leaves: dict[int, Node] = {}
         self._leaf_cache_limit = max(_LEAF_CACHE_BYTES // max(self._page_size, 1), 64)
+        self._runs_at_once = max(_RUNS_AT_ONCE // max(self._page_size, 1), 1)
         self._reads_left = self._resident_pages = max(
             _RESIDENT_BYTES // max(self._page_size, 1), 64)
         self._root = Bucket(self, meta.root, meta.sequence, None, b"")
@@ -228,12 +232,14 @@ class Tx:
             )
         return read_header(self._data, offset)
 
-    def _page_node(self, pgid: int, cache: bool = True) -> Node:
+    def _page_node(self, pgid: int, cache: bool = True, counted: bool = True) -> Node:
         """The decoded branch or leaf page ``pgid``.
 
         Branches are cached for the life of the transaction; leaves in a
-        bounded first-in-first-out cache, unless ``cache`` is false (a full
-        scan reads each leaf once and should not evict the others).
+        bounded cache that keeps what it has once full, unless ``cache`` is
+        false (a full scan reads each leaf once and should not evict the
+        others).  ``counted``: the read counts towards the mapping's release
+        (false for a lookup's, see :meth:`_lookup_page`).
         """
         node = self._branches.get(pgid)
         if node is not None:
@@ -256,7 +262,8 @@ class Tx:
                 node = decode_leaf(data, offset, count, pgid)
             else:
                 node = decode_page(data, offset, pgid)
-            self._note_reads(1 + overflow)  # the page and its overflow
+            if counted:
+                self._note_reads(1 + overflow)  # the page and its overflow
         if not node.is_leaf:
             self._branches[pgid] = node
         elif cache and len(self._leaves) < self._leaf_cache_limit:
@@ -267,14 +274,40 @@ class Tx:
             self._leaves[pgid] = node
         return node
 
-    def _lookup_page(self, pgid: int) -> Node | LeafView:
-        """Page ``pgid`` for one lookup: as :meth:`_page_node` while the leaf
-        cache has room, then a leaf it would not keep comes as a view of its
-        run (no node); branches are always nodes, and cached."""
+    def _lookup_page(self, pgid: int, counted: bool = False) -> Node | LeafView:
+        """Page ``pgid`` for one lookup, past the caches its caller has looked
+        in: as :meth:`_page_node` while the leaf cache has room, then a leaf it
+        would not keep comes as a view of its run (no node); branches are
+        always nodes, and cached.
+
+        The pages of a key's lookup (``Bucket.get``, ``in``) do not count
+        towards the mapping's release (:meth:`_note_reads`); with ``counted``
+        (the opening of a nested bucket, :meth:`_counted_lookup_page`) they
+        do.  The release bounds the RSS of the walks that read a whole file
+        (check, stats, keys, compact, each nested bucket opened on the way);
+        random gets read pages all over the file, again and again, and each
+        release made every one of them fault back in at its next read (a
+        fifth of the CPU time of 100,000 random gets over a 300 MB file, all
+        of it in the kernel).  What gets leave mapped is the file's clean page
+        cache, shared with the kernel, which takes it back under memory
+        pressure: bbolt's and lmdb's mappings keep it the same way.  A walk in
+        the same transaction still releases it all when its own reads count
+        up to the quota.
+        """
         if len(self._leaves) < self._leaf_cache_limit:
-            return self._page_node(pgid)
-        page = self._walk_page(pgid)
-        return LeafView(page) if isinstance(page, tuple) else page
+            return self._page_node(pgid, True, counted)
+        data, offset = self._data, pgid * self._page_size
+        if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
+            run = leaf_page_lookup(data, offset, pgid)
+            if run is not None:
+                if counted:
+                    self._note_reads(1)
+                return LeafView(run)
+        return self._page_node(pgid, False, counted)
+
+    def _counted_lookup_page(self, pgid: int) -> Node | LeafView:
+        """:meth:`_lookup_page` whose pages count towards the release."""
+        return self._lookup_page(pgid, True)
 
     def _adopt_node(self, pgid: int) -> Node:
         """A node of page ``pgid`` that the caller may change (and keep).
@@ -306,9 +339,35 @@ class Tx:
         if offset + self._page_size <= len(data) and isinstance(data, mmap.mmap):
             run = leaf_page_run(data, offset, pgid, keys_only)
             if run is not None:
-                self._note_reads(1)
+                self._reads_left -= 1  # _note_reads(1), inline: once a leaf
+                if self._reads_left <= 0:
+                    self._release_mapping()
                 return run
         return self._page_node(pgid, False)
+
+    def _leaf_runs_of(self, pgids: Sequence[int]) -> list[LeafRun] | None:
+        """The runs of leaf pages ``pgids`` cut at once (a scan's children of a
+        branch), or None where one is cached, is not a leaf that
+        :func:`~pybbolt.fastpath.leaf_page_run` cuts, or makes it raise: then
+        :meth:`_walk_page` reads each, in order, and raises where it must.
+        The runs are held together until the scan has handed them out: the
+        scan asks for at most :attr:`_runs_at_once` pages at a time."""
+        data, size = self._data, self._page_size
+        if (not isinstance(data, mmap.mmap) or not pgids
+                or (max(pgids) + 1) * size > len(data)
+                or any(map(self._leaves.__contains__, pgids))
+                or any(map(self._branches.__contains__, pgids))):
+            return None
+        try:
+            runs = [leaf_page_run(data, pgid * size, pgid) for pgid in pgids]
+        except Exception:
+            return None
+        if None in runs:
+            return None
+        self._reads_left -= len(runs)  # as _note_reads
+        if self._reads_left <= 0:
+            self._release_mapping()
+        return runs  # type: ignore[return-value]  # no None in it
 
     def _leaf_keys(self, pgids: Sequence[int]) -> list[bytes] | None:
         """The keys of leaf pages ``pgids`` read at once, or None where

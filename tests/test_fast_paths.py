@@ -524,9 +524,22 @@ def gets_outcome(path: Path, probes: list[tuple[tuple[bytes, ...], list[bytes]]]
                         out.append((bucket.get(k), k in bucket))
                     except Exception as e:
                         out.append(_failure(e))
+                    try:  # the descent of get, inline, against _find's
+                        out.append(_get_by_find(bucket, k))
+                    except Exception as e:
+                        out.append(_failure(e))
     except Exception as e:
         out.append(_failure(e))
     return out
+
+
+def _get_by_find(bucket: pybbolt.Bucket, key: bytes) -> bytes | None:
+    """``Bucket.get`` as it was before its descent was inlined: ``_find``'s."""
+    node, index = bucket._find(key)
+    keys = node.keys
+    if index < len(keys) and keys[index] == key and not node.flags[index] & 1:
+        return node.values[index]  # type: ignore[no-any-return]
+    return None
 
 
 def test_lookups_past_the_full_cache_read_views(fixed_size_db: Path) -> None:
@@ -544,8 +557,92 @@ def test_lookups_past_the_full_cache_read_views(fixed_size_db: Path) -> None:
         leaf = cursor._nodes[-1]  # a cursor still gets a node
         view = tx._lookup_page(leaf.pgid)
         assert isinstance(view, LeafView)
-        assert (view.flags, view.keys, view.values) == (
-            tuple(leaf.flags), tuple(leaf.keys), tuple(leaf.values))
+        assert isinstance(view.values, fastpath.ValueSlices)  # read one by one
+        values = [view.values[i] for i in range(len(view.keys))]
+        assert (view.flags, view.keys, values) == (
+            tuple(leaf.flags), tuple(leaf.keys), leaf.values)
+        assert view.values[-1] == leaf.values[-1]
+
+
+def test_lookups_switch_layouts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybbolt.node import LeafView
+
+    """Lookups past the full cache over leaves of different layouts, taken in
+    turn (the last layout tried first, then the others met, then a new one),
+    and an empty leaf: the same values as the nodes give."""
+    path = tmp_path / "layouts.db"
+    with pybbolt.open(path, page_size=4096) as db, db.update() as tx:
+        b = tx.create_bucket(b"b")
+        for i in range(300):  # sizes that change every 60 keys: several layouts
+            b.put(b"%05d" % i + b"k" * (i // 60), b"v" * (10 + i // 60 * 7))
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        b = tx.bucket(b"b")
+        assert b is not None
+        expected = list(b.items())
+        leaves = [pgid for pgid in range(2, tx.meta.pgid) if tx.page_header(pgid).flags == 2]
+        nodes = {pgid: tx._page_node(pgid, False) for pgid in leaves}
+        assert len(nodes) >= 6
+        # A scan's leaves in turn (leaf_page_run: the layout before, or another).
+        assert expected == sorted(
+            pair for leaf in nodes.values() if leaf.keys[:1] != [b"b"]
+            for pair in zip(leaf.keys, leaf.values))
+        assert len(expected) == 300
+        tx._leaf_cache_limit = 0
+        tx._leaves.clear()
+        for limit in (256, 2):  # the layouts kept are bounded
+            monkeypatch.setattr(fastpath, "_LOOKUPS_LIMIT", limit)
+            monkeypatch.setattr(fastpath, "_LOOKUPS", {})
+            again = [pgid for pgid in leaves for _ in range(3)]  # one layout in a row
+            for pgid in [*leaves, *leaves[::-1], *leaves[::2], *again, *again[::-1]]:
+                view = tx._lookup_page(pgid)
+                leaf = nodes[pgid]
+                assert isinstance(view, LeafView)
+                assert (list(view.flags), list(view.keys)) == (leaf.flags, leaf.keys)
+                assert [view.values[i] for i in range(len(leaf.keys))] == leaf.values
+            assert len(fastpath._LOOKUPS) == 2 if limit == 2 else len(fastpath._LOOKUPS) >= 3
+        assert [(k, b.get(k)) for k, _ in expected] == expected
+    # An empty leaf: no elements to compare, after a layout or none.
+    from .handmade import build_db, leaf_page
+
+    path = build_db(tmp_path / "empty.db", [leaf_page(4, [])])
+    for forget in (False, True):
+        assert fastpath._last[0] is not None or forget
+        if forget:
+            monkeypatch.setattr(fastpath, "_last", (None, *fastpath._last[1:]))
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            tx._leaf_cache_limit = 0
+            assert (b.get(b"k"), b.get(b""), b"k" in b) == (None, None, False)
+            assert list(tx._lookup_page(4).keys) == []
+
+
+@pytest.mark.parametrize("levels", [62, 63, 64])
+def test_get_at_the_depth_limit_and_on_an_empty_branch(tmp_path: Path, levels: int) -> None:
+    """get at the depth limit (63 branches pass, the 64th is taken for a
+    cycle) and on an empty branch: the same value or exception when the
+    bucket's root branch is read and when it is cached."""
+    from .handmade import branch_page, build_db, chain, leaf_page
+
+    empty = bytearray(branch_page(4, [(b"k", 5)]))
+    struct.pack_into("<H", empty, 10, 0)  # count 0
+    trees = [chain(levels), [bytes(empty), leaf_page(5, [(b"k", b"v", 0)])]]
+    for n, tree in enumerate(trees):
+        path = build_db(tmp_path / f"t{n}.db", tree)
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            b = tx.bucket(b"b")
+            assert b is not None
+            got = []
+            for _ in range(2):
+                try:
+                    got.append(b.get(b"k"))
+                except pybbolt.CorruptionError as e:
+                    got.append(str(e))
+                assert b.root in tx._branches  # the second get starts from the cache
+            assert got[0] == got[1] == (
+                b"v" if n == 0 and levels < 64 else
+                "page 67: the page tree is cyclic" if n == 0 else
+                "page 4: branch page has no elements")
 
 
 @pytest.mark.parametrize("name", ["fixed", *SOURCES])
@@ -560,6 +657,62 @@ def test_lookups_past_the_full_cache_read_the_same(
     paths = [src, *_variants(tmp_path, name, src, 30, seed=zlib.crc32(b"get " + name.encode()))]
     for path in paths:
         assert gets_outcome(path, probes, True) == gets_outcome(path, probes, False), path.name
+
+
+def scans_outcome(path: Path) -> Any:
+    """Every bucket's ``items()`` and cursor scan (nested buckets too): the
+    pairs, up to the exception if one ends it."""
+    out: list[Any] = []
+    try:
+        with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+            todo = [((name,), b) for name, b in tx.buckets()]
+            while todo and len(out) < 120:
+                names, bucket = todo.pop()
+                for scan in (bucket.items, lambda b=bucket: iter(b.cursor())):
+                    pairs: list[Any] = [names]
+                    try:
+                        pairs += scan()
+                    except Exception as e:
+                        pairs.append(_failure(e))
+                    out.append(pairs)
+                try:
+                    todo += [((*names, k), b) for k, b in bucket.buckets()]
+                except Exception as e:
+                    out.append(_failure(e))
+    except Exception as e:
+        out.append(_failure(e))
+    return out
+
+
+@pytest.mark.parametrize("name", ["fixed", *SOURCES])
+def test_scans_read_leaves_at_once_the_same(
+    name: str, fixed_size_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Intact and damaged: a scan that cuts the leaf children of a branch at
+    once (Tx._leaf_runs_of) gives the same pairs, and the same exception
+    after the same pairs, as one that walks them one by one."""
+    src = fixed_size_db if name == "fixed" else FIXTURES / name
+    paths = [src, *_variants(tmp_path, name, src, 30, seed=zlib.crc32(b"scan " + name.encode()))]
+    taken: list[int] = []
+    runs_of = tx_mod.Tx._leaf_runs_of
+
+    def counted(self: pybbolt.Tx, pgids: Any) -> Any:
+        found = runs_of(self, pgids)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(tx_mod.Tx, "_leaf_runs_of", counted)
+    fast = [scans_outcome(path) for path in paths]
+    assert any(taken) == (name != "overflow.db")  # its leaves have overflow pages
+    # Chunks of one page and of three (4 kB pages): a later chunk fails after
+    # the runs of the ones before were handed out.
+    for at_once in (1, 3 * 4096):
+        monkeypatch.setattr(tx_mod, "_RUNS_AT_ONCE", at_once)
+        for path, outcome in zip(paths, fast):
+            assert scans_outcome(path) == outcome, (at_once, path.name)
+    monkeypatch.setattr(tx_mod.Tx, "_leaf_runs_of", lambda self, pgids: None)
+    for path, outcome in zip(paths, fast):
+        assert scans_outcome(path) == outcome, path.name
 
 
 # --- field shapes: stats and inspect over many small buckets -----------------

@@ -492,22 +492,57 @@ def test_growth_as_go_grows(tmp_path: Path, boltgo: Path) -> None:
 def test_reads_count_overflow_pages(tmp_path: Path) -> None:
     """A page's overflow pages count towards the mapping's release: a walk of
     big values keeps a bounded RSS (one page each would let it grow 16x for
-    64 kB values)."""
+    64 kB values).  A lookup's pages do not count (Tx._lookup_page): random
+    reads of the same pages would fault them back in after each release."""
     path = tmp_path / "big.db"
     with pybbolt.open(path, page_size=4096) as db, db.update() as tx:
         tx.create_bucket(b"b").put(b"k", bytes(range(200)) * 100)
-    for walk in (False, True):
+    for read in ("get", "get past the full cache", "walk"):
         with pybbolt.open(path, readonly=True) as db, db.view() as tx:
             bucket = tx.bucket(b"b")
             assert bucket is not None
             overflow = tx.page_header(bucket.root).overflow
             assert overflow == 4
+            if read == "get past the full cache":
+                tx._leaf_cache_limit = 0
             before = tx._reads_left
-            if walk:
+            if read == "walk":
                 assert list(bucket.items()) == [(b"k", bytes(range(200)) * 100)]
             else:
                 assert bucket.get(b"k") == bytes(range(200)) * 100
-            assert before - tx._reads_left == 1 + overflow
+                assert b"k" in bucket
+            assert before - tx._reads_left == (1 + overflow if read == "walk" else 0)
+
+
+@pytest.mark.parametrize("full_cache", [False, True])
+def test_opening_a_nested_bucket_counts_its_reads(tmp_path: Path, full_cache: bool) -> None:
+    """Opening a nested bucket (a walk's step into it) counts the pages of its
+    lookup, a node's or a view's; a get or ``in`` of the same key counts none."""
+    path = tmp_path / "nested.db"
+    with pybbolt.open(path, page_size=4096) as db, db.update() as tx:
+        outer = tx.create_bucket(b"b")
+        outer.create_bucket(b"n").put(b"k", b"v" * 3000)  # not inline
+        for i in range(200):  # outer's root: a branch over leaves
+            outer.put(b"%04d" % i, b"x" * 100)
+    with pybbolt.open(path, readonly=True) as db, db.view() as tx:
+        if full_cache:
+            tx._leaf_cache_limit = 0
+        before = tx._reads_left
+        outer = tx.bucket(b"b")
+        assert outer is not None
+        assert before - tx._reads_left == 1  # the top level's root leaf
+        before = tx._reads_left
+        inner = outer.bucket(b"n")
+        assert inner is not None
+        assert before - tx._reads_left == 2  # outer's root branch and a leaf
+        del outer._buckets[b"n"]  # open it again: the branch is cached, the leaf if it fits
+        before = tx._reads_left
+        assert outer.bucket(b"n") is not None
+        assert before - tx._reads_left == (1 if full_cache else 0)
+        before = tx._reads_left
+        assert outer.get(b"n") is None and b"n" in outer and outer.get(b"0199") == b"x" * 100
+        assert b"0000" in outer and inner.get(b"k") == b"v" * 3000
+        assert before - tx._reads_left == 0
 
 
 def test_free_ids_walked_only_for_a_read_only_file_without_freelist(tmp_path: Path) -> None:
