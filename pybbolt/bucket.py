@@ -855,7 +855,8 @@ class Bucket:
             count = (size + page_size - 1) // page_size
             node.pgid = pgid = allocate(tx, count)
             tx._dirty[pgid] = node.encode(pgid, count * page_size, count - 1)
-            tx._written[pgid] = node
+            if not node.is_leaf:  # the branches the next commit rewrites (Tx._carried)
+                tx._written[pgid] = node
             node.spilled = True
             if node.parent is not None:
                 key = node.key if node.key is not None else node.keys[0]

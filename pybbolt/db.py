@@ -173,8 +173,8 @@ class DB:
         self.max_batch_delay = DEFAULT_MAX_BATCH_DELAY
         """Seconds :meth:`batch` waits for more calls (bbolt's MaxBatchDelay)."""
         self._meta_write_failed = False  # set by a failed meta write: no more writes
-        # The nodes the last commit wrote, by page id, with the meta that commit
-        # wrote: the next write transaction from that meta reads them from here
+        # The branch nodes the last commit wrote, by page id, with the meta that
+        # commit wrote: the next write transaction from that meta reads them here
         # instead of decoding the pages (Tx._page_node).
         self._written: tuple[Meta, dict[int, Node]] | None = None
         self._freelist: Freelist = Freelist()

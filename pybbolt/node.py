@@ -130,13 +130,10 @@ class Node:
         return n
 
     def as_read(self) -> Node:
-        """What decoding the page this node was just written to gives (keys
-        non-empty: a branch page without elements decodes to a stale child
-        id).  A leaf's items are copies, as a writer may take the leaf and
-        change it; a branch shares its keys, which nothing changes any more
-        (this node's transaction is over, and a writer copies a branch)."""
-        if self.is_leaf:
-            return Node(True, list(self.keys), list(self.values), list(self.flags), [], self.pgid)
+        """What decoding the branch page this node was just written to gives
+        (keys non-empty: a branch page without elements decodes to a stale
+        child id).  It shares this node's keys, which nothing changes any
+        more (this node's transaction is over, and a writer copies a branch)."""
         keys = self.keys
         pgids = self.pgids
         return Node(False, keys, [], [], pgids if len(pgids) == len(keys) else pgids[: len(keys)],
