@@ -10,6 +10,7 @@ mark), and Go's view of the files (``boltgo dump`` / ``boltgo replay``).
 
 from __future__ import annotations
 
+import errno
 import io
 import mmap
 import struct
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import pybbolt
+from pybbolt.fileio import FileIO
 from pybbolt.meta import fnv1a64
 
 from .workload import create, go_dump, go_replay, put, workload
@@ -291,23 +293,22 @@ def test_write_to_of_a_new_file_and_of_a_short_one(tmp_path: Path) -> None:
             tx.write_to(io.BytesIO())
 
 
+class _FailingIO(FileIO):
+    """File access whose page writes fail with EIO while ``fail`` is set."""
+
+    fail = False
+
+    def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
+        if self.fail:
+            raise OSError(errno.EIO, "Input/output error")
+        super().pwrite(fd, data, offset)
+
+
 def test_failed_commit_says_which_file(tmp_path: Path) -> None:
     """An OS error during the commit's page writes is a FileError with Go's
     text; the transaction is closed, its pages handed back, and the next
     commit works."""
-    import errno
-
-    from pybbolt.fileio import FileIO
-
-    class FailingIO(FileIO):
-        fail = False
-
-        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
-            if self.fail:
-                raise OSError(errno.EIO, "Input/output error")
-            super().pwrite(fd, data, offset)
-
-    io_ = FailingIO()
+    io_ = _FailingIO()
     path = tmp_path / "f.db"
     with pybbolt.DB(path, page_size=PS, file_io=io_) as db:
         with db.update() as tx:
@@ -642,19 +643,7 @@ def test_carried_nodes_are_taken_once(tmp_path: Path) -> None:
 
 
 def test_no_carried_nodes_after_a_failed_commit_or_from_another_meta(tmp_path: Path) -> None:
-    import errno
-
-    from pybbolt.fileio import FileIO
-
-    class FailingIO(FileIO):
-        fail = False
-
-        def pwrite(self, fd: int, data: bytes | bytearray | memoryview, offset: int) -> None:
-            if self.fail:
-                raise OSError(errno.EIO, "Input/output error")
-            super().pwrite(fd, data, offset)
-
-    io_ = FailingIO()
+    io_ = _FailingIO()
     with pybbolt.DB(tmp_path / "f.db", page_size=PS, file_io=io_) as db:
         with db.update() as tx:
             b = tx.create_bucket(b"b")
