@@ -65,6 +65,19 @@ _API = [f"tests/test_api.py::test_{name}"
                      "nested_write_tx_raises_at_once", "second_writable_open_raises_at_once",
                      "len_paths_and_getitem")]
 
+# The read paths' fast paths against their exact ones (lookups past the full leaf cache,
+# scans a chunk of leaves at a time, get at the depth limit), on the fixtures that run in
+# well under a second each.
+_FAST_PATHS = [
+    *(f"tests/test_fast_paths.py::test_scans_read_leaves_at_once_the_same[{name}]"
+      for name in ("churn_seed1.db", "bacalhau_compute.db", "overflow.db", "many_buckets.db")),
+    *(f"tests/test_fast_paths.py::test_lookups_past_the_full_cache_read_the_same[{name}]"
+      for name in ("churn_seed1.db", "bacalhau_compute.db", "nested.db")),
+    "tests/test_fast_paths.py::test_lookups_switch_layouts",
+    "tests/test_fast_paths.py::test_lookups_past_the_full_cache_read_views",
+    "tests/test_fast_paths.py::test_get_at_the_depth_limit_and_on_an_empty_branch",
+]
+
 # Module -> (its file in the scratch tree, the focused tests that guard it: pytest arguments).
 TESTS: dict[str, tuple[str, list[str]]] = {
     # many_keys.db: tens of seconds per run, and the other files reach the same codecs
@@ -92,7 +105,11 @@ TESTS: dict[str, tuple[str, list[str]]] = {
                     "str_keys_raise_type_error_saying_encode", "sequence_is_read_only",
                     "stats_fields", "items_ranges", "ranges_stream_over_many_pages",
                     "cursor_iteration_continues_from_where_it_stands",
-                    "len_paths_and_getitem"))]),
+                    "len_paths_and_getitem")),
+                # the compactor's runs of sorted pairs (Bucket._put_sorted)
+                "tests/test_compact.py::test_put_sorted_is_puts_or_nothing",
+                "tests/test_compact.py::test_runs_of_pairs_same_bytes_as_bbolt",
+                *_FAST_PATHS]),
     # the commit against Go's bytes (a few of test_same_pages' workloads); forgotten
     # transactions (test_api).  Not test_faults, nor test_api's dropped read transaction:
     # a transaction the garbage collector ends at a random point upsets mutmut's call
