@@ -64,19 +64,18 @@ def leaf_page_run(
     """
     if offset + PAGE_HEADER_SIZE > len(data):
         return None
-    global _last_run_elements, _last_run_layout
+    global _last_run
     ident, flags, count, overflow = PAGE_HEADER.unpack_from(data, offset)
     if flags != LEAF_PAGE or ident != pgid or overflow:
         return None
     start = offset + PAGE_HEADER_SIZE
     elements = data[start : start + 16 * count]
-    if elements == _last_run_elements:  # the layout of the leaf before (a bucket's
-        layout = _last_run_layout  # leaves mostly share one): no hash of the array
-    else:
-        found = _LAYOUTS.get(elements)
+    last_elements, layout = _last_run  # one snapshot: other threads replace it whole
+    if elements != last_elements:  # else the layout of the leaf before (a bucket's
+        found = _LAYOUTS.get(elements)  # leaves mostly share one): no hash of the array
         if found is None:
             return leaf_run(data, offset, count, pgid, keys_only)
-        _last_run_elements, _last_run_layout = elements, found
+        _last_run = elements, found
         layout = found
     if start + layout[0].size > len(data):
         return leaf_run(data, offset, count, pgid, keys_only)
@@ -87,8 +86,8 @@ def leaf_page_run(
 
 # The element array of the last leaf leaf_page_run cut with a known layout, and
 # that layout (None: none yet; an empty array never has a layout).
-_last_run_elements: bytes | None = None
-_last_run_layout: tuple[struct.Struct, tuple[int, ...]] = (struct.Struct(""), ())
+_last_run: tuple[bytes | None, tuple[struct.Struct, tuple[int, ...]]] = (
+    None, (struct.Struct(""), ()))
 
 
 def leaf_run(buf: Data, offset: int, count: int, pgid: int, keys_only: bool = False) -> LeafRun:

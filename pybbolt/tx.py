@@ -367,9 +367,7 @@ class Tx:
             return None
         if None in runs:
             return None
-        self._reads_left -= len(runs)  # as _note_reads
-        if self._reads_left <= 0:
-            self._release_mapping()
+        self._note_reads(len(runs))
         return runs  # type: ignore[return-value]  # no None in it
 
     def _leaf_keys(self, pgids: Sequence[int]) -> list[bytes] | None:
